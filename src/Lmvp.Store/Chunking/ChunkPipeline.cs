@@ -1,0 +1,264 @@
+using System.Collections.Concurrent;
+using System.Runtime.ExceptionServices;
+
+namespace Lmvp.Store.Chunking;
+
+/// <summary>Reads a stream once and produces its file id, its content-defined chunks and their ids.</summary>
+/// <remarks>
+/// Three stages overlap across cores: this thread reads and finds cut points; one worker hashes the whole
+/// content (the file id); another hashes each chunk and hands it to the sink. Buffers come from a fixed ring,
+/// so memory stays at <see cref="BufferCount"/> x <see cref="BufferSize"/> whatever the file size.
+/// Small inputs take a single-threaded path: thread hand-offs cost more than they save there.
+/// </remarks>
+internal sealed class ChunkPipeline
+{
+    /// <summary>The size of one read buffer.</summary>
+    public const int BufferSize = 8 * 1024 * 1024;
+
+    /// <summary>How many buffers may be in flight at once.</summary>
+    public const int BufferCount = 4;
+
+    private const int SmallFileLimit = 4 * 1024 * 1024;
+
+    private readonly Chunker _chunker;
+
+    /// <summary>Creates a pipeline over a chunker.</summary>
+    public ChunkPipeline(Chunker chunker)
+    {
+        _chunker = chunker;
+    }
+
+    /// <summary>Chunks and hashes <paramref name="source"/> to its end, passing every chunk to <paramref name="sink"/>.</summary>
+    public ChunkedFile Process(Stream source, long expectedLength, IChunkSink sink, ICutPointSource? cuts = null, Action<int>? onRead = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(sink);
+        return expectedLength <= SmallFileLimit
+            ? ProcessSmall(source, sink, cuts, onRead, cancellationToken)
+            : ProcessLarge(source, sink, cuts, onRead, cancellationToken);
+    }
+
+    private ChunkedFile ProcessSmall(Stream source, IChunkSink sink, ICutPointSource? cuts, Action<int>? onRead, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[SmallFileLimit + 1];
+        var filled = ReadFully(source, buffer, 0, buffer.Length, cancellationToken);
+        if (filled > SmallFileLimit)
+        {
+            // Larger than its stat said: it grew while we read. Re-read it on the streaming path.
+            source.Position = 0;
+            return ProcessLarge(source, sink, cuts, onRead, cancellationToken);
+        }
+
+        onRead?.Invoke(filled);
+
+        var data = buffer.AsSpan(0, filled);
+        var chunks = new List<ChunkRef>();
+        var pos = 0;
+        while (pos < filled)
+        {
+            var len = _chunker.NextChunkLength(data[pos..], isFinal: true, CutLimit(cuts, pos));
+            var id = ObjectId.Compute(data.Slice(pos, len));
+            sink.Accept(id, data.Slice(pos, len));
+            chunks.Add(new ChunkRef(id, len));
+            pos += len;
+        }
+
+        return new ChunkedFile(ObjectId.Compute(data), filled, chunks);
+    }
+
+    private ChunkedFile ProcessLarge(Stream source, IChunkSink sink, ICutPointSource? cuts, Action<int>? onRead, CancellationToken cancellationToken)
+    {
+        using var free = new BlockingCollection<byte[]>(BufferCount);
+        for (var i = 0; i < BufferCount; i++)
+        {
+            free.Add(GC.AllocateUninitializedArray<byte>(BufferSize), CancellationToken.None);
+        }
+
+        using var toFileHasher = new BlockingCollection<Segment>(BufferCount);
+        using var toChunkHasher = new BlockingCollection<Segment>(BufferCount);
+        using var failed = new CancellationTokenSource();
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, failed.Token);
+        var token = linked.Token;
+        ExceptionDispatchInfo? workerError = null;
+        var chunks = new List<ChunkRef>();
+        ObjectId fileId = default;
+
+        void Release(Segment segment)
+        {
+            if (Interlocked.Decrement(ref segment.References) == 0)
+            {
+                free.Add(segment.Buffer, CancellationToken.None);
+            }
+        }
+
+        void Fail(Exception e)
+        {
+            Interlocked.CompareExchange(ref workerError, ExceptionDispatchInfo.Capture(e), null);
+            failed.Cancel();
+        }
+
+        var fileHasher = Task.Factory.StartNew(() =>
+        {
+            try
+            {
+                using var hasher = Blake3.Hasher.New();
+                foreach (var segment in toFileHasher.GetConsumingEnumerable(token))
+                {
+                    hasher.Update(segment.Buffer.AsSpan(0, segment.Length));
+                    Release(segment);
+                }
+
+                Span<byte> hash = stackalloc byte[ObjectId.Size];
+                hasher.Finalize(hash);
+                fileId = new ObjectId(hash);
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+            }
+            catch (Exception e)
+            {
+                Fail(e);
+            }
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+        var chunkHasher = Task.Factory.StartNew(() =>
+        {
+            try
+            {
+                foreach (var segment in toChunkHasher.GetConsumingEnumerable(token))
+                {
+                    var pos = 0;
+                    foreach (var len in segment.ChunkLengths)
+                    {
+                        var bytes = segment.Buffer.AsSpan(pos, len);
+                        var id = ObjectId.Compute(bytes);
+                        sink.Accept(id, bytes);
+                        chunks.Add(new ChunkRef(id, len));
+                        pos += len;
+                    }
+
+                    Release(segment);
+                }
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+            }
+            catch (Exception e)
+            {
+                Fail(e);
+            }
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+        long total = 0;
+        try
+        {
+            var buffer = free.Take(token);
+            var filled = 0;
+            var eof = false;
+            while (true)
+            {
+                if (!eof)
+                {
+                    var read = ReadFully(source, buffer, filled, buffer.Length - filled, token);
+                    eof = filled + read < buffer.Length;
+                    filled += read;
+                    onRead?.Invoke(read);
+                }
+
+                var lengths = new List<int>();
+                var pos = 0;
+                while (pos < filled)
+                {
+                    var len = _chunker.NextChunkLength(buffer.AsSpan(pos, filled - pos), eof, CutLimit(cuts, total + pos));
+                    if (len == 0)
+                    {
+                        break;
+                    }
+
+                    lengths.Add(len);
+                    pos += len;
+                }
+
+                var next = eof && pos == filled ? null : free.Take(token);
+                if (next is not null)
+                {
+                    buffer.AsSpan(pos, filled - pos).CopyTo(next);
+                }
+
+                if (lengths.Count > 0)
+                {
+                    var segment = new Segment(buffer, pos, lengths);
+                    toFileHasher.Add(segment, token);
+                    toChunkHasher.Add(segment, token);
+                }
+                else
+                {
+                    free.Add(buffer, CancellationToken.None);
+                }
+
+                total += pos;
+                if (next is null)
+                {
+                    break;
+                }
+
+                filled -= pos;
+                buffer = next;
+            }
+        }
+        catch (OperationCanceledException) when (failed.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            Fail(e);
+        }
+        finally
+        {
+            toFileHasher.CompleteAdding();
+            toChunkHasher.CompleteAdding();
+            Task.WaitAll(fileHasher, chunkHasher);
+        }
+
+        workerError?.Throw();
+        cancellationToken.ThrowIfCancellationRequested();
+        return new ChunkedFile(fileId, total, chunks);
+    }
+
+    private static int CutLimit(ICutPointSource? cuts, long offset)
+    {
+        if (cuts is null)
+        {
+            return int.MaxValue;
+        }
+
+        var next = cuts.NextCutAfter(offset);
+        return next - offset >= int.MaxValue ? int.MaxValue : (int)(next - offset);
+    }
+
+    private static int ReadFully(Stream source, byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+    {
+        var total = 0;
+        while (total < count)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var read = source.Read(buffer, offset + total, count - total);
+            if (read == 0)
+            {
+                break;
+            }
+
+            total += read;
+        }
+
+        return total;
+    }
+
+    private sealed class Segment(byte[] buffer, int length, List<int> chunkLengths)
+    {
+        public readonly byte[] Buffer = buffer;
+        public readonly int Length = length;
+        public readonly List<int> ChunkLengths = chunkLengths;
+        public int References = 2;
+    }
+}

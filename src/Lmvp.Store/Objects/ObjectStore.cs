@@ -1,0 +1,104 @@
+using Lmvp.Store.Chunking;
+using Lmvp.Store.Index;
+using Lmvp.Store.Packs;
+
+namespace Lmvp.Store.Objects;
+
+/// <summary>Reads objects and chunks through the index and the packs, verifying every read.</summary>
+internal sealed class ObjectStore
+{
+    private readonly RepositoryDatabase _database;
+    private readonly PackSet _packs;
+
+    public ObjectStore(RepositoryDatabase database, PackSet packs)
+    {
+        _database = database;
+        _packs = packs;
+    }
+
+    public RepositoryDatabase Database => _database;
+
+    public PackSet Packs => _packs;
+
+    public Commit GetCommit(ObjectId id)
+    {
+        if (!_database.TryGetObject(id, out var kind, out var data) || kind != EntryKind.Commit)
+        {
+            throw new ObjectNotFoundException($"Commit {id.ToShortString()} not found.");
+        }
+
+        return Commit.Decode(data, id);
+    }
+
+    public bool TryGetCommit(ObjectId id, out Commit? commit)
+    {
+        commit = null;
+        if (!_database.TryGetObject(id, out var kind, out var data) || kind != EntryKind.Commit)
+        {
+            return false;
+        }
+
+        commit = Commit.Decode(data, id);
+        return true;
+    }
+
+    public Tree GetTree(ObjectId id)
+    {
+        if (!_database.TryGetObject(id, out var kind, out var data) || kind != EntryKind.Tree)
+        {
+            throw new ObjectNotFoundException($"Tree {id.ToShortString()} not found.");
+        }
+
+        return Tree.Decode(data, id);
+    }
+
+    public FileManifest GetManifest(ObjectId fileId)
+    {
+        if (!_database.TryGetObject(fileId, out var kind, out var data) || kind != EntryKind.Manifest)
+        {
+            throw new ObjectNotFoundException($"File {fileId.ToShortString()} not found.");
+        }
+
+        return FileManifest.Decode(data, fileId);
+    }
+
+    public bool HasManifest(ObjectId fileId) => _database.TryGetObject(fileId, out var kind, out _) && kind == EntryKind.Manifest;
+
+    /// <summary>Reads one chunk into <paramref name="destination"/> (exactly its length) and verifies its hash.</summary>
+    public void ReadChunk(ObjectId id, Span<byte> destination)
+    {
+        if (!_database.TryGetChunk(id, out var location))
+        {
+            throw new ObjectNotFoundException($"Chunk {id.ToShortString()} not found in the index.");
+        }
+
+        ReadChunk(id, location, destination);
+    }
+
+    /// <summary>Reads a chunk at a known location; safe to call from several threads.</summary>
+    public void ReadChunk(ObjectId id, ChunkLocation location, Span<byte> destination) =>
+        _packs.Get(location.PackId).ReadEntry(location.ToEntry(id), destination);
+
+    /// <summary>Walks a tree recursively, yielding (path, entry) for every file and symlink, in path order.</summary>
+    public IEnumerable<(string Path, TreeEntry Entry)> Flatten(ObjectId treeId, string prefix = "")
+    {
+        foreach (var e in GetTree(treeId).Entries)
+        {
+            var path = prefix.Length == 0 ? e.Name : prefix + "/" + e.Name;
+            if (e.Kind == TreeEntryKind.Directory)
+            {
+                foreach (var inner in Flatten(e.Id, path))
+                {
+                    yield return inner;
+                }
+            }
+            else
+            {
+                yield return (path, e);
+            }
+        }
+    }
+
+    /// <summary>The chunk list of a file, looked up through its manifest.</summary>
+    public IReadOnlyList<ChunkRef> GetChunks(ObjectId fileId) => GetManifest(fileId).Chunks;
+}

@@ -1,0 +1,135 @@
+using Lmvp.Store.Chunking;
+using Lmvp.Store.Packs;
+
+namespace Lmvp.Store.Objects;
+
+/// <summary>Writes new chunks and metadata objects into packs, skipping whatever the repository already holds.</summary>
+/// <remarks>
+/// Crash safety: bytes go to a temporary pack; <see cref="Publish"/> flushes and renames it, and only then inserts the
+/// index rows in one transaction, together with whatever the caller moves (a ref) in the same transaction. A pack that
+/// grows past <see cref="PackTargetSize"/> is published early, without a ref move: its chunks are indexed but
+/// unreferenced until the commit lands, which gc reclaims if it never does.
+/// Compression is decided per file by sampling: every 16th chunk is trial-compressed with zstd level 1, and the
+/// chunks after it are compressed only if that trial saved at least 10%. Float weights fail the trial and are stored
+/// raw at the cost of one trial in sixteen.
+/// </remarks>
+internal sealed class ObjectWriter : IChunkSink, IDisposable
+{
+    /// <summary>A pack is published once it grows past this size.</summary>
+    public const long PackTargetSize = 1L << 30;
+
+    private const int SampleEvery = 16;
+
+    private readonly ObjectStore _store;
+    private readonly HashSet<ObjectId> _pending = [];
+    private readonly List<(ObjectId Id, EntryKind Kind, byte[] Data)> _pendingObjects = [];
+    private PackWriter? _pack;
+    private int _chunkInFile;
+    private bool _compressing;
+
+    public ObjectWriter(ObjectStore store)
+    {
+        _store = store;
+    }
+
+    /// <summary>New chunks written.</summary>
+    public long NewChunks { get; private set; }
+
+    /// <summary>Raw bytes of new chunks.</summary>
+    public long NewRawBytes { get; private set; }
+
+    /// <summary>Bytes of new chunks as stored (after compression).</summary>
+    public long NewStoredBytes { get; private set; }
+
+    /// <summary>Resets the per-file compression decision.</summary>
+    public void BeginFile()
+    {
+        _chunkInFile = 0;
+        _compressing = false;
+    }
+
+    /// <inheritdoc />
+    public void Accept(ObjectId id, ReadOnlySpan<byte> data)
+    {
+        var sample = _chunkInFile++ % SampleEvery == 0;
+        if (_pending.Contains(id) || _store.Database.HasChunk(id))
+        {
+            return;
+        }
+
+        var (entry, compressed) = Pack().Append(EntryKind.Chunk, id, data, tryCompress: sample || _compressing);
+        if (sample)
+        {
+            _compressing = compressed;
+        }
+
+        _pending.Add(id);
+        NewChunks++;
+        NewRawBytes += data.Length;
+        NewStoredBytes += entry.StoredLength + PackFormat.EntryHeaderSize;
+        if (_pack!.Length >= PackTargetSize)
+        {
+            Publish(null);
+        }
+    }
+
+    /// <summary>True when the chunk is already stored or pending in this writer.</summary>
+    public bool HasChunk(ObjectId id) => _pending.Contains(id) || _store.Database.HasChunk(id);
+
+    /// <summary>Stores a metadata object unless the repository already has it.</summary>
+    public void PutObject(EntryKind kind, ObjectId id, byte[] data)
+    {
+        if (_pending.Contains(id) || _store.Database.HasObject(id))
+        {
+            return;
+        }
+
+        Pack().Append(kind, id, data, tryCompress: data.Length >= 4096);
+        _pending.Add(id);
+        _pendingObjects.Add((id, kind, data));
+    }
+
+    /// <summary>Publishes the current pack and indexes it; <paramref name="inSameTransaction"/> runs in the same transaction.</summary>
+    public void Publish(Action? inSameTransaction)
+    {
+        string? name = null;
+        IReadOnlyList<PackEntry> entries = [];
+        long size = 0;
+        if (_pack is not null)
+        {
+            entries = _pack.Entries;
+            name = _pack.Finish();
+            size = new FileInfo(Path.Combine(_store.Packs.Directory, name)).Length;
+            _pack.Dispose();
+            _pack = null;
+        }
+
+        var objects = _pendingObjects.ToArray();
+        _store.Database.InTransaction(() =>
+        {
+            if (name is not null)
+            {
+                var packId = _store.Database.AddPack(name, size);
+                _store.Database.InsertChunks(packId, entries);
+            }
+
+            foreach (var (id, kind, data) in objects)
+            {
+                _store.Database.PutObject(id, kind, data);
+            }
+
+            inSameTransaction?.Invoke();
+        });
+        _pending.Clear();
+        _pendingObjects.Clear();
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _pack?.Dispose();
+        _pack = null;
+    }
+
+    private PackWriter Pack() => _pack ??= new PackWriter(_store.Packs.Directory);
+}

@@ -1,0 +1,184 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using Microsoft.Win32.SafeHandles;
+using ZstdSharp;
+
+namespace Lmvp.Store.Packs;
+
+/// <summary>Reads entries from one pack; safe to use from several threads at once.</summary>
+internal sealed class PackReader : IDisposable
+{
+    private readonly SafeFileHandle _handle;
+
+    private PackReader(string path, SafeFileHandle handle)
+    {
+        Path = path;
+        _handle = handle;
+    }
+
+    /// <summary>The pack's path.</summary>
+    public string Path { get; }
+
+    /// <summary>The pack's length in bytes.</summary>
+    public long Length => RandomAccess.GetLength(_handle);
+
+    /// <summary>Opens a pack for reading.</summary>
+    public static PackReader Open(string path) =>
+        new(path, File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.RandomAccess));
+
+    /// <summary>Reads and verifies the trailer: the list of every entry in the pack.</summary>
+    public IReadOnlyList<PackEntry> ReadTrailer()
+    {
+        var length = Length;
+        if (length < PackFormat.HeaderSize + PackFormat.FooterSize)
+        {
+            throw new CorruptObjectException($"Pack {System.IO.Path.GetFileName(Path)} is truncated ({length} bytes).");
+        }
+
+        Span<byte> footer = stackalloc byte[PackFormat.FooterSize];
+        ReadExactly(length - PackFormat.FooterSize, footer);
+        if (!footer[48..].SequenceEqual(PackFormat.FooterMagic))
+        {
+            throw new CorruptObjectException($"Pack {System.IO.Path.GetFileName(Path)} has no valid footer.");
+        }
+
+        var trailerOffset = BinaryPrimitives.ReadInt64LittleEndian(footer);
+        var count = BinaryPrimitives.ReadUInt32LittleEndian(footer[8..]);
+        var expectedHash = new ObjectId(footer.Slice(16, ObjectId.Size));
+        if (trailerOffset < PackFormat.HeaderSize || trailerOffset + ((long)count * PackFormat.TrailerEntrySize) != length - PackFormat.FooterSize)
+        {
+            throw new CorruptObjectException($"Pack {System.IO.Path.GetFileName(Path)} has an inconsistent footer.");
+        }
+
+        var trailer = new byte[count * PackFormat.TrailerEntrySize];
+        ReadExactly(trailerOffset, trailer);
+        if (ObjectId.Compute(trailer) != expectedHash)
+        {
+            throw new CorruptObjectException($"Pack {System.IO.Path.GetFileName(Path)} has a damaged trailer.");
+        }
+
+        var entries = new PackEntry[count];
+        for (var i = 0; i < count; i++)
+        {
+            entries[i] = PackFormat.ReadTrailerEntry(trailer.AsSpan(i * PackFormat.TrailerEntrySize, PackFormat.TrailerEntrySize));
+            if (entries[i].DataOffset + entries[i].StoredLength > trailerOffset)
+            {
+                throw new CorruptObjectException($"Pack {System.IO.Path.GetFileName(Path)} lists an entry past its end.");
+            }
+        }
+
+        return entries;
+    }
+
+    /// <summary>Walks entries from the header without the trailer: the fallback when a trailer is damaged or missing.</summary>
+    /// <remarks>Stops at the first header that does not parse; entries are not verified here.</remarks>
+    public IEnumerable<PackEntry> ScanEntries()
+    {
+        var length = Length;
+        var header = new byte[Math.Max(PackFormat.HeaderSize, PackFormat.EntryHeaderSize)];
+        if (length < PackFormat.HeaderSize)
+        {
+            yield break;
+        }
+
+        ReadExactly(0, header.AsSpan(0, PackFormat.HeaderSize));
+        if (!header.AsSpan(0, 8).SequenceEqual(PackFormat.HeaderMagic))
+        {
+            yield break;
+        }
+
+        long offset = PackFormat.HeaderSize;
+        while (offset + PackFormat.EntryHeaderSize <= length)
+        {
+            PackEntry entry;
+            try
+            {
+                ReadExactly(offset, header.AsSpan(0, PackFormat.EntryHeaderSize));
+                entry = PackFormat.ReadEntryHeader(header, offset);
+            }
+            catch (CorruptObjectException)
+            {
+                yield break;
+            }
+
+            if (entry.DataOffset + entry.StoredLength > length)
+            {
+                yield break;
+            }
+
+            yield return entry;
+            offset = entry.DataOffset + entry.StoredLength;
+        }
+    }
+
+    /// <summary>Reads one entry's raw bytes into <paramref name="destination"/> and verifies them against its id.</summary>
+    public void ReadEntry(in PackEntry entry, Span<byte> destination)
+    {
+        if (destination.Length != entry.RawLength)
+        {
+            throw new ArgumentException("Destination must be exactly the entry's raw length.", nameof(destination));
+        }
+
+        if (entry.Compression == Compression.None)
+        {
+            ReadExactly(entry.DataOffset, destination);
+        }
+        else
+        {
+            var rented = ArrayPool<byte>.Shared.Rent(entry.StoredLength);
+            try
+            {
+                var stored = rented.AsSpan(0, entry.StoredLength);
+                ReadExactly(entry.DataOffset, stored);
+                int written;
+                try
+                {
+                    using var decompressor = new Decompressor();
+                    written = decompressor.Unwrap(stored, destination);
+                }
+                catch (ZstdException e)
+                {
+                    throw new CorruptObjectException($"{Describe(entry)} does not decompress: {e.Message}", e);
+                }
+
+                if (written != entry.RawLength)
+                {
+                    throw new CorruptObjectException($"{Describe(entry)} decompresses to {written} bytes, not {entry.RawLength}.");
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+
+        if (ObjectId.Compute(destination) != entry.Id)
+        {
+            throw new CorruptObjectException($"{Describe(entry)} is corrupt: its bytes do not hash to its id.");
+        }
+    }
+
+    /// <summary>Reads the stored (possibly compressed) bytes of an entry without verifying them.</summary>
+    public void ReadStored(in PackEntry entry, Span<byte> destination) => ReadExactly(entry.DataOffset, destination[..entry.StoredLength]);
+
+    /// <inheritdoc />
+    public void Dispose() => _handle.Dispose();
+
+    private string Describe(in PackEntry entry) =>
+        $"{entry.Kind.ToString().ToLowerInvariant()} {entry.Id.ToShortString()} in {System.IO.Path.GetFileName(Path)} at offset {entry.Offset}";
+
+    private void ReadExactly(long offset, Span<byte> destination)
+    {
+        var total = 0;
+        while (total < destination.Length)
+        {
+            var read = RandomAccess.Read(_handle, destination[total..], offset + total);
+            if (read == 0)
+            {
+                throw new CorruptObjectException($"Pack {System.IO.Path.GetFileName(Path)} ends early at offset {offset + total}.");
+            }
+
+            total += read;
+        }
+    }
+}

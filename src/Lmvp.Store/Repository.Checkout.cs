@@ -1,0 +1,367 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using Lmvp.Store.Index;
+using Lmvp.Store.Objects;
+using Lmvp.Store.WorkingTree;
+
+namespace Lmvp.Store;
+
+/// <summary>What a checkout or restore did.</summary>
+/// <param name="Commit">The commit the files came from.</param>
+/// <param name="Branch">The branch HEAD is now on, or null when detached (or for a restore).</param>
+/// <param name="FilesWritten">Files and links written.</param>
+/// <param name="FilesRemoved">Tracked files removed because the target lacks them.</param>
+/// <param name="BytesWritten">Bytes written.</param>
+public sealed record CheckoutResult(ObjectId Commit, string? Branch, int FilesWritten, int FilesRemoved, long BytesWritten);
+
+public sealed partial class Repository
+{
+    private const int MaxListedConflicts = 5;
+
+    /// <summary>Makes the working tree match a commit or branch and moves HEAD there.</summary>
+    /// <remarks>Refuses when tracked files have uncommitted changes, or untracked files would be overwritten, unless
+    /// <paramref name="force"/>. Each file is written to a temporary name, verified against its id, then renamed, so a
+    /// failure never leaves a partly written or corrupt file under a tracked name.</remarks>
+    public CheckoutResult Checkout(string revision, bool force = false, IProgress<ProgressInfo>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(revision);
+        var branch = _database.GetRef(HeadsPrefix + revision) is not null ? revision : null;
+        var target = ResolveCommit(revision);
+        var head = Head;
+        var current = head is { } h ? FlattenCommit(h) : new Dictionary<string, TreeEntry>(StringComparer.Ordinal);
+        var wanted = FlattenCommit(target);
+        var working = ScanWithIds(cancellationToken);
+
+        if (!force)
+        {
+            var conflicts = new List<string>();
+            foreach (var (path, entry) in current)
+            {
+                if (!working.TryGetValue(path, out var w) || !SameContent(w, entry))
+                {
+                    conflicts.Add(path);
+                }
+            }
+
+            foreach (var (path, entry) in wanted)
+            {
+                if (!current.ContainsKey(path) && working.TryGetValue(path, out var w) && !SameContent(w, entry))
+                {
+                    conflicts.Add(path);
+                }
+            }
+
+            if (conflicts.Count > 0)
+            {
+                throw new LmvpException(
+                    $"Checkout would overwrite uncommitted changes in {string.Join(", ", conflicts.Take(MaxListedConflicts))}"
+                    + (conflicts.Count > MaxListedConflicts ? $" (+{conflicts.Count - MaxListedConflicts} more)" : "")
+                    + "; commit them, or use --force to discard them.");
+            }
+        }
+
+        var removed = 0;
+        foreach (var path in current.Keys)
+        {
+            if (!wanted.ContainsKey(path) && working.ContainsKey(path))
+            {
+                var full = SafeFullPath(path);
+                File.Delete(full);
+                removed++;
+                RemoveEmptyParents(full);
+            }
+        }
+
+        var (written, bytes) = WriteEntries(wanted.Where(kv => !working.TryGetValue(kv.Key, out var w) || !SameContent(w, kv.Value)), progress, cancellationToken);
+        if (branch is not null)
+        {
+            SetHeadToBranch(branch);
+        }
+        else
+        {
+            SetHeadDetached(target);
+        }
+
+        return new CheckoutResult(target, branch, written, removed, bytes);
+    }
+
+    /// <summary>Restores paths (files or directories) from <paramref name="sourceRevision"/> (HEAD by default) without moving HEAD.</summary>
+    public CheckoutResult Restore(IEnumerable<string> paths, string sourceRevision = "HEAD", IProgress<ProgressInfo>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        var source = ResolveCommit(sourceRevision);
+        var files = FlattenCommit(source);
+        var selected = new Dictionary<string, TreeEntry>(StringComparer.Ordinal);
+        foreach (var raw in paths)
+        {
+            var path = NormalizeUserPath(raw);
+            var matched = false;
+            foreach (var (p, e) in files)
+            {
+                if (path.Length == 0 || p == path || p.StartsWith(path + "/", StringComparison.Ordinal))
+                {
+                    selected[p] = e;
+                    matched = true;
+                }
+            }
+
+            if (!matched)
+            {
+                throw new ObjectNotFoundException($"Path '{raw}' is not in {sourceRevision}.");
+            }
+        }
+
+        var (written, bytes) = WriteEntries(selected, progress, cancellationToken);
+        return new CheckoutResult(source, null, written, 0, bytes);
+    }
+
+    /// <summary>Turns a user-supplied path (relative to the current directory or absolute) into a slash-separated repository path.</summary>
+    public string NormalizeUserPath(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        var full = Path.GetFullPath(path);
+        var relative = Path.GetRelativePath(WorkingDirectory, full);
+        if (relative == ".")
+        {
+            return "";
+        }
+
+        if (relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative))
+        {
+            throw new LmvpException($"Path '{path}' is outside the repository at {WorkingDirectory}.");
+        }
+
+        return relative.Replace(Path.DirectorySeparatorChar, '/');
+    }
+
+    private (int Files, long Bytes) WriteEntries(IEnumerable<KeyValuePair<string, TreeEntry>> entries, IProgress<ProgressInfo>? progress, CancellationToken cancellationToken)
+    {
+        var list = entries.ToList();
+        var total = list.Where(e => e.Value.Kind == TreeEntryKind.File).Sum(e => e.Value.Size);
+        long done = 0;
+        var cache = _database.LoadStatCache();
+        var count = 0;
+        foreach (var (path, entry) in list)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var full = SafeFullPath(path);
+            EnsureParentDirectories(path);
+            if (entry.Kind == TreeEntryKind.Symlink)
+            {
+                DeleteIfPresent(full);
+                File.CreateSymbolicLink(full, entry.LinkTarget ?? "");
+                count++;
+                continue;
+            }
+
+            WriteFileVerified(entry, full, n =>
+            {
+                done += n;
+                progress?.Report(new ProgressInfo("checkout", done, total));
+            }, cancellationToken);
+            count++;
+            if (FileStatReader.TryLstat(full) is { } stat)
+            {
+                // We just wrote and verified this content, so its stat may be cached even inside the racy window.
+                cache[path] = new StatCacheEntry(stat.Size, stat.MtimeNs, stat.CtimeNs, stat.Inode, entry.Id);
+            }
+        }
+
+        _database.ReplaceStatCache(cache);
+        return (count, done);
+    }
+
+    /// <summary>Writes one file to a temporary name, verifying every chunk and the whole content, then renames it into place.</summary>
+    /// <remarks>A reader thread fetches and verifies chunks while this thread writes and hashes the whole file.</remarks>
+    private void WriteFileVerified(TreeEntry entry, string fullPath, Action<int> onWritten, CancellationToken cancellationToken)
+    {
+        var manifest = _store.GetManifest(entry.Id);
+        var locations = new List<ChunkLocation>(manifest.Chunks.Count);
+        foreach (var c in manifest.Chunks)
+        {
+            if (!_database.TryGetChunk(c.Id, out var loc))
+            {
+                throw new ObjectNotFoundException($"Cannot check out {Path.GetFileName(fullPath)}: chunk {c.Id.ToShortString()} is missing.");
+            }
+
+            locations.Add(loc);
+        }
+
+        var temp = Path.Combine(Path.GetDirectoryName(fullPath)!, CheckoutNames.TempPrefix + Guid.NewGuid().ToString("N"));
+        try
+        {
+            using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0))
+            using (var hasher = Blake3.Hasher.New())
+            using (var queue = new BlockingCollection<(byte[] Buffer, int Length)>(boundedCapacity: 32))
+            using (var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
+            {
+                Exception? readerError = null;
+                var reader = Task.Factory.StartNew(() =>
+                {
+                    try
+                    {
+                        for (var i = 0; i < manifest.Chunks.Count; i++)
+                        {
+                            var length = manifest.Chunks[i].Length;
+                            var buffer = ArrayPool<byte>.Shared.Rent(length);
+                            try
+                            {
+                                _store.ReadChunk(manifest.Chunks[i].Id, locations[i], buffer.AsSpan(0, length));
+                                queue.Add((buffer, length), cts.Token);
+                            }
+                            catch
+                            {
+                                ArrayPool<byte>.Shared.Return(buffer);
+                                throw;
+                            }
+                        }
+                    }
+                    catch (Exception e)
+                    {
+                        readerError = e;
+                    }
+                    finally
+                    {
+                        queue.CompleteAdding();
+                    }
+                }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+                try
+                {
+                    foreach (var (buffer, length) in queue.GetConsumingEnumerable(cancellationToken))
+                    {
+                        try
+                        {
+                            hasher.Update(buffer.AsSpan(0, length));
+                            output.Write(buffer, 0, length);
+                            onWritten(length);
+                        }
+                        finally
+                        {
+                            ArrayPool<byte>.Shared.Return(buffer);
+                        }
+                    }
+                }
+                finally
+                {
+                    cts.Cancel();
+                    reader.Wait(CancellationToken.None);
+                    while (queue.TryTake(out var left))
+                    {
+                        ArrayPool<byte>.Shared.Return(left.Buffer);
+                    }
+                }
+
+                if (readerError is not null)
+                {
+                    throw readerError is LmvpException
+                        ? new CorruptObjectException($"Cannot check out {Path.GetRelativePath(WorkingDirectory, fullPath)}: {readerError.Message}", readerError)
+                        : readerError;
+                }
+
+                Span<byte> hash = stackalloc byte[ObjectId.Size];
+                hasher.Finalize(hash);
+                if (new ObjectId(hash) != entry.Id || output.Length != entry.Size)
+                {
+                    throw new CorruptObjectException($"Cannot check out {Path.GetRelativePath(WorkingDirectory, fullPath)}: its chunks do not hash to file {entry.Id.ToShortString()}.");
+                }
+            }
+
+            if (!OperatingSystem.IsWindows())
+            {
+                var mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+                if (entry.IsExecutable)
+                {
+                    mode |= UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+                }
+
+                File.SetUnixFileMode(temp, mode);
+            }
+
+            if (Directory.Exists(fullPath) && FileStatReader.TryLstat(fullPath) is { IsDirectory: true })
+            {
+                Directory.Delete(fullPath, recursive: true);
+            }
+
+            File.Move(temp, fullPath, overwrite: true);
+        }
+        catch
+        {
+            try
+            {
+                File.Delete(temp);
+            }
+            catch (IOException)
+            {
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>Maps a repository path to a full path, refusing anything that would land outside the working tree.</summary>
+    private string SafeFullPath(string path)
+    {
+        if (path.Length == 0 || path.Split('/').Any(part => !Tree.IsValidName(part)) || (path.Split('/')[0] == DirectoryName))
+        {
+            throw new CorruptObjectException($"Refusing unsafe path '{path}' from a tree.");
+        }
+
+        var full = Path.GetFullPath(Path.Combine(WorkingDirectory, path.Replace('/', Path.DirectorySeparatorChar)));
+        if (!full.StartsWith(WorkingDirectory + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            throw new CorruptObjectException($"Refusing path '{path}': it leaves the working tree.");
+        }
+
+        return full;
+    }
+
+    /// <summary>Creates the parent directories of a path; a symlink or file in the way is replaced, never followed.</summary>
+    private void EnsureParentDirectories(string path)
+    {
+        var parts = path.Split('/');
+        var current = WorkingDirectory;
+        for (var i = 0; i < parts.Length - 1; i++)
+        {
+            current = Path.Combine(current, parts[i]);
+            var stat = FileStatReader.TryLstat(current);
+            if (stat is { IsDirectory: true })
+            {
+                continue;
+            }
+
+            if (stat is not null)
+            {
+                File.Delete(current); // a file or a symlink: writing through a link could escape the tree
+            }
+
+            Directory.CreateDirectory(current);
+        }
+    }
+
+    private static void DeleteIfPresent(string full)
+    {
+        var stat = FileStatReader.TryLstat(full);
+        if (stat is { IsDirectory: true })
+        {
+            Directory.Delete(full, recursive: true);
+        }
+        else if (stat is not null)
+        {
+            File.Delete(full);
+        }
+    }
+
+    private void RemoveEmptyParents(string full)
+    {
+        for (var dir = Path.GetDirectoryName(full); dir is not null && dir.Length > WorkingDirectory.Length; dir = Path.GetDirectoryName(dir))
+        {
+            if (Directory.EnumerateFileSystemEntries(dir).Any())
+            {
+                return;
+            }
+
+            Directory.Delete(dir);
+        }
+    }
+}

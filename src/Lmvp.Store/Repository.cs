@@ -1,0 +1,124 @@
+using Lmvp.Store.Index;
+using Lmvp.Store.Objects;
+using Lmvp.Store.Packs;
+
+namespace Lmvp.Store;
+
+/// <summary>A training directory under version control: the entry point for every operation.</summary>
+/// <remarks>Not thread-safe: use one instance per thread, or serialize calls.</remarks>
+public sealed partial class Repository : IDisposable
+{
+    /// <summary>The name of the repository directory inside a working tree.</summary>
+    public const string DirectoryName = ".lmvp";
+
+    /// <summary>The branch a new repository starts on.</summary>
+    public const string DefaultBranch = "main";
+
+    internal const string HeadsPrefix = "refs/heads/";
+    internal const string TagsPrefix = "refs/tags/";
+    internal const string RemotesPrefix = "refs/remotes/";
+
+    private readonly RepositoryDatabase _database;
+    private readonly PackSet _packs;
+    private readonly ObjectStore _store;
+
+    private Repository(string workingDirectory, RepositoryDatabase database)
+    {
+        WorkingDirectory = workingDirectory;
+        _database = database;
+        _packs = new PackSet(Path.Combine(RepositoryDirectory, "packs"), database);
+        _store = new ObjectStore(database, _packs);
+    }
+
+    /// <summary>The root of the working tree (the training directory).</summary>
+    public string WorkingDirectory { get; }
+
+    /// <summary>The <c>.lmvp</c> directory.</summary>
+    public string RepositoryDirectory => Path.Combine(WorkingDirectory, DirectoryName);
+
+    internal ObjectStore Store => _store;
+
+    internal RepositoryDatabase Database => _database;
+
+    internal static string DatabasePath(string workingDirectory) => Path.Combine(workingDirectory, DirectoryName, "lmvp.db");
+
+    /// <summary>Creates a repository in <paramref name="directory"/> (created if missing); fails if one exists.</summary>
+    public static Repository Init(string directory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        var root = Path.GetFullPath(directory);
+        var dbPath = DatabasePath(root);
+        if (File.Exists(dbPath))
+        {
+            throw new LmvpException($"{root} is already an lmvp repository.");
+        }
+
+        Directory.CreateDirectory(Path.Combine(root, DirectoryName, "packs"));
+        var database = RepositoryDatabase.Open(dbPath, create: true);
+        database.SetMeta("HEAD", "ref: " + HeadsPrefix + DefaultBranch);
+        return new Repository(root, database);
+    }
+
+    /// <summary>Opens the repository whose working tree is exactly <paramref name="directory"/>.</summary>
+    public static Repository Open(string directory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(directory);
+        var root = Path.GetFullPath(directory);
+        if (!Directory.Exists(Path.Combine(root, DirectoryName)))
+        {
+            throw new RepositoryNotFoundException($"{root} is not an lmvp repository (no {DirectoryName} directory); run 'lmvp init'.");
+        }
+
+        Directory.CreateDirectory(Path.Combine(root, DirectoryName, "packs"));
+        var repository = new Repository(root, RepositoryDatabase.Open(DatabasePath(root), create: true));
+        repository._packs.RemoveStaleTemporaries(TimeSpan.FromHours(1));
+        return repository;
+    }
+
+    /// <summary>Opens the repository that contains <paramref name="startDirectory"/>, searching upward like git.</summary>
+    public static Repository Discover(string startDirectory)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(startDirectory);
+        for (var dir = new DirectoryInfo(Path.GetFullPath(startDirectory)); dir is not null; dir = dir.Parent)
+        {
+            if (Directory.Exists(Path.Combine(dir.FullName, DirectoryName)))
+            {
+                return Open(dir.FullName);
+            }
+        }
+
+        throw new RepositoryNotFoundException($"Not an lmvp repository (or any parent up to /): {Path.GetFullPath(startDirectory)}; run 'lmvp init'.");
+    }
+
+    /// <summary>Reads a repository setting, or null.</summary>
+    public string? GetConfig(string key) => _database.GetConfig(key);
+
+    /// <summary>Writes a repository setting.</summary>
+    public void SetConfig(string key, string value) => _database.SetConfig(key, value);
+
+    /// <summary>Removes a repository setting.</summary>
+    public void UnsetConfig(string key) => _database.DeleteConfig(key);
+
+    /// <summary>Settings whose key starts with <paramref name="prefix"/>.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> ListConfig(string prefix) => _database.ListConfig(prefix);
+
+    /// <summary>Reads a commit.</summary>
+    public Commit GetCommit(ObjectId id) => _store.GetCommit(id);
+
+    /// <summary>Reads a tree.</summary>
+    public Tree GetTree(ObjectId id) => _store.GetTree(id);
+
+    /// <summary>Every file and symlink of a commit with its slash-separated path, in path order.</summary>
+    public IReadOnlyList<KeyValuePair<string, TreeEntry>> ListFiles(ObjectId commitId) =>
+        _store.Flatten(_store.GetCommit(commitId).TreeId).Select(x => new KeyValuePair<string, TreeEntry>(x.Path, x.Entry)).ToList();
+
+    /// <summary>Opens a file's content for reading; every chunk is verified as it is read and the whole file at its end.</summary>
+    public Stream OpenFile(ObjectId fileId) => new FileContentStream(_store, _store.GetManifest(fileId));
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _packs.Dispose();
+        _database.Dispose();
+    }
+}

@@ -1,0 +1,56 @@
+namespace Lmvp.Store.WorkingTree;
+
+/// <summary>One file or symlink found in the working tree; <c>Path</c> is slash-separated and relative to the root.</summary>
+internal sealed record ScannedFile(string Path, string FullPath, FileStat Stat, string? LinkTarget);
+
+/// <summary>Walks the working tree without following symlinks, skipping ignored paths.</summary>
+internal static class WorkingTreeScanner
+{
+    /// <summary>Every file and symlink under <paramref name="root"/>, sorted by path (ordinal).</summary>
+    public static List<ScannedFile> Scan(string root, IgnoreRules rules, CancellationToken cancellationToken = default)
+    {
+        var result = new List<ScannedFile>();
+        Walk(root, "", rules, result, cancellationToken);
+        result.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
+        return result;
+    }
+
+    private static void Walk(string directory, string prefix, IgnoreRules rules, List<ScannedFile> result, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        foreach (var full in Directory.EnumerateFileSystemEntries(directory))
+        {
+            var name = System.IO.Path.GetFileName(full);
+            var relative = prefix.Length == 0 ? name : prefix + "/" + name;
+            var stat = FileStatReader.TryLstat(full);
+            if (stat is not { } s)
+            {
+                continue; // removed while we looked
+            }
+
+            if (s.IsDirectory)
+            {
+                if (!rules.IsIgnored(relative, isDirectory: true))
+                {
+                    Walk(full, relative, rules, result, cancellationToken);
+                }
+            }
+            else if ((s.IsRegular || s.IsSymlink) && !rules.IsIgnored(relative, isDirectory: false))
+            {
+                if (name.StartsWith(CheckoutNames.TempPrefix, StringComparison.Ordinal))
+                {
+                    continue; // a checkout's half-written temp file
+                }
+
+                result.Add(new ScannedFile(relative, full, s, s.IsSymlink ? new FileInfo(full).LinkTarget : null));
+            }
+        }
+    }
+}
+
+/// <summary>Names used by checkout for files it has not finished writing.</summary>
+internal static class CheckoutNames
+{
+    /// <summary>Temp files start with this; scans skip them and checkout removes stale ones.</summary>
+    public const string TempPrefix = ".lmvp-tmp-";
+}
