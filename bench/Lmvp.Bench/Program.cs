@@ -1,0 +1,1 @@
+Console.WriteLine("lmvp benchmarks: not written yet");
