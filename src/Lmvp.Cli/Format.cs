@@ -27,6 +27,14 @@ internal static class Format
     public static string Metrics(IEnumerable<KeyValuePair<string, double>> metrics) =>
         string.Join(" ", metrics.Select(m => $"{m.Key}={Number(m.Value)}"));
 
+    /// <summary>"git 0123456789ab on main, dirty, https://host/repo.git".</summary>
+    public static string Provenance(Lmvp.Store.Provenance p) =>
+        $"git {p.GitCommit[..Math.Min(12, p.GitCommit.Length)]}" + (p.Branch is null ? " (detached)" : $" on {p.Branch}")
+        + (p.IsDirty ? ", dirty" : "") + (p.OriginUrl is null ? "" : $", {p.OriginUrl}");
+
+    /// <summary>A signed difference in a short form: "+0.25", "-0.09".</summary>
+    public static string Delta(double delta) => (delta > 0 ? "+" : "") + delta.ToString("G6", CultureInfo.InvariantCulture);
+
     /// <summary>UTC time as git shows it, in ISO form.</summary>
     public static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
 }

@@ -26,6 +26,20 @@ internal static class LmvpCommandLine
         root.Subcommands.Add(StatusCommand.Create(context));
         root.Subcommands.Add(CommitCommand.Create(context));
         root.Subcommands.Add(LogCommand.Create(context));
+        root.Subcommands.Add(ShowCommand.Create(context));
+        root.Subcommands.Add(DiffCommand.Create(context));
+        root.Subcommands.Add(CheckoutCommand.Create(context));
+        root.Subcommands.Add(RestoreCommand.Create(context));
+        root.Subcommands.Add(BranchCommand.Create(context));
+        root.Subcommands.Add(TagCommand.Create(context));
+        root.Subcommands.Add(FsckCommand.Create(context));
+        root.Subcommands.Add(GcCommand.Create(context));
+        root.Subcommands.Add(RemoteCommand.Create(context));
+        root.Subcommands.Add(LoginCommand.Create(context));
+        root.Subcommands.Add(PushCommand.Create(context));
+        root.Subcommands.Add(FetchCommand.Create(context));
+        root.Subcommands.Add(PullCommand.Create(context));
+        root.Subcommands.Add(CloneCommand.Create(context));
         return root;
     }
 

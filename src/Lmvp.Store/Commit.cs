@@ -72,9 +72,25 @@ public sealed class Commit
             throw new ArgumentException("Too many parents.", nameof(parents));
         }
 
+        // Every limit Decode enforces is enforced here too: a commit that is written must be readable.
+        CheckLength(author, MaxFieldBytes, "The author", nameof(author));
+        CheckLength(message, MaxMessageBytes, "The message", nameof(message));
+        if (provenance is not null)
+        {
+            CheckLength(provenance.GitCommit, MaxFieldBytes, "The git commit", nameof(provenance));
+            CheckLength(provenance.Branch ?? "", MaxFieldBytes, "The git branch", nameof(provenance));
+            CheckLength(provenance.OriginUrl ?? "", MaxFieldBytes, "The git origin URL", nameof(provenance));
+        }
+
         var sorted = metrics.OrderBy(m => m.Key, StringComparer.Ordinal).ToArray();
+        if (sorted.Length > MaxMetrics)
+        {
+            throw new ArgumentException($"A commit may carry at most {MaxMetrics} metrics, not {sorted.Length}.", nameof(metrics));
+        }
+
         for (var i = 0; i < sorted.Length; i++)
         {
+            CheckLength(sorted[i].Key, MaxFieldBytes, $"Metric name '{sorted[i].Key[..Math.Min(sorted[i].Key.Length, 40)]}...'", nameof(metrics));
             if (string.IsNullOrWhiteSpace(sorted[i].Key) || !double.IsFinite(sorted[i].Value))
             {
                 throw new ArgumentException($"Metric '{sorted[i].Key}' needs a name and a finite value.", nameof(metrics));
@@ -123,6 +139,14 @@ public sealed class Commit
         return new Commit(ObjectId.Compute(encoded), treeId, parents.ToArray(), author, utc, message, sorted, provenance, encoded);
     }
 
+    private static void CheckLength(string value, int maxBytes, string what, string parameter)
+    {
+        if (System.Text.Encoding.UTF8.GetByteCount(value) > maxBytes)
+        {
+            throw new ArgumentException($"{what} is longer than {maxBytes} bytes.", parameter);
+        }
+    }
+
     /// <summary>Decodes a commit and checks it hashes to <paramref name="expectedId"/>; malformed bytes throw <see cref="CorruptObjectException"/>.</summary>
     public static Commit Decode(ReadOnlySpan<byte> data, ObjectId expectedId)
     {
@@ -154,6 +178,11 @@ public sealed class Commit
         {
             var name = reader.ReadString(MaxFieldBytes);
             var value = reader.ReadDouble();
+            if (string.IsNullOrWhiteSpace(name))
+            {
+                throw reader.Fail("a metric without a name");
+            }
+
             if (!double.IsFinite(value) || (i > 0 && string.CompareOrdinal(metrics[i - 1].Key, name) >= 0))
             {
                 throw reader.Fail("metrics out of order or not finite");

@@ -30,14 +30,17 @@ public sealed partial class Repository
         var head = Head;
         var current = head is { } h ? FlattenCommit(h) : new Dictionary<string, TreeEntry>(StringComparer.Ordinal);
         var wanted = FlattenCommit(target);
+        ValidatePaths(wanted.Keys);
         var working = ScanWithIds(cancellationToken);
 
+        // Like git, a local change conflicts only where HEAD and the target differ; elsewhere it is carried over.
+        bool Unchanged(string path, TreeEntry entry) => wanted.TryGetValue(path, out var w) && SameContent(w, entry);
         if (!force)
         {
             var conflicts = new List<string>();
             foreach (var (path, entry) in current)
             {
-                if (!working.TryGetValue(path, out var w) || !SameContent(w, entry))
+                if ((!working.TryGetValue(path, out var w) || !SameContent(w, entry)) && !Unchanged(path, entry))
                 {
                     conflicts.Add(path);
                 }
@@ -51,6 +54,7 @@ public sealed partial class Repository
                 }
             }
 
+            conflicts.AddRange(UntrackedInTheWay(wanted, current, working));
             if (conflicts.Count > 0)
             {
                 throw new LmvpException(
@@ -72,7 +76,11 @@ public sealed partial class Repository
             }
         }
 
-        var (written, bytes) = WriteEntries(wanted.Where(kv => !working.TryGetValue(kv.Key, out var w) || !SameContent(w, kv.Value)), progress, cancellationToken);
+        var (written, bytes) = WriteEntries(
+            wanted.Where(kv => (!working.TryGetValue(kv.Key, out var w) || !SameContent(w, kv.Value))
+                && (force || !current.TryGetValue(kv.Key, out var c) || !SameContent(c, kv.Value))),
+            progress,
+            cancellationToken);
         if (branch is not null)
         {
             SetHeadToBranch(branch);
@@ -126,7 +134,7 @@ public sealed partial class Repository
             return "";
         }
 
-        if (relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative))
+        if (relative == ".." || relative.StartsWith(".." + Path.DirectorySeparatorChar, StringComparison.Ordinal) || Path.IsPathRooted(relative))
         {
             throw new LmvpException($"Path '{path}' is outside the repository at {WorkingDirectory}.");
         }
@@ -137,6 +145,7 @@ public sealed partial class Repository
     private (int Files, long Bytes) WriteEntries(IEnumerable<KeyValuePair<string, TreeEntry>> entries, IProgress<ProgressInfo>? progress, CancellationToken cancellationToken)
     {
         var list = entries.ToList();
+        ValidatePaths(list.Select(e => e.Key));
         var total = list.Where(e => e.Value.Kind == TreeEntryKind.File).Sum(e => e.Value.Size);
         long done = 0;
         var cache = _database.LoadStatCache();
@@ -196,17 +205,36 @@ public sealed partial class Repository
             using (var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
                 Exception? readerError = null;
+
+                // A dedicated thread pays off for large files only: creating one for each of 10,000 small files
+                // tripled the CPU time of their checkout.
                 var reader = Task.Factory.StartNew(() =>
                 {
                     try
                     {
+                        // Runs of one chunk (zero padding, sparse regions) are read and verified once.
+                        var previous = ObjectId.Zero;
+                        byte[]? previousBytes = null;
                         for (var i = 0; i < manifest.Chunks.Count; i++)
                         {
                             var length = manifest.Chunks[i].Length;
                             var buffer = ArrayPool<byte>.Shared.Rent(length);
                             try
                             {
-                                _store.ReadChunk(manifest.Chunks[i].Id, locations[i], buffer.AsSpan(0, length));
+                                if (previousBytes is not null && manifest.Chunks[i].Id == previous)
+                                {
+                                    previousBytes.AsSpan(0, length).CopyTo(buffer);
+                                }
+                                else
+                                {
+                                    _store.ReadChunk(manifest.Chunks[i].Id, locations[i], buffer.AsSpan(0, length));
+                                    if (i + 1 < manifest.Chunks.Count && manifest.Chunks[i + 1].Id == manifest.Chunks[i].Id)
+                                    {
+                                        previous = manifest.Chunks[i].Id;
+                                        previousBytes = buffer.AsSpan(0, length).ToArray();
+                                    }
+                                }
+
                                 queue.Add((buffer, length), cts.Token);
                             }
                             catch
@@ -224,7 +252,7 @@ public sealed partial class Repository
                     {
                         queue.CompleteAdding();
                     }
-                }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+                }, CancellationToken.None, manifest.Chunks.Count > 4 ? TaskCreationOptions.LongRunning : TaskCreationOptions.None, TaskScheduler.Default);
 
                 try
                 {
@@ -233,7 +261,16 @@ public sealed partial class Repository
                         try
                         {
                             hasher.Update(buffer.AsSpan(0, length));
-                            output.Write(buffer, 0, length);
+                            if (buffer.AsSpan(0, length).IndexOfAnyExcept((byte)0) < 0)
+                            {
+                                // All zeros: leave a hole, as the file most likely had one (sparse checkpoints, padding).
+                                output.Seek(length, SeekOrigin.Current);
+                            }
+                            else
+                            {
+                                output.Write(buffer, 0, length);
+                            }
+
                             onWritten(length);
                         }
                         finally
@@ -252,6 +289,7 @@ public sealed partial class Repository
                     }
                 }
 
+                output.SetLength(output.Position);
                 if (readerError is not null)
                 {
                     throw readerError is LmvpException
@@ -299,18 +337,62 @@ public sealed partial class Repository
         }
     }
 
-    /// <summary>Maps a repository path to a full path, refusing anything that would land outside the working tree.</summary>
+    /// <summary>Untracked files that writing <paramref name="wanted"/> would delete: a file where the target has a directory,
+    /// or a file inside a directory the target replaces with a file.</summary>
+    private static IEnumerable<string> UntrackedInTheWay(Dictionary<string, TreeEntry> wanted, Dictionary<string, TreeEntry> current,
+        Dictionary<string, TreeEntry> working)
+    {
+        var wantedDirectories = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var path in wanted.Keys)
+        {
+            for (var slash = path.IndexOf('/', StringComparison.Ordinal); slash > 0; slash = path.IndexOf('/', slash + 1))
+            {
+                wantedDirectories.Add(path[..slash]);
+            }
+        }
+
+        foreach (var path in working.Keys)
+        {
+            if (current.ContainsKey(path) || wanted.ContainsKey(path))
+            {
+                continue; // tracked, or overwritten by a file: checked by the caller
+            }
+
+            var inTheWay = wantedDirectories.Contains(path);
+            for (var slash = path.IndexOf('/', StringComparison.Ordinal); !inTheWay && slash > 0; slash = path.IndexOf('/', slash + 1))
+            {
+                inTheWay = wanted.ContainsKey(path[..slash]);
+            }
+
+            if (inTheWay)
+            {
+                yield return path;
+            }
+        }
+    }
+
+    /// <summary>Refuses the whole set before anything is written if any path is unsafe, so a hostile tree changes nothing.</summary>
+    private void ValidatePaths(IEnumerable<string> paths)
+    {
+        foreach (var path in paths)
+        {
+            SafeFullPath(path);
+        }
+    }
+
+    /// <summary>Maps a repository path to a full path, refusing anything that would land outside the working tree or in a
+    /// repository directory (a planted .git/hooks file would run code; .lmvp is our own store).</summary>
     private string SafeFullPath(string path)
     {
-        if (path.Length == 0 || path.Split('/').Any(part => !Tree.IsValidName(part)) || (path.Split('/')[0] == DirectoryName))
+        if (path.Length == 0 || path.Split('/').Any(part => !Tree.IsValidName(part) || IgnoreRules.IsRepositoryDirectoryName(part)))
         {
-            throw new CorruptObjectException($"Refusing unsafe path '{path}' from a tree.");
+            throw new CorruptObjectException($"Refusing unsafe path '{CanonicalReader.Printable(path)}' from a tree.");
         }
 
         var full = Path.GetFullPath(Path.Combine(WorkingDirectory, path.Replace('/', Path.DirectorySeparatorChar)));
         if (!full.StartsWith(WorkingDirectory + Path.DirectorySeparatorChar, StringComparison.Ordinal))
         {
-            throw new CorruptObjectException($"Refusing path '{path}': it leaves the working tree.");
+            throw new CorruptObjectException($"Refusing path '{CanonicalReader.Printable(path)}': it leaves the working tree.");
         }
 
         return full;

@@ -1,6 +1,7 @@
 using System.Text;
 using Lmvp.Store.Chunking;
 using Lmvp.Store.Index;
+using Lmvp.Store.Maintenance;
 using Lmvp.Store.Objects;
 using Lmvp.Store.Packs;
 using Lmvp.Store.Git;
@@ -30,12 +31,15 @@ public sealed partial class Repository
 
     private CommitResult CommitCore(CommitOptions options, IProgress<ProgressInfo>? progress, CancellationToken cancellationToken)
     {
+        // Shared with other commits, exclusive against gc: gc must not delete a chunk this commit is about to reuse.
+        using var maintenance = MaintenanceLock.AcquireShared(RepositoryDirectory, "commit");
         var head = Head;
         var headCommit = head is { } h ? _store.GetCommit(h) : null;
         var snapshot = Snapshot(progress, cancellationToken, options.AfterFileRead);
         using var writer = snapshot.Writer;
 
-        if (headCommit is not null && headCommit.TreeId == snapshot.Tree.Id && !options.AllowEmpty)
+        var unchanged = headCommit is null ? snapshot.Tree.Entries.Count == 0 : headCommit.TreeId == snapshot.Tree.Id;
+        if (unchanged && !options.AllowEmpty)
         {
             _database.ReplaceStatCache(snapshot.StatCache);
             throw new NothingToCommitException("Nothing to commit, working tree clean (use --allow-empty to record a commit anyway).");
@@ -67,6 +71,16 @@ public sealed partial class Repository
     private SnapshotResult Snapshot(IProgress<ProgressInfo>? progress, CancellationToken cancellationToken, Action<string>? afterFileRead = null)
     {
         var files = WorkingTreeScanner.Scan(WorkingDirectory, IgnoreRules.Load(WorkingDirectory), cancellationToken);
+        foreach (var f in files)
+        {
+            // Fail before reading anything: a tree cannot hold such a name, and checkout would refuse it.
+            if (f.Path.Split('/').FirstOrDefault(part => !Tree.IsValidName(part)) is { } bad)
+            {
+                throw new LmvpException($"Cannot commit '{CanonicalReader.Printable(f.Path)}': the name '{CanonicalReader.Printable(bad)}' "
+                    + $"cannot be stored (it holds a backslash or is too long); rename it or add it to {IgnoreRules.FileName}.");
+            }
+        }
+
         var cache = _database.LoadStatCache();
         var writer = new ObjectWriter(_store);
         try

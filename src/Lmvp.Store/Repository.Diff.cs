@@ -103,7 +103,7 @@ public sealed partial class Repository
     {
         public static readonly DiscardingSink Instance = new();
 
-        public void Accept(ObjectId id, ReadOnlySpan<byte> data)
+        public void Accept(ReadOnlySpan<ChunkRef> chunks, ReadOnlySpan<byte> data)
         {
         }
     }

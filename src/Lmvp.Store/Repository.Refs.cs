@@ -121,7 +121,7 @@ public sealed partial class Repository
     /// <remarks>Refuses to point a ref at a commit this repository does not hold.</remarks>
     public void UpdateRef(string fullName, ObjectId target, ObjectId? expected = null, bool checkExpected = false)
     {
-        if (!_database.TryGetObject(target, out var kind, out _) || kind != EntryKind.Commit)
+        if (!_database.HasObject(target, EntryKind.Commit))
         {
             throw new ObjectNotFoundException($"Cannot point {fullName} at {target.ToShortString()}: no such commit.");
         }
@@ -235,7 +235,7 @@ public sealed partial class Repository
 
                 if (digits.All(char.IsAsciiDigit) && int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out var n))
                 {
-                    steps += n;
+                    steps = (int)Math.Min((long)steps + n, int.MaxValue); // never wraps round to "no steps"
                     end = tilde;
                     continue;
                 }

@@ -8,6 +8,9 @@ public sealed class Tree
     /// <summary>The most entries one tree may hold.</summary>
     public const int MaxEntries = 1_000_000;
 
+    /// <summary>The longest slash-separated path, in UTF-8 bytes, that nested trees may lead to (Linux's PATH_MAX).</summary>
+    internal const int MaxPathBytes = 4096;
+
     private static ReadOnlySpan<byte> Magic => "LTRE"u8;
     private const byte Version = 1;
     private const int MaxNameBytes = 1024;
@@ -33,6 +36,12 @@ public sealed class Tree
     {
         ArgumentNullException.ThrowIfNull(entries);
         var sorted = entries.OrderBy(e => e.Name, StringComparer.Ordinal).ToArray();
+        if (sorted.Length > MaxEntries)
+        {
+            // Decode refuses more, so a larger tree would be stored but unreadable.
+            throw new ArgumentException($"A directory may hold at most {MaxEntries} entries, not {sorted.Length}.", nameof(entries));
+        }
+
         var writer = new CanonicalWriter();
         writer.WriteMagic(Magic, Version);
         writer.WriteVarUInt((ulong)sorted.Length);
@@ -57,7 +66,18 @@ public sealed class Tree
             writer.WriteId(e.Id);
             if (e.Kind == TreeEntryKind.Symlink)
             {
-                writer.WriteString(e.LinkTarget ?? throw new ArgumentException("A symlink entry needs a target.", nameof(entries)));
+                var target = e.LinkTarget ?? throw new ArgumentException("A symlink entry needs a target.", nameof(entries));
+                if (!IsValidLinkTarget(target))
+                {
+                    throw new ArgumentException($"Symlink '{e.Name}' needs a non-empty target without NUL.", nameof(entries));
+                }
+
+                if (System.Text.Encoding.UTF8.GetByteCount(target) > MaxTargetBytes)
+                {
+                    throw new ArgumentException($"The target of symlink '{e.Name}' is longer than {MaxTargetBytes} bytes.", nameof(entries));
+                }
+
+                writer.WriteString(target);
             }
         }
 
@@ -84,7 +104,7 @@ public sealed class Tree
             var name = reader.ReadString(MaxNameBytes);
             if (!IsValidName(name))
             {
-                throw reader.Fail($"unsafe entry name '{name}'");
+                throw reader.Fail($"unsafe entry name '{CanonicalReader.Printable(name)}'");
             }
 
             if (previous is not null && string.CompareOrdinal(previous, name) >= 0)
@@ -99,13 +119,17 @@ public sealed class Tree
             var entryId = reader.ReadId();
             if (!Enum.IsDefined(kind) || exec > 1 || size > long.MaxValue)
             {
-                throw reader.Fail($"bad fields for entry '{name}'");
+                throw reader.Fail($"bad fields for entry '{CanonicalReader.Printable(name)}'");
             }
 
             string? target = null;
             if (kind == TreeEntryKind.Symlink)
             {
                 target = reader.ReadString(MaxTargetBytes);
+                if (!IsValidLinkTarget(target))
+                {
+                    throw reader.Fail($"symlink '{CanonicalReader.Printable(name)}' has an empty target or one holding NUL");
+                }
             }
 
             entries[i] = new TreeEntry(name, kind, exec == 1, (long)size, entryId, target);
@@ -115,8 +139,11 @@ public sealed class Tree
         return new Tree(id, entries, data.ToArray());
     }
 
+    /// <summary>No file system can hold a symlink whose target is empty or holds NUL.</summary>
+    private static bool IsValidLinkTarget(string target) => target.Length > 0 && !target.Contains('\0', StringComparison.Ordinal);
+
     /// <summary>True for a name that is safe as one path component on checkout.</summary>
     public static bool IsValidName(string name) =>
-        !string.IsNullOrEmpty(name) && name != "." && name != ".." && name.Length <= MaxNameBytes
+        !string.IsNullOrEmpty(name) && name != "." && name != ".." && System.Text.Encoding.UTF8.GetByteCount(name) <= MaxNameBytes
         && name.IndexOfAny(['/', '\0', '\\']) < 0;
 }

@@ -9,7 +9,7 @@ internal static class LogCommand
 {
     public static Command Create(CliContext context)
     {
-        var revision = new Argument<string>("revision") { Description = "Where to start (default HEAD).", Arity = ArgumentArity.ZeroOrOne, DefaultValueFactory = _ => "HEAD" };
+        var revision = new Argument<string>("revision") { Description = "Where to start (default HEAD).", Arity = ArgumentArity.ZeroOrOne, DefaultValueFactory = _ => "HEAD" }.RejectOptionLikeValues();
         var oneline = new Option<bool>("--oneline") { Description = "One line per commit." };
         var max = new Option<int?>("--max-count", "-n") { Description = "Show at most N commits." };
         var json = new Option<bool>("--json") { Description = "Print JSON for scripts." };
@@ -39,6 +39,12 @@ internal static class LogCommand
             {
                 context.Out.WriteLine(JsonSerializer.Serialize(commits.Select(c => ToJson(c, decorations)), JsonOptions.Default));
                 return 0;
+            }
+
+            if (rev == "HEAD" && !parseResult.GetValue(oneline) && UpstreamSentence(repository) is { } upstream)
+            {
+                context.Out.WriteLine(upstream);
+                context.Out.WriteLine();
             }
 
             var first = true;
@@ -73,8 +79,7 @@ internal static class LogCommand
 
                 if (c.Provenance is { } p)
                 {
-                    context.Out.WriteLine($"Code:    git {p.GitCommit[..Math.Min(12, p.GitCommit.Length)]}"
-                        + (p.Branch is null ? " (detached)" : $" on {p.Branch}") + (p.IsDirty ? ", dirty" : "") + (p.OriginUrl is null ? "" : $", {p.OriginUrl}"));
+                    context.Out.WriteLine($"Code:    {Format.Provenance(p)}");
                 }
 
                 context.Out.WriteLine();
@@ -87,6 +92,28 @@ internal static class LogCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Where the current branch stands against its upstream (branch.NAME.remote), in git status's words; null without one.</summary>
+    internal static string? UpstreamSentence(Repository repository)
+    {
+        var branch = repository.CurrentBranch;
+        if (branch is null || repository.Head is not { } head || repository.GetConfig($"branch.{branch}.remote") is not { } remote
+            || repository.GetRef($"refs/remotes/{remote}/{branch}") is not { } upstream)
+        {
+            return null;
+        }
+
+        var name = $"'{remote}/{branch}'";
+        var (ahead, behind) = repository.CountAheadBehind(head, upstream);
+        static string Commits(int n) => n == 1 ? "1 commit" : $"{n} commits";
+        return (ahead, behind) switch
+        {
+            (0, 0) => $"Your branch is up to date with {name}.",
+            (_, 0) => $"Your branch is ahead of {name} by {Commits(ahead)}.",
+            (0, _) => $"Your branch is behind {name} by {Commits(behind)}, and can be fast-forwarded.",
+            _ => $"Your branch and {name} have diverged, and have {ahead} and {behind} different commits each, respectively.",
+        };
     }
 
     /// <summary>Ref names per commit, as git log decorates them: HEAD -> main, tag: v1, origin/main.</summary>

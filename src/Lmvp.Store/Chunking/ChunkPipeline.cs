@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 
@@ -34,36 +35,42 @@ internal sealed class ChunkPipeline
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(sink);
         return expectedLength <= SmallFileLimit
-            ? ProcessSmall(source, sink, cuts, onRead, cancellationToken)
+            ? ProcessSmall(source, expectedLength, sink, cuts, onRead, cancellationToken)
             : ProcessLarge(source, sink, cuts, onRead, cancellationToken);
     }
 
-    private ChunkedFile ProcessSmall(Stream source, IChunkSink sink, ICutPointSource? cuts, Action<int>? onRead, CancellationToken cancellationToken)
+    private ChunkedFile ProcessSmall(Stream source, long expectedLength, IChunkSink sink, ICutPointSource? cuts, Action<int>? onRead, CancellationToken cancellationToken)
     {
-        var buffer = new byte[SmallFileLimit + 1];
-        var filled = ReadFully(source, buffer, 0, buffer.Length, cancellationToken);
-        if (filled > SmallFileLimit)
+        // One byte more than expected tells us whether the file grew after its stat.
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Max(expectedLength, 0) + 1);
+        try
         {
-            // Larger than its stat said: it grew while we read. Re-read it on the streaming path.
-            source.Position = 0;
-            return ProcessLarge(source, sink, cuts, onRead, cancellationToken);
+            var filled = ReadFully(source, buffer, 0, buffer.Length, cancellationToken);
+            if (filled > expectedLength)
+            {
+                // Larger than its stat said: it grew while we read. Re-read it on the streaming path.
+                source.Position = 0;
+                return ProcessLarge(source, sink, cuts, onRead, cancellationToken);
+            }
+
+            onRead?.Invoke(filled);
+            var data = buffer.AsSpan(0, filled);
+            var chunks = new List<ChunkRef>();
+            var pos = 0;
+            while (pos < filled)
+            {
+                var len = _chunker.NextChunkLength(data[pos..], isFinal: true, CutLimit(cuts, pos));
+                chunks.Add(new ChunkRef(ObjectId.Compute(data.Slice(pos, len)), len));
+                pos += len;
+            }
+
+            sink.Accept(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(chunks), data);
+            return new ChunkedFile(ObjectId.Compute(data), filled, chunks);
         }
-
-        onRead?.Invoke(filled);
-
-        var data = buffer.AsSpan(0, filled);
-        var chunks = new List<ChunkRef>();
-        var pos = 0;
-        while (pos < filled)
+        finally
         {
-            var len = _chunker.NextChunkLength(data[pos..], isFinal: true, CutLimit(cuts, pos));
-            var id = ObjectId.Compute(data.Slice(pos, len));
-            sink.Accept(id, data.Slice(pos, len));
-            chunks.Add(new ChunkRef(id, len));
-            pos += len;
+            ArrayPool<byte>.Shared.Return(buffer);
         }
-
-        return new ChunkedFile(ObjectId.Compute(data), filled, chunks);
     }
 
     private ChunkedFile ProcessLarge(Stream source, IChunkSink sink, ICutPointSource? cuts, Action<int>? onRead, CancellationToken cancellationToken)
@@ -123,20 +130,20 @@ internal sealed class ChunkPipeline
 
         var chunkHasher = Task.Factory.StartNew(() =>
         {
+            var zeroIds = new Dictionary<int, ObjectId>();
             try
             {
                 foreach (var segment in toChunkHasher.GetConsumingEnumerable(token))
                 {
+                    var first = chunks.Count;
                     var pos = 0;
                     foreach (var len in segment.ChunkLengths)
                     {
-                        var bytes = segment.Buffer.AsSpan(pos, len);
-                        var id = ObjectId.Compute(bytes);
-                        sink.Accept(id, bytes);
-                        chunks.Add(new ChunkRef(id, len));
+                        chunks.Add(new ChunkRef(HashChunk(segment.Buffer.AsSpan(pos, len), zeroIds), len));
                         pos += len;
                     }
 
+                    sink.Accept(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(chunks)[first..], segment.Buffer.AsSpan(0, segment.Length));
                     Release(segment);
                 }
             }
@@ -223,6 +230,23 @@ internal sealed class ChunkPipeline
         workerError?.Throw();
         cancellationToken.ThrowIfCancellationRequested();
         return new ChunkedFile(fileId, total, chunks);
+    }
+
+    /// <summary>Hashes a chunk; all-zero chunks (holes, padding) are hashed once per length.</summary>
+    private static ObjectId HashChunk(ReadOnlySpan<byte> chunk, Dictionary<int, ObjectId> zeroIds)
+    {
+        if (chunk.IndexOfAnyExcept((byte)0) >= 0)
+        {
+            return ObjectId.Compute(chunk);
+        }
+
+        if (!zeroIds.TryGetValue(chunk.Length, out var id))
+        {
+            id = ObjectId.Compute(chunk);
+            zeroIds[chunk.Length] = id;
+        }
+
+        return id;
     }
 
     private static int CutLimit(ICutPointSource? cuts, long offset)

@@ -3,11 +3,12 @@ namespace Lmvp.Store.Chunking;
 /// <summary>One chunk of a file: its id and length, in file order.</summary>
 internal readonly record struct ChunkRef(ObjectId Id, int Length);
 
-/// <summary>Receives each chunk of a file, in order, with its verified id and bytes.</summary>
+/// <summary>Receives the chunks of a file in order, a batch at a time, with their ids and bytes.</summary>
 internal interface IChunkSink
 {
-    /// <summary>Called once per chunk, in file order, on one thread.</summary>
-    void Accept(ObjectId id, ReadOnlySpan<byte> data);
+    /// <summary>Called with consecutive chunks laid back to back in <paramref name="data"/>; always on one thread, in file order.</summary>
+    /// <remarks>Batches let a store answer "which of these do I have" with one index query instead of one per chunk.</remarks>
+    void Accept(ReadOnlySpan<ChunkRef> chunks, ReadOnlySpan<byte> data);
 }
 
 /// <summary>The result of chunking one file: its whole-content id, its size and its chunks.</summary>

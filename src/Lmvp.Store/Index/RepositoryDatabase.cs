@@ -26,7 +26,7 @@ internal sealed class RepositoryDatabase : IDisposable
         CREATE TABLE IF NOT EXISTS chunks(id BLOB PRIMARY KEY, pack_id INTEGER NOT NULL, offset INTEGER NOT NULL,
             stored_length INTEGER NOT NULL, raw_length INTEGER NOT NULL, compression INTEGER NOT NULL) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS chunks_by_pack ON chunks(pack_id);
-        CREATE TABLE IF NOT EXISTS objects(id BLOB PRIMARY KEY, kind INTEGER NOT NULL, data BLOB NOT NULL) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS objects(id BLOB NOT NULL, kind INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY(id, kind)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS refs(name TEXT PRIMARY KEY, target BLOB NOT NULL);
         CREATE TABLE IF NOT EXISTS stat_cache(path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
             ctime_ns INTEGER NOT NULL, inode INTEGER NOT NULL, file_id BLOB NOT NULL);
@@ -36,13 +36,20 @@ internal sealed class RepositoryDatabase : IDisposable
     private readonly SqliteConnection _connection;
     private readonly SqliteCommand _getChunk;
     private readonly SqliteCommand _getObject;
+    private readonly SqliteCommand _getTypedObject;
+    private SqliteCommand? _findChunks;
     private SqliteTransaction? _transaction;
+
+    /// <summary>Ids asked about in one chunk lookup query.</summary>
+    public const int LookupBatch = 128;
 
     private RepositoryDatabase(SqliteConnection connection)
     {
         _connection = connection;
         _getChunk = Prepare("SELECT pack_id, offset, stored_length, raw_length, compression FROM chunks WHERE id = $id", "$id");
-        _getObject = Prepare("SELECT kind, data FROM objects WHERE id = $id", "$id");
+        _getObject = Prepare("SELECT kind, data FROM objects WHERE id = $id ORDER BY kind LIMIT 1", "$id");
+        _getTypedObject = Prepare("SELECT kind, data FROM objects WHERE id = $id AND kind = $k", "$id");
+        _getTypedObject.Parameters.Add("$k", SqliteType.Integer);
     }
 
     /// <summary>Opens (or with <paramref name="create"/> creates) the database at <paramref name="path"/>.</summary>
@@ -186,6 +193,40 @@ internal sealed class RepositoryDatabase : IDisposable
 
     public bool HasChunk(ObjectId id) => TryGetChunk(id, out _);
 
+    /// <summary>The subset of <paramref name="ids"/> already indexed, found with one query per <see cref="LookupBatch"/> ids.</summary>
+    public HashSet<ObjectId> FindExistingChunks(IReadOnlyList<ObjectId> ids)
+    {
+        var found = new HashSet<ObjectId>();
+        if (_findChunks is null)
+        {
+            _findChunks = _connection.CreateCommand();
+            _findChunks.CommandText = "SELECT id FROM chunks WHERE id IN ("
+                + string.Join(", ", Enumerable.Range(0, LookupBatch).Select(i => "$p" + i.ToString(System.Globalization.CultureInfo.InvariantCulture))) + ")";
+            for (var i = 0; i < LookupBatch; i++)
+            {
+                _findChunks.Parameters.Add("$p" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), SqliteType.Blob);
+            }
+        }
+
+        _findChunks.Transaction = _transaction;
+        for (var start = 0; start < ids.Count; start += LookupBatch)
+        {
+            for (var i = 0; i < LookupBatch; i++)
+            {
+                // Unused slots repeat the batch's first id: harmless in an IN list.
+                _findChunks.Parameters[i].Value = ids[start + i < ids.Count ? start + i : start].ToArray();
+            }
+
+            using var r = _findChunks.ExecuteReader();
+            while (r.Read())
+            {
+                found.Add(new ObjectId((byte[])r[0]));
+            }
+        }
+
+        return found;
+    }
+
     /// <summary>Records chunk locations; an id already indexed keeps its first location.</summary>
     public void InsertChunks(long packId, IEnumerable<PackEntry> entries)
     {
@@ -264,6 +305,27 @@ internal sealed class RepositoryDatabase : IDisposable
     }
 
     public bool HasObject(ObjectId id) => TryGetObject(id, out _, out _);
+
+    /// <summary>Reads the object of one kind under <paramref name="id"/>.</summary>
+    /// <remarks>Objects are keyed by (id, kind): a file whose content happens to be an encoded tree or commit shares
+    /// that object's id, and its manifest must not be mistaken for (or shadowed by) the other object.</remarks>
+    public bool TryGetObject(ObjectId id, EntryKind kind, out byte[] data)
+    {
+        _getTypedObject.Parameters[0].Value = id.ToArray();
+        _getTypedObject.Parameters[1].Value = (int)kind;
+        _getTypedObject.Transaction = _transaction;
+        using var r = _getTypedObject.ExecuteReader();
+        if (!r.Read())
+        {
+            data = [];
+            return false;
+        }
+
+        data = (byte[])r[1];
+        return true;
+    }
+
+    public bool HasObject(ObjectId id, EntryKind kind) => TryGetObject(id, kind, out _);
 
     public IEnumerable<(ObjectId Id, EntryKind Kind, byte[] Data)> ListObjects()
     {
@@ -376,6 +438,137 @@ internal sealed class RepositoryDatabase : IDisposable
         });
     }
 
+    // ---- maintenance (fsck, gc, index rebuild) ----
+
+    /// <summary>SQLite's own consistency check: "ok", or what is wrong.</summary>
+    public string QuickCheck()
+    {
+        using var cmd = Command("PRAGMA quick_check(20)");
+        using var r = cmd.ExecuteReader();
+        var lines = new List<string>();
+        while (r.Read())
+        {
+            lines.Add(r.GetString(0));
+        }
+
+        return string.Join("; ", lines);
+    }
+
+    public IEnumerable<(ObjectId Id, ChunkLocation Location)> ListChunksInPack(long packId)
+    {
+        using var cmd = Command("SELECT id, pack_id, offset, stored_length, raw_length, compression FROM chunks WHERE pack_id = $p ORDER BY offset", ("$p", packId));
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            yield return (new ObjectId((byte[])r[0]), new ChunkLocation(r.GetInt64(1), r.GetInt64(2), r.GetInt32(3), r.GetInt32(4), (Compression)r.GetInt32(5)));
+        }
+    }
+
+    /// <summary>Chunk rows naming a pack the packs table does not list.</summary>
+    public IEnumerable<(ObjectId Id, ChunkLocation Location)> ListChunksWithoutPack()
+    {
+        using var cmd = Command("SELECT id, pack_id, offset, stored_length, raw_length, compression FROM chunks WHERE pack_id NOT IN (SELECT pack_id FROM packs)");
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            yield return (new ObjectId((byte[])r[0]), new ChunkLocation(r.GetInt64(1), r.GetInt64(2), r.GetInt32(3), r.GetInt32(4), (Compression)r.GetInt32(5)));
+        }
+    }
+
+    public IEnumerable<ObjectId> ListChunkIds()
+    {
+        using var cmd = Command("SELECT id FROM chunks");
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            yield return new ObjectId((byte[])r[0]);
+        }
+    }
+
+    public IEnumerable<(ObjectId Id, EntryKind Kind, int Length)> ListObjectSummaries()
+    {
+        using var cmd = Command("SELECT id, kind, length(data) FROM objects");
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            yield return (new ObjectId((byte[])r[0]), (EntryKind)r.GetInt32(1), r.GetInt32(2));
+        }
+    }
+
+    public IEnumerable<(ObjectId Id, byte[] Data)> ListObjectsOfKind(EntryKind kind)
+    {
+        using var cmd = Command("SELECT id, data FROM objects WHERE kind = $k", ("$k", (int)kind));
+        using var r = cmd.ExecuteReader();
+        while (r.Read())
+        {
+            yield return (new ObjectId((byte[])r[0]), (byte[])r[1]);
+        }
+    }
+
+    /// <summary>Overwrites an object (an index rebuild replacing a corrupt copy with a verified one).</summary>
+    public void ReplaceObject(ObjectId id, EntryKind kind, byte[] data) =>
+        NonQuery("INSERT INTO objects(id, kind, data) VALUES($id, $k, $d) ON CONFLICT(id, kind) DO UPDATE SET data = $d", ("$id", id.ToArray()), ("$k", (int)kind), ("$d", data));
+
+    /// <summary>Forgets every pack and chunk location (an index rebuild re-inserts them from the packs).</summary>
+    public void ClearPacksAndChunks()
+    {
+        NonQuery("DELETE FROM chunks");
+        NonQuery("DELETE FROM packs");
+    }
+
+    /// <summary>Reads what it can of refs, HEAD and config from a damaged index file, without writing to it.</summary>
+    /// <remarks>Best effort: each table is read on its own, and a table that cannot be read is skipped.</remarks>
+    public static (IReadOnlyList<KeyValuePair<string, ObjectId>> Refs, string? Head, IReadOnlyList<KeyValuePair<string, string>> Config) TrySalvage(string path)
+    {
+        var refs = new List<KeyValuePair<string, ObjectId>>();
+        var config = new List<KeyValuePair<string, string>>();
+        string? head = null;
+        var builder = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadOnly, Pooling = false, DefaultTimeout = 5 };
+        try
+        {
+            using var connection = new SqliteConnection(builder.ToString());
+            connection.Open();
+            TryRead(connection, "SELECT name, target FROM refs", r =>
+            {
+                if (r.GetValue(1) is byte[] { Length: ObjectId.Size } target && r.GetValue(0) is string name)
+                {
+                    refs.Add(new(name, new ObjectId(target)));
+                }
+            });
+            TryRead(connection, "SELECT value FROM meta WHERE key = 'HEAD'", r => head = r.GetValue(0) as string);
+            TryRead(connection, "SELECT key, value FROM config", r =>
+            {
+                if (r.GetValue(0) is string key && r.GetValue(1) is string value)
+                {
+                    config.Add(new(key, value));
+                }
+            });
+        }
+        catch (SqliteException)
+        {
+            // Not even the header is readable: nothing to salvage.
+        }
+
+        return (refs, head, config);
+
+        static void TryRead(SqliteConnection connection, string sql, Action<SqliteDataReader> row)
+        {
+            try
+            {
+                using var cmd = connection.CreateCommand();
+                cmd.CommandText = sql;
+                using var r = cmd.ExecuteReader();
+                while (r.Read())
+                {
+                    row(r);
+                }
+            }
+            catch (SqliteException)
+            {
+            }
+        }
+    }
+
     /// <summary>Forces the WAL into the main file (before a copy or after a large rewrite).</summary>
     public void Checkpoint() => Execute(_connection, "PRAGMA wal_checkpoint(TRUNCATE);");
 
@@ -384,6 +577,8 @@ internal sealed class RepositoryDatabase : IDisposable
     {
         _getChunk.Dispose();
         _getObject.Dispose();
+        _getTypedObject.Dispose();
+        _findChunks?.Dispose();
         _transaction?.Dispose();
         _connection.Dispose();
     }

@@ -45,6 +45,12 @@ internal ref struct CanonicalReader
         for (var shift = 0; shift < 64; shift += 7)
         {
             var b = ReadByte();
+            if (shift == 63 && b > 1)
+            {
+                // Bits past the 64th would be dropped, giving a second encoding of a smaller number.
+                throw Fail("integer too large");
+            }
+
             result |= (ulong)(b & 0x7F) << shift;
             if ((b & 0x80) == 0)
             {
@@ -105,6 +111,25 @@ internal ref struct CanonicalReader
     }
 
     public readonly CorruptObjectException Fail(string reason) => new($"Malformed {_what}: {reason}.");
+
+    /// <summary>Escapes control and line-separator characters, so a hostile name cannot break a one-line message or drive a terminal.</summary>
+    public static string Printable(string text)
+    {
+        if (!text.Any(IsUnprintable))
+        {
+            return text;
+        }
+
+        var sb = new StringBuilder(text.Length + 16);
+        foreach (var c in text)
+        {
+            sb.Append(IsUnprintable(c) ? $"\\u{(int)c:x4}" : c.ToString());
+        }
+
+        return sb.ToString();
+
+        static bool IsUnprintable(char c) => char.IsControl(c) || c is '\u2028' or '\u2029';
+    }
 
     private ReadOnlySpan<byte> Take(int count)
     {

@@ -22,7 +22,7 @@ internal sealed class ObjectStore
 
     public Commit GetCommit(ObjectId id)
     {
-        if (!_database.TryGetObject(id, out var kind, out var data) || kind != EntryKind.Commit)
+        if (!_database.TryGetObject(id, EntryKind.Commit, out var data))
         {
             throw new ObjectNotFoundException($"Commit {id.ToShortString()} not found.");
         }
@@ -33,7 +33,7 @@ internal sealed class ObjectStore
     public bool TryGetCommit(ObjectId id, out Commit? commit)
     {
         commit = null;
-        if (!_database.TryGetObject(id, out var kind, out var data) || kind != EntryKind.Commit)
+        if (!_database.TryGetObject(id, EntryKind.Commit, out var data))
         {
             return false;
         }
@@ -44,7 +44,7 @@ internal sealed class ObjectStore
 
     public Tree GetTree(ObjectId id)
     {
-        if (!_database.TryGetObject(id, out var kind, out var data) || kind != EntryKind.Tree)
+        if (!_database.TryGetObject(id, EntryKind.Tree, out var data))
         {
             throw new ObjectNotFoundException($"Tree {id.ToShortString()} not found.");
         }
@@ -54,7 +54,7 @@ internal sealed class ObjectStore
 
     public FileManifest GetManifest(ObjectId fileId)
     {
-        if (!_database.TryGetObject(fileId, out var kind, out var data) || kind != EntryKind.Manifest)
+        if (!_database.TryGetObject(fileId, EntryKind.Manifest, out var data))
         {
             throw new ObjectNotFoundException($"File {fileId.ToShortString()} not found.");
         }
@@ -62,7 +62,7 @@ internal sealed class ObjectStore
         return FileManifest.Decode(data, fileId);
     }
 
-    public bool HasManifest(ObjectId fileId) => _database.TryGetObject(fileId, out var kind, out _) && kind == EntryKind.Manifest;
+    public bool HasManifest(ObjectId fileId) => _database.HasObject(fileId, EntryKind.Manifest);
 
     /// <summary>Reads one chunk into <paramref name="destination"/> (exactly its length) and verifies its hash.</summary>
     public void ReadChunk(ObjectId id, Span<byte> destination)
@@ -80,11 +80,19 @@ internal sealed class ObjectStore
         _packs.Get(location.PackId).ReadEntry(location.ToEntry(id), destination);
 
     /// <summary>Walks a tree recursively, yielding (path, entry) for every file and symlink, in path order.</summary>
+    /// <remarks>Paths longer than <see cref="Tree.MaxPathBytes"/> are refused as corrupt: no file system could hold them, and
+    /// bounding the length bounds the depth, so a hostile chain of nested trees cannot overflow the stack.</remarks>
     public IEnumerable<(string Path, TreeEntry Entry)> Flatten(ObjectId treeId, string prefix = "")
     {
         foreach (var e in GetTree(treeId).Entries)
         {
             var path = prefix.Length == 0 ? e.Name : prefix + "/" + e.Name;
+            if (System.Text.Encoding.UTF8.GetByteCount(path) > Tree.MaxPathBytes)
+            {
+                throw new CorruptObjectException($"Tree {treeId.ToShortString()} leads to a path longer than {Tree.MaxPathBytes} bytes "
+                    + $"('{CanonicalReader.Printable(path[..Math.Min(path.Length, 60)])}...'): nested too deep to check out.");
+            }
+
             if (e.Kind == TreeEntryKind.Directory)
             {
                 foreach (var inner in Flatten(e.Id, path))

@@ -5,7 +5,7 @@ namespace Lmvp.Store.WorkingTree;
 
 /// <summary>gitignore-style patterns from <c>.lmvpignore</c>: <c>*</c>, <c>**</c>, <c>?</c>, <c>[...]</c>, a leading
 /// <c>/</c> anchors, a trailing <c>/</c> matches directories only, <c>!</c> re-includes, <c>#</c> starts a comment.</summary>
-/// <remarks><c>.lmvp</c> and <c>.git</c> are always ignored: one is the repository itself, the other belongs to git.</remarks>
+/// <remarks><c>.lmvp</c> and <c>.git</c> are always ignored, at any depth: one is a repository's store, the other belongs to git.</remarks>
 internal sealed class IgnoreRules
 {
     /// <summary>The name of the ignore file at the root of the working tree.</summary>
@@ -34,10 +34,13 @@ internal sealed class IgnoreRules
         foreach (var raw in lines)
         {
             var line = raw.TrimEnd('\r');
-            if (line.EndsWith(' ') && !line.EndsWith("\\ ", StringComparison.Ordinal))
+            var end = line.Length;
+            while (end > 0 && line[end - 1] == ' ' && !(end > 1 && line[end - 2] == '\\'))
             {
-                line = line.TrimEnd(' ');
+                end--; // trailing spaces go, unless escaped with a backslash
             }
+
+            line = line[..end];
 
             if (line.Length == 0 || line[0] == '#')
             {
@@ -64,20 +67,32 @@ internal sealed class IgnoreRules
 
             var anchored = line.Contains('/', StringComparison.Ordinal);
             line = line.TrimStart('/');
-            var regex = new Regex("^" + GlobToRegex(line) + "$", RegexOptions.CultureInvariant | RegexOptions.Singleline);
+            Regex regex;
+            try
+            {
+                regex = new Regex("^" + GlobToRegex(line) + "$", RegexOptions.CultureInvariant | RegexOptions.Singleline);
+            }
+            catch (ArgumentException)
+            {
+                throw new LmvpException($"Invalid pattern '{raw.Trim()}' in {FileName} (a character range in reverse order?).");
+            }
+
             rules._rules.Add(new Rule(regex, negate, directoryOnly, anchored));
         }
 
         return rules;
     }
 
+    /// <summary>True for the names never snapshotted and never written by checkout: <c>.lmvp</c> and <c>.git</c>.</summary>
+    public static bool IsRepositoryDirectoryName(string name) => name is Repository.DirectoryName or ".git";
+
     /// <summary>True when <paramref name="relativePath"/> (slash-separated) is ignored.</summary>
     public bool IsIgnored(string relativePath, bool isDirectory)
     {
         var name = relativePath[(relativePath.LastIndexOf('/') + 1)..];
-        if (name is ".lmvp" or ".git" && relativePath == name)
+        if (IsRepositoryDirectoryName(name))
         {
-            return true;
+            return true; // at any depth: a nested repository's store is never part of a snapshot
         }
 
         var ignored = false;
@@ -125,20 +140,29 @@ internal sealed class IgnoreRules
                     sb.Append("[^/]");
                     break;
                 case '[':
-                    var end = glob.IndexOf(']', i + 1);
+                    var start = i + 1;
+                    var negate = start < glob.Length && glob[start] is '!' or '^';
+                    if (negate)
+                    {
+                        start++;
+                    }
+
+                    // As in fnmatch, a ']' first in the set is a member, not its end.
+                    var end = glob.IndexOf(']', start < glob.Length && glob[start] == ']' ? start + 1 : start);
                     if (end < 0)
                     {
                         sb.Append("\\[");
                         break;
                     }
 
-                    var set = glob[(i + 1)..end];
-                    if (set.StartsWith('!'))
+                    sb.Append(negate ? "[^" : "[");
+                    foreach (var member in glob[start..end])
                     {
-                        set = "^" + set[1..];
+                        // Only ranges keep a meaning; characters special to a regex set are taken literally.
+                        sb.Append(member is '\\' or '[' or ']' or '^' ? "\\" + member : member.ToString());
                     }
 
-                    sb.Append('[').Append(set.Replace("\\", "\\\\", StringComparison.Ordinal)).Append(']');
+                    sb.Append(']');
                     i = end;
                     break;
                 case '\\' when i + 1 < glob.Length:

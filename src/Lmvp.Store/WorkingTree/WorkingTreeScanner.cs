@@ -25,6 +25,13 @@ internal static class WorkingTreeScanner
             var stat = FileStatReader.TryLstat(full);
             if (stat is not { } s)
             {
+                // A name that is not valid UTF-8 reaches us with U+FFFD in it and cannot be opened by that name: never
+                // leave it out silently (status would say clean while a file is not versioned).
+                if (name.Contains('\uFFFD', StringComparison.Ordinal) && !rules.IsIgnored(relative, isDirectory: false) && !rules.IsIgnored(relative, isDirectory: true))
+                {
+                    throw new LmvpException($"'{relative}' has a name that is not valid UTF-8, which lmvp cannot record; rename it or add it to {IgnoreRules.FileName}.");
+                }
+
                 continue; // removed while we looked
             }
 

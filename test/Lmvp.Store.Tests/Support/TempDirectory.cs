@@ -3,11 +3,15 @@ namespace Lmvp.Store.Tests.Support;
 /// <summary>A fresh directory under the system temp folder, deleted on dispose.</summary>
 public sealed class TempDirectory : IDisposable
 {
-    public TempDirectory(string? prefix = null)
+    public TempDirectory(string? prefix = null, string? baseDirectory = null)
     {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"lmvp-{prefix ?? "test"}-{Guid.NewGuid():N}");
+        Path = System.IO.Path.Combine(baseDirectory ?? System.IO.Path.GetTempPath(), $"lmvp-{prefix ?? "test"}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(Path);
     }
+
+    /// <summary>A tmpfs to put tests that create and delete many files on, so they measure LMVP rather than the disk's
+    /// journal; null where there is none (then the system temp folder is used).</summary>
+    public static string? MemoryBacked { get; } = Directory.Exists("/dev/shm") ? "/dev/shm" : null;
 
     public string Path { get; }
 

@@ -1,0 +1,164 @@
+using System.CommandLine;
+using System.Text.Json;
+using Lmvp.Store;
+
+namespace Lmvp.Cli.Commands;
+
+/// <summary><c>lmvp branch</c>: list; <c>NAME [START]</c> create; <c>-d NAME...</c> delete; <c>-m [OLD] NEW</c> rename.</summary>
+internal static class BranchCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var names = new Argument<string[]>("name") { Description = "NAME [START] to create; the branches to delete with -d; [OLD] NEW with -m.", Arity = ArgumentArity.ZeroOrMore };
+        var delete = new Option<bool>("--delete", "-d") { Description = "Delete branches (refused when not merged into HEAD, unless --force)." };
+        var deleteForce = new Option<bool>("-D") { Description = "Delete branches even when not merged (same as -d --force)." };
+        var move = new Option<bool>("--move", "-m") { Description = "Rename a branch: -m [OLD] NEW (OLD defaults to the current branch)." };
+        var force = new Option<bool>("--force", "-f") { Description = "Create or rename over an existing branch; delete an unmerged branch." };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Also show each branch tip's metrics when listing." };
+        var json = new Option<bool>("--json") { Description = "List as JSON for scripts." };
+        var command = new Command("branch", "List, create, delete or rename branches.");
+        command.Arguments.Add(names);
+        command.Options.Add(delete);
+        command.Options.Add(deleteForce);
+        command.Options.Add(move);
+        command.Options.Add(force);
+        command.Options.Add(verbose);
+        command.Options.Add(json);
+        command.SetAction(parseResult =>
+        {
+            var args = parseResult.GetValue(names) ?? [];
+            var isDelete = parseResult.GetValue(delete) || parseResult.GetValue(deleteForce);
+            var isMove = parseResult.GetValue(move);
+            var isForce = parseResult.GetValue(force) || parseResult.GetValue(deleteForce);
+            if (isDelete && isMove)
+            {
+                throw new UsageException("--delete and --move cannot be used together");
+            }
+
+            using var repository = context.OpenRepository();
+            if (isDelete)
+            {
+                if (args.Length == 0)
+                {
+                    throw new UsageException("branch -d needs the name of a branch to delete");
+                }
+
+                foreach (var name in args)
+                {
+                    Delete(repository, name, isForce, context);
+                }
+
+                return 0;
+            }
+
+            if (isMove)
+            {
+                Rename(repository, args, isForce);
+                return 0;
+            }
+
+            switch (args.Length)
+            {
+                case 0:
+                    List(repository, parseResult.GetValue(verbose), parseResult.GetValue(json), context);
+                    return 0;
+                case 1 or 2:
+                    if (isForce && args[0] == repository.CurrentBranch)
+                    {
+                        throw new LmvpException($"Cannot force-update branch '{args[0]}': it is checked out.");
+                    }
+
+                    repository.CreateBranch(args[0], args.Length == 2 ? args[1] : "HEAD", isForce);
+                    return 0;
+                default:
+                    throw new UsageException("branch takes NAME [START] to create a branch");
+            }
+        });
+        return command;
+    }
+
+    private static void Delete(Repository repository, string name, bool force, CliContext context)
+    {
+        if (repository.GetRef("refs/heads/" + name) is not { } tip)
+        {
+            throw new ObjectNotFoundException($"Branch '{name}' not found.");
+        }
+
+        // Deleting an unmerged branch makes its commits unreachable, and gc would then free their chunks.
+        if (!force && name != repository.CurrentBranch && (repository.Head is not { } head || !repository.IsAncestor(tip, head)))
+        {
+            throw new LmvpException($"The branch '{name}' is not fully merged into HEAD; to delete it anyway use 'lmvp branch -D {name}'.");
+        }
+
+        repository.DeleteBranch(name);
+        context.Out.WriteLine($"Deleted branch {name} (was {tip.ToShortString()}).");
+    }
+
+    private static void Rename(Repository repository, string[] args, bool force)
+    {
+        var (oldName, newName) = args.Length switch
+        {
+            1 => (repository.CurrentBranch ?? throw new LmvpException("HEAD is detached: name the branch to rename (lmvp branch -m OLD NEW)."), args[0]),
+            2 => (args[0], args[1]),
+            _ => throw new UsageException("branch -m takes [OLD] NEW"),
+        };
+        if (repository.GetRef("refs/heads/" + oldName) is null)
+        {
+            throw new ObjectNotFoundException($"Branch '{oldName}' not found.");
+        }
+
+        if (oldName == newName)
+        {
+            return;
+        }
+
+        if (force && repository.GetRef("refs/heads/" + newName) is not null)
+        {
+            if (newName == repository.CurrentBranch)
+            {
+                throw new LmvpException($"Cannot replace branch '{newName}': it is checked out.");
+            }
+
+            repository.DeleteBranch(newName);
+        }
+
+        repository.RenameBranch(oldName, newName);
+    }
+
+    private static void List(Repository repository, bool verbose, bool json, CliContext context)
+    {
+        var branches = repository.ListBranches();
+        var detached = repository.CurrentBranch is null ? repository.Head : null;
+        if (json)
+        {
+            var rows = branches.Select(b =>
+            {
+                var commit = repository.GetCommit(b.Target);
+                return new { name = b.Name, current = b.IsCurrent, id = b.Target.ToString(), subject = commit.Subject, metrics = commit.Metrics.ToDictionary(m => m.Key, m => m.Value) };
+            }).ToList();
+            context.Out.WriteLine(JsonSerializer.Serialize(new { detachedHead = detached?.ToString(), branches = rows }, JsonOptions.Default));
+            return;
+        }
+
+        var lines = new List<(string Marker, string Name, ObjectId Target)>();
+        if (detached is { } d)
+        {
+            lines.Add(("* ", $"(HEAD detached at {d.ToShortString()})", d));
+        }
+
+        lines.AddRange(branches.Select(b => (b.IsCurrent ? "* " : "  ", b.Name, b.Target)));
+        WriteRefLines(repository, lines, verbose, context);
+    }
+
+    /// <summary>"* name  0123456789ab subject  [loss=0.4]" with names padded to one column.</summary>
+    internal static void WriteRefLines(Repository repository, IReadOnlyList<(string Marker, string Name, ObjectId Target)> lines, bool verbose, CliContext context)
+    {
+        var width = lines.Count == 0 ? 0 : lines.Max(l => l.Name.Length);
+        foreach (var (marker, name, target) in lines)
+        {
+            var commit = repository.GetCommit(target);
+            var metrics = verbose && commit.Metrics.Count > 0 ? $"  [{Format.Metrics(commit.Metrics)}]" : "";
+            context.Out.WriteLine($"{marker}{name.PadRight(width)}  {target.ToShortString()} {commit.Subject}{metrics}");
+        }
+    }
+}

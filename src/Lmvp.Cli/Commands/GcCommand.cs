@@ -1,0 +1,77 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Lmvp.Store;
+
+namespace Lmvp.Cli.Commands;
+
+/// <summary><c>lmvp gc [--dry-run] [--json]</c>: remove what no branch, tag, remote-tracking ref or HEAD reaches.</summary>
+internal static class GcCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var dryRun = new Option<bool>("--dry-run", "-n") { Description = "Print what would be freed, in bytes, and change nothing." };
+        var json = new Option<bool>("--json") { Description = "Print JSON for scripts." };
+        var command = new Command("gc", "Remove unreachable chunks and objects by rewriting the packs that hold them; delete leftovers of interrupted commits.");
+        command.Options.Add(dryRun);
+        command.Options.Add(json);
+        command.SetAction((parseResult, cancellationToken) =>
+        {
+            using var repository = context.OpenRepository();
+            var progress = context.Progress();
+            var result = repository.CollectGarbage(parseResult.GetValue(dryRun), progress, cancellationToken);
+            (progress as ProgressPrinter)?.Done();
+            if (parseResult.GetValue(json))
+            {
+                context.Out.WriteLine(JsonSerializer.Serialize(new
+                {
+                    dryRun = result.DryRun,
+                    bytesFreed = result.BytesFreed,
+                    chunksRemoved = result.ChunksRemoved,
+                    objectsRemoved = result.ObjectsRemoved,
+                    packsRewritten = result.PacksRewritten,
+                    packsDeleted = result.PacksDeleted,
+                    leftoverPacksDeleted = result.LeftoverPacksDeleted,
+                    packBytesBefore = result.PackBytesBefore,
+                    packBytesAfter = result.PackBytesAfter,
+                    warnings = result.Warnings,
+                }, JsonOptions.Default));
+            }
+            else
+            {
+                var details = new List<string>();
+                Add(details, result.ChunksRemoved, "unreachable chunk");
+                Add(details, result.ObjectsRemoved, "unreachable object");
+                Add(details, result.PacksRewritten, "pack rewritten", "packs rewritten");
+                Add(details, result.PacksDeleted, "pack deleted", "packs deleted");
+                Add(details, result.LeftoverPacksDeleted, "leftover pack", "leftover packs");
+                var what = details.Count == 0 ? "" : $" ({string.Join(", ", details)})";
+                context.Out.WriteLine(result.DryRun
+                    ? $"would free {Format.Bytes(result.BytesFreed)} ({result.BytesFreed.ToString(CultureInfo.InvariantCulture)} bytes){what}; nothing was changed"
+                    : $"freed {Format.Bytes(result.BytesFreed)} ({result.BytesFreed.ToString(CultureInfo.InvariantCulture)} bytes){what}; packs now hold {Format.Bytes(result.PackBytesAfter)}");
+            }
+
+            foreach (var warning in result.Warnings)
+            {
+                context.Error.WriteLine("warning: " + warning);
+            }
+
+            if (result.Warnings.Count > 0)
+            {
+                context.Error.WriteLine($"error: gc left {result.Warnings.Count} pack{(result.Warnings.Count == 1 ? "" : "s")} alone because they hold corrupt data; run 'lmvp fsck'");
+                return Task.FromResult(LmvpCommandLine.ExitFailure);
+            }
+
+            return Task.FromResult(LmvpCommandLine.ExitOk);
+        });
+        return command;
+    }
+
+    private static void Add(List<string> details, long count, string singular, string? plural = null)
+    {
+        if (count > 0)
+        {
+            details.Add($"{count.ToString(CultureInfo.InvariantCulture)} {(count == 1 ? singular : plural ?? singular + "s")}");
+        }
+    }
+}

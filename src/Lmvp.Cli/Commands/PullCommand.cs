@@ -1,0 +1,75 @@
+using System.CommandLine;
+using System.Text.Json;
+using Lmvp.Store;
+using Lmvp.Store.Sync;
+
+namespace Lmvp.Cli.Commands;
+
+/// <summary><c>lmvp pull [REMOTE] [BRANCH] [--merge]</c>: fetch, then fast-forward the current branch and its files.</summary>
+internal static class PullCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var remote = new Argument<string>("remote") { Description = "The remote (default origin).", Arity = ArgumentArity.ZeroOrOne, DefaultValueFactory = _ => Repository.DefaultRemote }.RejectOptionLikeValues();
+        var branch = new Argument<string?>("branch") { Description = "The remote branch (default the current branch's name).", Arity = ArgumentArity.ZeroOrOne }.RejectOptionLikeValues();
+        var merge = new Option<bool>("--merge") { Description = "If the branches diverged, record a merge commit of both (they must have changed different files)." };
+        var json = new Option<bool>("--json") { Description = "Print JSON for scripts (with bytes on the wire)." };
+        var command = new Command("pull", "Fetch, then fast-forward the current branch to REMOTE/BRANCH and update the files; refuses to overwrite uncommitted changes.");
+        command.Arguments.Add(remote);
+        command.Arguments.Add(branch);
+        command.Options.Add(merge);
+        command.Options.Add(json);
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            using var repository = context.OpenRepository();
+            var progress = SyncCommandSupport.Progress(context);
+            var result = await repository.PullAsync(
+                parseResult.GetValue(remote)!,
+                parseResult.GetValue(branch),
+                parseResult.GetValue(merge) ? PullMode.Merge : PullMode.FastForwardOnly,
+                SyncCommandSupport.Options(context, progress),
+                cancellationToken);
+            progress?.Done();
+            if (parseResult.GetValue(json))
+            {
+                context.Out.WriteLine(JsonSerializer.Serialize(new
+                {
+                    branch = result.Branch,
+                    upstream = result.Upstream,
+                    old = result.Old?.ToString(),
+                    @new = result.New?.ToString(),
+                    upToDate = result.UpToDate,
+                    merged = result.Merged,
+                    fetch = SyncCommandSupport.ToJson(result.Fetch),
+                    checkout = SyncCommandSupport.ToJson(result.Checkout),
+                }, JsonOptions.Default));
+                return 0;
+            }
+
+            SyncCommandSupport.PrintFetch(context, result.Fetch);
+            if (result.UpToDate)
+            {
+                context.Out.WriteLine("Already up to date.");
+                return 0;
+            }
+
+            if (result.Merged)
+            {
+                context.Out.WriteLine($"Merge made: {result.New?.ToShortString()} (Merge {result.Upstream} into {result.Branch})");
+            }
+            else
+            {
+                context.Out.WriteLine($"Updating {result.Old?.ToShortString() ?? "(no commit)"}..{result.New?.ToShortString()}");
+                context.Out.WriteLine("Fast-forward");
+            }
+
+            if (result.Checkout is { } c)
+            {
+                context.Out.WriteLine($" {c.FilesWritten} files written ({Format.Bytes(c.BytesWritten)}), {c.FilesRemoved} removed");
+            }
+
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,77 @@
+using System.CommandLine;
+using System.Text.Json;
+using Lmvp.Store;
+
+namespace Lmvp.Cli.Commands;
+
+/// <summary><c>lmvp tag</c>: list; <c>NAME [REV]</c> create; <c>-d NAME...</c> delete.</summary>
+internal static class TagCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var names = new Argument<string[]>("name") { Description = "NAME [REV] to create a tag; the tags to delete with -d.", Arity = ArgumentArity.ZeroOrMore };
+        var delete = new Option<bool>("--delete", "-d") { Description = "Delete tags." };
+        var force = new Option<bool>("--force", "-f") { Description = "Move an existing tag to the new revision." };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Also show each tagged commit's metrics when listing." };
+        var json = new Option<bool>("--json") { Description = "List as JSON for scripts." };
+        var command = new Command("tag", "List, create or delete tags: fixed names for commits, such as a released checkpoint.");
+        command.Arguments.Add(names);
+        command.Options.Add(delete);
+        command.Options.Add(force);
+        command.Options.Add(verbose);
+        command.Options.Add(json);
+        command.SetAction(parseResult =>
+        {
+            var args = parseResult.GetValue(names) ?? [];
+            using var repository = context.OpenRepository();
+            if (parseResult.GetValue(delete))
+            {
+                if (args.Length == 0)
+                {
+                    throw new UsageException("tag -d needs the name of a tag to delete");
+                }
+
+                foreach (var name in args)
+                {
+                    var target = repository.GetRef("refs/tags/" + name) ?? throw new ObjectNotFoundException($"Tag '{name}' not found.");
+                    repository.DeleteTag(name);
+                    context.Out.WriteLine($"Deleted tag '{name}' (was {target.ToShortString()})");
+                }
+
+                return 0;
+            }
+
+            switch (args.Length)
+            {
+                case 0:
+                    var tags = repository.ListTags();
+                    if (parseResult.GetValue(json))
+                    {
+                        context.Out.WriteLine(JsonSerializer.Serialize(tags.Select(t =>
+                        {
+                            var commit = repository.GetCommit(t.Value);
+                            return new { name = t.Key, id = t.Value.ToString(), subject = commit.Subject, metrics = commit.Metrics.ToDictionary(m => m.Key, m => m.Value) };
+                        }), JsonOptions.Default));
+                    }
+                    else
+                    {
+                        BranchCommand.WriteRefLines(repository, tags.Select(t => ("", t.Key, t.Value)).ToList(), parseResult.GetValue(verbose), context);
+                    }
+
+                    return 0;
+                case 1 or 2:
+                    var previous = repository.GetRef("refs/tags/" + args[0]);
+                    repository.CreateTag(args[0], args.Length == 2 ? args[1] : "HEAD", parseResult.GetValue(force));
+                    if (previous is { } was && repository.GetRef("refs/tags/" + args[0]) is { } now && now != was)
+                    {
+                        context.Out.WriteLine($"Updated tag '{args[0]}' (was {was.ToShortString()})");
+                    }
+
+                    return 0;
+                default:
+                    throw new UsageException("tag takes NAME [REV] to create a tag");
+            }
+        });
+        return command;
+    }
+}

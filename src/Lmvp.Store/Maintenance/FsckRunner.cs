@@ -1,0 +1,319 @@
+using System.Diagnostics;
+using Lmvp.Store.Index;
+using Lmvp.Store.Objects;
+using Lmvp.Store.Packs;
+
+namespace Lmvp.Store.Maintenance;
+
+/// <summary>One fsck pass: the database, every pack byte, every chunk row, every object, and the closure of every ref.</summary>
+/// <remarks>Reads only. Packs are streamed (see <see cref="PackVerifier"/>); what is kept in memory is one pack's entry list,
+/// the set of chunk ids manifests name, and the ids of the commits, trees and files reachable from refs.</remarks>
+internal sealed class FsckRunner
+{
+    /// <summary>At most this many (path, commit) pairs are listed per broken chunk or file.</summary>
+    public const int MaxUsages = 100;
+
+    private readonly RepositoryDatabase _database;
+    private readonly string _packDirectory;
+    private readonly IProgress<ProgressInfo>? _progress;
+    private readonly List<FsckProblem> _problems = [];
+    private readonly List<string> _notes = [];
+    private readonly Dictionary<ObjectId, List<string>> _badChunks = [];
+    private readonly Dictionary<ObjectId, string> _badFiles = [];
+    private long _bytesDone;
+    private long _bytesTotal;
+
+    public FsckRunner(RepositoryDatabase database, string packDirectory, IProgress<ProgressInfo>? progress)
+    {
+        _database = database;
+        _packDirectory = packDirectory;
+        _progress = progress;
+    }
+
+    public FsckReport Run(CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var integrity = _database.QuickCheck();
+        if (integrity != "ok")
+        {
+            _problems.Add(Problem(FsckProblemKind.Database, "lmvp.db", $"The index database is damaged: {integrity}"));
+        }
+
+        var (packs, chunks) = CheckPacks(cancellationToken);
+        var objects = CheckObjects(cancellationToken);
+        CheckRefs(cancellationToken);
+        ReportChunksAndFiles(cancellationToken);
+        var problems = _problems.Select((p, i) => (p, i)).OrderBy(x => x.p.Kind).ThenBy(x => x.i).Select(x => x.p).ToList();
+        return new FsckReport(objects, chunks, packs, _bytesDone, clock.Elapsed, problems, _notes);
+    }
+
+    private (int Packs, long Chunks) CheckPacks(CancellationToken cancellationToken)
+    {
+        var indexed = _database.ListPacks();
+        var names = Directory.Exists(_packDirectory)
+            ? Directory.EnumerateFiles(_packDirectory, "*" + PackFormat.Extension).Select(p => Path.GetFileName(p)).ToList()
+            : [];
+        var temporaries = names.Count(n => n.StartsWith(PackFormat.TempPrefix, StringComparison.Ordinal));
+        var indexedNames = indexed.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+        var unindexed = names.Where(n => !n.StartsWith(PackFormat.TempPrefix, StringComparison.Ordinal) && !indexedNames.Contains(n)).Order(StringComparer.Ordinal).ToList();
+        if (temporaries > 0)
+        {
+            _notes.Add($"{temporaries} temporary pack{(temporaries == 1 ? "" : "s")} (a commit that is running or was interrupted; 'lmvp gc' removes stale ones)");
+        }
+
+        foreach (var name in unindexed)
+        {
+            _notes.Add($"pack {name} is not in the index (left by an interrupted commit or gc; 'lmvp gc' removes it after an hour, 'lmvp fsck --rebuild-index' indexes it)");
+        }
+
+        _bytesTotal = indexed.Select(p => p.Name).Concat(unindexed).Sum(n => new FileInfo(Path.Combine(_packDirectory, n)) is { Exists: true } f ? f.Length : 0);
+        _progress?.Report(new ProgressInfo("fsck", 0, _bytesTotal));
+        long chunks = 0;
+        var packs = 0;
+        foreach (var (packId, name, size) in indexed)
+        {
+            var path = Path.Combine(_packDirectory, name);
+            Dictionary<long, EntryCheck> byOffset = [];
+            string? packMissing = null;
+            if (!File.Exists(path))
+            {
+                packMissing = $"its pack {name} is missing";
+                _problems.Add(Problem(FsckProblemKind.Pack, name, $"Pack {name} is in the index but missing from {_packDirectory}."));
+            }
+            else
+            {
+                packs++;
+                var verification = VerifyPack(path, cancellationToken);
+                if (verification.Length != size)
+                {
+                    _problems.Add(Problem(FsckProblemKind.Pack, name, $"Pack {name} is {verification.Length} bytes; the index recorded {size}."));
+                }
+
+                foreach (var e in verification.Entries)
+                {
+                    byOffset.TryAdd(e.Entry.Offset, e);
+                }
+            }
+
+            var referenced = new HashSet<long>();
+            foreach (var (id, location) in _database.ListChunksInPack(packId))
+            {
+                chunks++;
+                referenced.Add(location.Offset);
+                if (packMissing is not null)
+                {
+                    AddBadChunk(id, packMissing);
+                }
+                else if (!byOffset.TryGetValue(location.Offset, out var check) || check.Entry != location.ToEntry(id))
+                {
+                    AddBadChunk(id, $"the index places it in {name} at offset {location.Offset}, where the pack holds no such entry");
+                }
+                else if (!check.IsOk)
+                {
+                    AddBadChunk(id, $"{name} offset {location.Offset}: {check.Error}");
+                }
+            }
+
+            ReportEntryErrors(name, byOffset.Values.Where(e => !(e.Entry.Kind == EntryKind.Chunk && referenced.Contains(e.Entry.Offset))));
+        }
+
+        foreach (var name in unindexed)
+        {
+            packs++;
+            var verification = VerifyPack(Path.Combine(_packDirectory, name), cancellationToken);
+            ReportEntryErrors(name, verification.Entries);
+        }
+
+        foreach (var (id, location) in _database.ListChunksWithoutPack())
+        {
+            chunks++;
+            AddBadChunk(id, $"the index places it in pack #{location.PackId}, which the index does not list");
+        }
+
+        return (packs, chunks);
+    }
+
+    private PackVerification VerifyPack(string path, CancellationToken cancellationToken)
+    {
+        PackVerification verification;
+        try
+        {
+            verification = PackVerifier.Verify(path, CompareManifestCopy, n =>
+            {
+                _bytesDone += n;
+                _progress?.Report(new ProgressInfo("fsck", _bytesDone, _bytesTotal));
+            }, cancellationToken);
+        }
+        catch (IOException e)
+        {
+            _problems.Add(Problem(FsckProblemKind.Pack, Path.GetFileName(path), $"Pack {Path.GetFileName(path)} cannot be read: {e.Message}"));
+            return new PackVerification(Path.GetFileName(path), -1);
+        }
+
+        foreach (var error in verification.StructureErrors)
+        {
+            _problems.Add(Problem(FsckProblemKind.Pack, verification.Name, error));
+        }
+
+        return verification;
+
+        void CompareManifestCopy(PackEntry entry, byte[] raw)
+        {
+            // Trees and commits verify by hash; a manifest is keyed by its file id, so its pack copy is also held against the index's.
+            if (entry.Kind == EntryKind.Manifest && _database.TryGetObject(entry.Id, EntryKind.Manifest, out var data)
+                && !data.AsSpan().SequenceEqual(raw))
+            {
+                _problems.Add(Problem(FsckProblemKind.Pack, Path.GetFileName(path),
+                    $"Pack {Path.GetFileName(path)}: the manifest of file {entry.Id.ToShortString()} at offset {entry.Offset} differs from the index's copy."));
+            }
+        }
+    }
+
+    /// <summary>Broken entries that are not the indexed copy of a chunk: damage in the pack, but nothing reads it through the index.</summary>
+    private void ReportEntryErrors(string name, IEnumerable<EntryCheck> entries)
+    {
+        foreach (var e in entries.Where(e => !e.IsOk).OrderBy(e => e.Entry.Offset))
+        {
+            var unused = e.Entry.Kind == EntryKind.Chunk ? " (the index does not point at this copy)" : "";
+            _problems.Add(Problem(FsckProblemKind.Pack, name,
+                $"Pack {name}: {e.Entry.Kind.ToString().ToLowerInvariant()} {e.Entry.Id.ToShortString()} at offset {e.Entry.Offset} is corrupt: {e.Error}{unused}."));
+        }
+    }
+
+    private long CheckObjects(CancellationToken cancellationToken)
+    {
+        long count = 0;
+        var listed = new HashSet<ObjectId>();
+        foreach (var (id, kind, data) in _database.ListObjects())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            count++;
+            try
+            {
+                switch (kind)
+                {
+                    case EntryKind.Tree:
+                        Tree.Decode(data, id);
+                        break;
+                    case EntryKind.Commit:
+                        Commit.Decode(data, id);
+                        break;
+                    case EntryKind.Manifest:
+                        var manifest = FileManifest.Decode(data, id);
+                        foreach (var c in manifest.Chunks)
+                        {
+                            if (!listed.Add(c.Id))
+                            {
+                                continue;
+                            }
+
+                            if (!_database.TryGetChunk(c.Id, out var location))
+                            {
+                                AddBadChunk(c.Id, "the index has no such chunk");
+                            }
+                            else if (location.RawLength != c.Length)
+                            {
+                                AddBadChunk(c.Id, $"file {id.ToShortString()} lists it as {c.Length} bytes, the index as {location.RawLength}");
+                            }
+                        }
+
+                        break;
+                    default:
+                        _problems.Add(Problem(FsckProblemKind.Object, id.ToString(), $"Object {id.ToShortString()} has unknown kind {(int)kind}."));
+                        break;
+                }
+            }
+            catch (CorruptObjectException e)
+            {
+                if (kind == EntryKind.Manifest)
+                {
+                    _badFiles.TryAdd(id, e.Message.TrimEnd('.'));
+                }
+                else
+                {
+                    _problems.Add(Problem(FsckProblemKind.Object, id.ToString(), e.Message));
+                }
+            }
+        }
+
+        return count;
+    }
+
+    private void CheckRefs(CancellationToken cancellationToken)
+    {
+        var walker = new ReachabilityWalker(_database)
+        {
+            OnMissing = m =>
+            {
+                if (m.Kind == EntryKind.Manifest)
+                {
+                    _badFiles.TryAdd(m.Id, m.Reason == "missing" ? "its manifest is missing" : m.Reason.TrimEnd('.'));
+                }
+                else if (m.Reason == "missing")
+                {
+                    _problems.Add(Problem(FsckProblemKind.Object, m.Id.ToString(),
+                        $"{m.Kind.ToString().ToLowerInvariant()} {m.Id.ToShortString()} ({m.Where}) is missing."));
+                }
+
+                // A present but corrupt object was reported when the objects were checked.
+            },
+        };
+
+        var roots = _database.ListRefs("refs/").ToList();
+        var head = _database.GetMeta("HEAD");
+        if (head is not null && !head.StartsWith("ref: ", StringComparison.Ordinal))
+        {
+            roots.Add(new("HEAD", ObjectId.TryParse(head, out var detached) ? detached : ObjectId.Zero));
+        }
+
+        foreach (var (name, target) in roots)
+        {
+            if (walker.TryDecodeCommit(target, out _, out var reason))
+            {
+                walker.Walk(target, cancellationToken);
+            }
+            else
+            {
+                _problems.Add(Problem(FsckProblemKind.Ref, name, reason == "missing"
+                    ? $"{name} points at {target.ToShortString()}, which is missing."
+                    : $"{name} points at {target.ToShortString()}, which cannot be read: {reason.TrimEnd('.')}."));
+            }
+        }
+    }
+
+    private void ReportChunksAndFiles(CancellationToken cancellationToken)
+    {
+        if (_badChunks.Count == 0 && _badFiles.Count == 0)
+        {
+            return;
+        }
+
+        var usages = new UsageFinder(_database).Find(_badChunks.Keys.ToHashSet(), _badFiles.Keys.ToHashSet(), MaxUsages, cancellationToken);
+        foreach (var (id, reasons) in _badChunks)
+        {
+            var (used, total) = usages.TryGetValue(id, out var u) ? u : ([], 0);
+            _problems.Add(new FsckProblem(FsckProblemKind.Chunk, id.ToString(), $"chunk {id.ToShortString()}: {string.Join("; ", reasons)}", used, total));
+        }
+
+        foreach (var (id, reason) in _badFiles)
+        {
+            var (used, total) = usages.TryGetValue(id, out var u) ? u : ([], 0);
+            _problems.Add(new FsckProblem(FsckProblemKind.Object, id.ToString(), $"file {id.ToShortString()}: {reason}", used, total));
+        }
+    }
+
+    private void AddBadChunk(ObjectId id, string reason)
+    {
+        if (!_badChunks.TryGetValue(id, out var reasons))
+        {
+            _badChunks[id] = reasons = [];
+        }
+
+        if (!reasons.Contains(reason))
+        {
+            reasons.Add(reason);
+        }
+    }
+
+    private static FsckProblem Problem(FsckProblemKind kind, string subject, string message) => new(kind, subject, message, [], 0);
+}

@@ -1,0 +1,54 @@
+namespace Lmvp.Store.Sync;
+
+/// <summary>Running totals of one sync operation; safe to update from the HTTP stack's threads.</summary>
+internal sealed class TransferCounter
+{
+    private int _requests;
+    private int _retries;
+    private long _bytesSent;
+    private long _bytesReceived;
+    private long _chunksSent;
+    private long _chunkBytesSent;
+    private long _objectsSent;
+    private long _chunksReceived;
+    private long _chunkBytesReceived;
+    private long _objectsReceived;
+
+    public long BytesSent => Interlocked.Read(ref _bytesSent);
+
+    public long BytesReceived => Interlocked.Read(ref _bytesReceived);
+
+    public void Request(bool retry)
+    {
+        Interlocked.Increment(ref _requests);
+        if (retry)
+        {
+            Interlocked.Increment(ref _retries);
+        }
+    }
+
+    public void Sent(long bytes) => Interlocked.Add(ref _bytesSent, bytes);
+
+    public void Received(long bytes) => Interlocked.Add(ref _bytesReceived, bytes);
+
+    public void ChunksSent(long count, long bytes)
+    {
+        Interlocked.Add(ref _chunksSent, count);
+        Interlocked.Add(ref _chunkBytesSent, bytes);
+    }
+
+    public void ObjectsSent(long count) => Interlocked.Add(ref _objectsSent, count);
+
+    public void ChunkReceived(long bytes)
+    {
+        Interlocked.Increment(ref _chunksReceived);
+        Interlocked.Add(ref _chunkBytesReceived, bytes);
+    }
+
+    public void ObjectsReceived(long count) => Interlocked.Add(ref _objectsReceived, count);
+
+    public TransferStats ToStats() => new(
+        Volatile.Read(ref _requests), Volatile.Read(ref _retries), BytesSent, BytesReceived,
+        Interlocked.Read(ref _chunksSent), Interlocked.Read(ref _chunkBytesSent), Interlocked.Read(ref _objectsSent),
+        Interlocked.Read(ref _chunksReceived), Interlocked.Read(ref _chunkBytesReceived), Interlocked.Read(ref _objectsReceived));
+}

@@ -1,0 +1,99 @@
+using Lmvp.Store.Index;
+using Lmvp.Store.Packs;
+using Lmvp.Store.Tests.Support;
+
+namespace Lmvp.Store.Tests.Index;
+
+public class RepositoryDatabaseTests
+{
+    [Test]
+    public void Open_AFutureSchemaVersion_IsRefusedWithAClearMessage()
+    {
+        using var dir = new TempDirectory("db-schema");
+        var path = dir.Combine("lmvp.db");
+        using (var db = RepositoryDatabase.Open(path, create: true))
+        {
+            db.SetMeta("schema_version", "99");
+        }
+
+        var open = () => RepositoryDatabase.Open(path, create: false);
+        open.Should().Throw<LmvpException>().WithMessage("*schema version 99*");
+    }
+
+    [Test]
+    public void Open_AFileThatIsNotADatabase_IsCorruptNotACrash()
+    {
+        using var dir = new TempDirectory("db-garbage");
+        var path = dir.WriteFile("lmvp.db", TestData.Random(8192, seed: 1));
+
+        var open = () => RepositoryDatabase.Open(path, create: false);
+        open.Should().Throw<CorruptObjectException>().WithMessage($"*{path}*");
+    }
+
+    [Test]
+    public void Open_WithoutCreate_AMissingFile_IsRepositoryNotFound()
+    {
+        using var dir = new TempDirectory("db-missing");
+        var open = () => RepositoryDatabase.Open(dir.Combine("lmvp.db"), create: false);
+        open.Should().Throw<RepositoryNotFoundException>();
+        File.Exists(dir.Combine("lmvp.db")).Should().BeFalse();
+    }
+
+    [Test]
+    public void CompareAndSwapRef_MovesOnlyFromTheExpectedValue()
+    {
+        using var dir = new TempDirectory("db-cas");
+        using var db = RepositoryDatabase.Open(dir.Combine("lmvp.db"), create: true);
+        var a = ObjectId.Compute("a"u8);
+        var b = ObjectId.Compute("b"u8);
+
+        db.CompareAndSwapRef("refs/heads/main", null, a);
+        var fromNothing = () => db.CompareAndSwapRef("refs/heads/main", null, b);
+        fromNothing.Should().Throw<RefConflictException>();
+        var fromWrong = () => db.CompareAndSwapRef("refs/heads/main", b, b);
+        fromWrong.Should().Throw<RefConflictException>().WithMessage($"*{a.ToShortString()}*");
+        db.CompareAndSwapRef("refs/heads/main", a, b);
+        db.GetRef("refs/heads/main").Should().Be(b);
+    }
+
+    [Test]
+    public void InTransaction_AFailure_RollsEverythingBack()
+    {
+        using var dir = new TempDirectory("db-tx");
+        using var db = RepositoryDatabase.Open(dir.Combine("lmvp.db"), create: true);
+        var id = ObjectId.Compute("t"u8);
+
+        var failing = () => db.InTransaction(() =>
+        {
+            db.PutObject(id, EntryKind.Tree, [1, 2, 3]);
+            db.SetRef("refs/heads/x", id);
+            throw new InvalidOperationException("boom");
+        });
+
+        failing.Should().Throw<InvalidOperationException>();
+        db.HasObject(id).Should().BeFalse();
+        db.GetRef("refs/heads/x").Should().BeNull();
+    }
+
+    [Test]
+    public void FindByPrefix_FindsOnlyObjectsOfTheKindWithThatPrefix()
+    {
+        using var dir = new TempDirectory("db-prefix");
+        using var db = RepositoryDatabase.Open(dir.Combine("lmvp.db"), create: true);
+        var ids = Enumerable.Range(0, 64).Select(i => ObjectId.Compute([(byte)i])).ToList();
+        db.InTransaction(() =>
+        {
+            foreach (var id in ids)
+            {
+                db.PutObject(id, EntryKind.Commit, [0]);
+            }
+        });
+
+        var target = ids[17];
+        db.FindByPrefix(target.ToString()[..6], EntryKind.Commit, 10).Should().Equal(target);
+        db.FindByPrefix(target.ToString()[..6], EntryKind.Tree, 10).Should().BeEmpty();
+        db.FindByPrefix(target.ToString(), EntryKind.Commit, 10).Should().Equal(target);
+        var firstDigit = target.ToString()[..1];
+        db.FindByPrefix(firstDigit, EntryKind.Commit, 100).Should().BeEquivalentTo(ids.Where(i => i.ToString().StartsWith(firstDigit, StringComparison.Ordinal)));
+    }
+}
