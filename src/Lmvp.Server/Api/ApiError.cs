@@ -1,0 +1,33 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Lmvp.Server.Api;
+
+/// <summary>The body of every error answer.</summary>
+/// <param name="Error">One line for a person.</param>
+internal sealed record ApiError(string Error);
+
+/// <summary>Error results with the <see cref="ApiError"/> body.</summary>
+internal static class Errors
+{
+    public static JsonHttpResult<ApiError> Status(int statusCode, string message) => TypedResults.Json(new ApiError(message), statusCode: statusCode);
+
+    public static JsonHttpResult<ApiError> BadRequest(string message) => Status(StatusCodes.Status400BadRequest, message);
+
+    public static JsonHttpResult<ApiError> Unauthorized(string message) => Status(StatusCodes.Status401Unauthorized, message);
+
+    public static JsonHttpResult<ApiError> Forbidden(string message) => Status(StatusCodes.Status403Forbidden, message);
+
+    public static JsonHttpResult<ApiError> NotFound(string message) => Status(StatusCodes.Status404NotFound, message);
+
+    public static JsonHttpResult<ApiError> Conflict(string message) => Status(StatusCodes.Status409Conflict, message);
+
+    public static JsonHttpResult<ApiError> Unprocessable(string message) => Status(StatusCodes.Status422UnprocessableEntity, message);
+
+    /// <summary>Writes an error directly, for middleware and authentication handlers that have no result pipeline.</summary>
+    public static async Task WriteAsync(HttpContext context, int statusCode, string message)
+    {
+        context.Response.StatusCode = statusCode;
+        context.Response.ContentType = "application/json; charset=utf-8";
+        await context.Response.WriteAsJsonAsync(new ApiError(message), context.RequestAborted).ConfigureAwait(false);
+    }
+}

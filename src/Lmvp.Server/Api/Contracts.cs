@@ -1,0 +1,87 @@
+namespace Lmvp.Server.Api;
+
+// JSON bodies of the API (camelCase on the wire). Kept together so the web UI and the OpenAPI document share them.
+
+/// <summary>Sign in with a password.</summary>
+internal sealed record LoginRequest(string Username, string Password);
+
+/// <summary>A session's tokens: a short-lived access token and a refresh token.</summary>
+internal sealed record SessionTokensResponse(string AccessToken, string TokenType, int ExpiresIn, string RefreshToken, DateTimeOffset RefreshExpiresAt);
+
+/// <summary>Spend a refresh token for a new pair.</summary>
+internal sealed record RefreshRequest(string RefreshToken);
+
+/// <summary>End a session, named by its refresh token (or by the access token that calls).</summary>
+internal sealed record LogoutRequest(string? RefreshToken);
+
+/// <summary>Create an account with an invitation code.</summary>
+internal sealed record RegisterRequest(string Code, string Username, string Password);
+
+/// <summary>A user account as others see it.</summary>
+internal sealed record UserResponse(string Username, bool IsAdmin, bool IsDisabled, DateTimeOffset CreatedAt);
+
+/// <summary>The caller.</summary>
+internal sealed record CurrentUserResponse(string Username, bool IsAdmin, string AuthMethod, string Scope);
+
+/// <summary>A server admin creates a user directly.</summary>
+internal sealed record CreateUserRequest(string Username, string? Password, bool Admin = false);
+
+/// <summary>A server admin changes a user's flags (either may be left out).</summary>
+internal sealed record UpdateUserRequest(bool? Admin = null, bool? Disabled = null);
+
+/// <summary>Create a personal access token.</summary>
+internal sealed record CreateTokenRequest(string Name, string Scope, int? ExpiresDays = null);
+
+/// <summary>A personal access token without its value.</summary>
+internal sealed record TokenResponse(long Id, string Name, string Scope, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt,
+    DateTimeOffset? LastUsedAt, DateTimeOffset? RevokedAt);
+
+/// <summary>A new personal access token: <see cref="Token"/> is shown only this once.</summary>
+internal sealed record CreatedTokenResponse(long Id, string Name, string Scope, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, string Token);
+
+/// <summary>Invite someone to register, optionally into a repository with a role.</summary>
+internal sealed record CreateInvitationRequest(string? Repository = null, string? Role = null, bool Admin = false, int? ExpiresDays = null);
+
+/// <summary>An invitation without its code.</summary>
+internal sealed record InvitationResponse(long Id, string? Repository, string? Role, bool Admin, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt,
+    DateTimeOffset? UsedAt, string? UsedBy);
+
+/// <summary>A new invitation: <see cref="Code"/> is shown only this once.</summary>
+internal sealed record CreatedInvitationResponse(long Id, string Code, string? Repository, string? Role, bool Admin, DateTimeOffset ExpiresAt);
+
+/// <summary>Create a repository owned by the caller.</summary>
+internal sealed record CreateRepositoryRequest(string Name, bool Private = true, string? Description = null);
+
+/// <summary>Change a repository's visibility or description.</summary>
+internal sealed record UpdateRepositoryRequest(bool? Private = null, string? Description = null);
+
+/// <summary>A repository and the caller's role in it.</summary>
+internal sealed record RepositoryResponse(string Owner, string Name, string FullName, bool Private, string Description, string DefaultBranch,
+    string Role, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+/// <summary>A member of a repository.</summary>
+internal sealed record MemberResponse(string Username, string Role);
+
+/// <summary>Set a member's role.</summary>
+internal sealed record SetMemberRequest(string Role);
+
+/// <summary>A repository's refs and its default branch.</summary>
+internal sealed record RefsResponse(string Head, IReadOnlyDictionary<string, string> Refs);
+
+/// <summary>A batch of object or chunk ids (at most 10,000).</summary>
+internal sealed record IdListRequest(IReadOnlyList<string> Ids);
+
+/// <summary>The asked ids the server lacks.</summary>
+internal sealed record MissingResponse(IReadOnlyList<string> Missing);
+
+/// <summary>How many objects or chunks an upload newly kept.</summary>
+internal sealed record StoredResponse(int Stored);
+
+/// <summary>Commits the client wants and commits it already has.</summary>
+internal sealed record ClosureRequest(IReadOnlyList<string> Want, IReadOnlyList<string>? Have = null);
+
+/// <summary>Move a ref by compare-and-swap.</summary>
+internal sealed record RefUpdateRequest(string Name, string? Old, string New, bool Force = false);
+
+/// <summary>A ref after a successful update.</summary>
+internal sealed record RefUpdateResponse(string Name, string New);

@@ -1,0 +1,145 @@
+using Lmvp.Server.Auth;
+using Lmvp.Server.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Lmvp.Server.Api;
+
+/// <summary>The caller, their personal access tokens, and (for server admins) every user.</summary>
+internal static class UserEndpoints
+{
+    public static void MapUserEndpoints(this IEndpointRouteBuilder app)
+    {
+        var self = app.MapGroup("/api/v1/user").WithTags("Users").RequireAuthorization();
+        self.MapGet("/", GetCurrentUser).WithSummary("The caller.");
+        self.MapGet("/tokens", ListTokensAsync).WithSummary("The caller's personal access tokens (never their values).");
+        self.MapPost("/tokens", CreateTokenAsync).WithSummary("Create a personal access token; its value is shown only in this answer.");
+        self.MapDelete("/tokens/{id:long}", RevokeTokenAsync).WithSummary("Revoke one of the caller's tokens.");
+
+        var users = app.MapGroup("/api/v1/users").WithTags("Users").RequireAuthorization();
+        users.MapGet("/", ListUsersAsync).WithSummary("Every user (server admins).");
+        users.MapPost("/", CreateUserAsync).WithSummary("Create a user directly (server admins).");
+        users.MapPatch("/{username}", UpdateUserAsync).WithSummary("Make a user a server admin or not, disable or enable them (server admins).");
+    }
+
+    public static Ok<CurrentUserResponse> GetCurrentUser(Caller caller) =>
+        TypedResults.Ok(new CurrentUserResponse(caller.UserName, caller.IsServerAdmin, caller.AuthMethod, caller.Scope.ToName()));
+
+    public static async Task<Ok<List<TokenResponse>>> ListTokensAsync(Caller caller, IMetadataStore store, CancellationToken cancellationToken)
+    {
+        var tokens = await store.ListTokensAsync(caller.UserId, cancellationToken);
+        return TypedResults.Ok(tokens.Select(t => new TokenResponse(t.Id, t.Name, t.Scope.ToName(), t.CreatedAt, t.ExpiresAt, t.LastUsedAt, t.RevokedAt))
+            .ToList());
+    }
+
+    public static async Task<Results<Created<CreatedTokenResponse>, JsonHttpResult<ApiError>>> CreateTokenAsync(CreateTokenRequest request, Caller caller,
+        IMetadataStore store, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (RequireAdminScope(caller) is { } denied)
+        {
+            return denied;
+        }
+
+        if (Accounts.ValidateTokenName(request.Name) is { } nameError)
+        {
+            return Errors.BadRequest(nameError);
+        }
+
+        if (!AccessLevels.TryParse(request.Scope, out var scope))
+        {
+            return Errors.BadRequest("scope must be read, write or admin");
+        }
+
+        if (request.ExpiresDays is { } days && (days < 1 || days > Accounts.MaxExpiryDays))
+        {
+            return Errors.BadRequest($"expiresDays must be between 1 and {Accounts.MaxExpiryDays}");
+        }
+
+        DateTimeOffset? expires = request.ExpiresDays is { } d ? time.GetUtcNow().AddDays(d) : null;
+        var (record, token) = await Accounts.CreateTokenAsync(store, caller.UserId, request.Name, scope, expires, cancellationToken);
+        return TypedResults.Created($"/api/v1/user/tokens/{record.Id}",
+            new CreatedTokenResponse(record.Id, record.Name, record.Scope.ToName(), record.CreatedAt, record.ExpiresAt, token));
+    }
+
+    public static async Task<Results<NoContent, JsonHttpResult<ApiError>>> RevokeTokenAsync(long id, Caller caller, IMetadataStore store,
+        CancellationToken cancellationToken)
+    {
+        if (RequireAdminScope(caller) is { } denied)
+        {
+            return denied;
+        }
+
+        return await store.RevokeTokenAsync(caller.UserId, id, cancellationToken)
+            ? TypedResults.NoContent()
+            : Errors.NotFound($"you have no token #{id}");
+    }
+
+    public static async Task<Results<Ok<List<UserResponse>>, JsonHttpResult<ApiError>>> ListUsersAsync(Caller caller, IMetadataStore store,
+        CancellationToken cancellationToken)
+    {
+        if (RequireServerAdmin(caller) is { } denied)
+        {
+            return denied;
+        }
+
+        var users = await store.ListUsersAsync(cancellationToken);
+        return TypedResults.Ok(users.Select(ToResponse).ToList());
+    }
+
+    public static async Task<Results<Created<UserResponse>, JsonHttpResult<ApiError>>> CreateUserAsync(CreateUserRequest request, Caller caller,
+        IMetadataStore store, CancellationToken cancellationToken)
+    {
+        if (RequireServerAdmin(caller) is { } denied)
+        {
+            return denied;
+        }
+
+        if (Accounts.ValidateUserName(request.Username) is { } nameError)
+        {
+            return Errors.BadRequest(nameError);
+        }
+
+        if (request.Password is not null && Passwords.Validate(request.Password) is { } passwordError)
+        {
+            return Errors.BadRequest(passwordError);
+        }
+
+        var user = await store.CreateUserAsync(request.Username, request.Password is null ? null : Passwords.Hash(request.Password), request.Admin,
+            cancellationToken);
+        return user is null
+            ? Errors.Conflict($"a user named '{request.Username}' already exists")
+            : TypedResults.Created($"/api/v1/users/{user.Name}", ToResponse(user));
+    }
+
+    public static async Task<Results<Ok<UserResponse>, JsonHttpResult<ApiError>>> UpdateUserAsync(string username, UpdateUserRequest request,
+        Caller caller, IMetadataStore store, CancellationToken cancellationToken)
+    {
+        if (RequireServerAdmin(caller) is { } denied)
+        {
+            return denied;
+        }
+
+        var user = Names.IsValid(username) ? await store.FindUserAsync(username, cancellationToken) : null;
+        if (user is null)
+        {
+            return Errors.NotFound($"no user named '{username}'");
+        }
+
+        if (user.Id == caller.UserId && (request.Admin == false || request.Disabled == true))
+        {
+            return Errors.BadRequest("you cannot remove your own admin rights or disable yourself");
+        }
+
+        var updated = await store.UpdateUserAsync(user.Id, request.Admin, request.Disabled, cancellationToken);
+        return TypedResults.Ok(ToResponse(updated!));
+    }
+
+    internal static UserResponse ToResponse(UserRecord user) => new(user.Name, user.IsAdmin, user.IsDisabled, user.CreatedAt);
+
+    /// <summary>Managing tokens needs a session or an admin-scoped token, so a leaked read or write token cannot mint more.</summary>
+    internal static JsonHttpResult<ApiError>? RequireAdminScope(Caller caller) =>
+        caller.Scope < AccessLevel.Admin ? Errors.Forbidden($"this token's scope is {caller.Scope.ToName()}; this needs admin (or a signed-in session)") : null;
+
+    internal static JsonHttpResult<ApiError>? RequireServerAdmin(Caller caller) =>
+        !caller.IsServerAdmin ? Errors.Forbidden("only a server admin may do this")
+        : RequireAdminScope(caller);
+}

@@ -1,0 +1,183 @@
+using Lmvp.Server.Api;
+using Lmvp.Server.Auth;
+using Lmvp.Server.Storage;
+using Lmvp.Server.Storage.Local;
+using Lmvp.Server.Storage.Sqlite;
+using Lmvp.Server.Sync;
+using Lmvp.Server.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http.Timeouts;
+using Microsoft.OpenApi;
+
+namespace Lmvp.Server.Hosting;
+
+/// <summary>Builds the lmvp-server web application: storage, authentication, limits, the API and its documentation.</summary>
+/// <remarks>
+/// Used by <c>lmvp-server</c> and by the tests, which run it on a real Kestrel port. The web UI (src/Lmvp.Server/Web/)
+/// maps its pages in <see cref="MapEndpoints"/> and adds a cookie scheme next to the bearer one: both produce the
+/// same <see cref="Caller"/>, so <see cref="RepositoryAccess"/> applies the same rules to both.
+/// </remarks>
+internal static class ServerApp
+{
+    /// <summary>Where the interactive API page is served.</summary>
+    public const string ApiDocsPath = "api/docs";
+
+    /// <summary>Where the OpenAPI document is served.</summary>
+    public const string OpenApiPath = "/openapi/v1.json";
+
+    /// <summary>Builds the application over <paramref name="options"/>'s data directory (created if missing), holding its lock.</summary>
+    public static WebApplication Build(ServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var paths = new ServerPaths(options.DataDirectory);
+        paths.Create();
+        var dataLock = AcquireLock(paths);
+        try
+        {
+            var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+            {
+                Args = [],
+                ContentRootPath = AppContext.BaseDirectory,
+                ApplicationName = typeof(ServerApp).Assembly.GetName().Name,
+            });
+            builder.WebHost.UseUrls([.. options.Urls]);
+            builder.WebHost.ConfigureKestrel(kestrel =>
+            {
+                kestrel.AddServerHeader = false;
+                kestrel.Limits.MaxRequestBodySize = RequestLimits.JsonBody;
+            });
+            builder.Logging.ClearProviders();
+            builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+            builder.Logging.SetMinimumLevel(options.MinimumLogLevel);
+            var quiet = options.MinimumLogLevel < LogLevel.Warning ? LogLevel.Warning : options.MinimumLogLevel;
+            builder.Logging.AddFilter("Microsoft.AspNetCore", quiet);
+            builder.Logging.AddFilter(typeof(BearerAuthenticationHandler).FullName, quiet);
+
+            // A failed start (a port in use) is reported by lmvp-server in one line; the host's stack trace is noise.
+            builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
+
+            var time = TimeProvider.System;
+            var metadata = SqliteMetadataStore.Open(paths.DataDirectory, time);
+            var chunks = LocalChunkStore.Open(paths.DataDirectory);
+            var services = builder.Services;
+            services.AddSingleton(time);
+            services.AddSingleton(paths);
+            // Registered by factory so the container disposes them with the application.
+            services.AddSingleton(_ => new DataDirectoryLock(dataLock));
+            services.AddSingleton<IMetadataStore>(metadata);
+            services.AddSingleton(_ => chunks);
+            services.AddSingleton<IChunkStore>(sp => sp.GetRequiredService<LocalChunkStore>());
+            services.AddSingleton(new SessionTokens(SessionTokens.LoadOrCreateKey(paths.DataDirectory)));
+            services.AddSingleton<RepositoryAccess>();
+            services.AddSingleton<ClosureWalker>();
+            services.AddLmvpWeb(paths.DataDirectory);
+
+            services.AddAuthentication(BearerAuthenticationHandler.SchemeName)
+                .AddScheme<AuthenticationSchemeOptions, BearerAuthenticationHandler>(BearerAuthenticationHandler.SchemeName, null);
+            services.AddAuthorization();
+            services.AddRequestTimeouts(o =>
+            {
+                o.DefaultPolicy = new RequestTimeoutPolicy { Timeout = RequestLimits.JsonTimeout };
+                o.AddPolicy(RequestLimits.JsonPolicy, RequestLimits.JsonTimeout);
+                o.AddPolicy(RequestLimits.UploadPolicy, RequestLimits.UploadTimeout);
+                o.AddPolicy(RequestLimits.StreamPolicy, RequestLimits.StreamTimeout);
+            });
+            services.ConfigureHttpJsonOptions(o =>
+            {
+                o.SerializerOptions.RespectNullableAnnotations = true;
+                o.SerializerOptions.RespectRequiredConstructorParameters = true;
+            });
+            services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+            services.AddOpenApi(o =>
+            {
+                o.AddDocumentTransformer((document, _, _) =>
+                {
+                    document.Info = new OpenApiInfo
+                    {
+                        Title = "lmvp-server",
+                        Version = "v1",
+                        Description = "Repositories, users, tokens and the sync protocol (docs/PROTOCOL.md) of LMVP.",
+                    };
+                    document.Components ??= new OpenApiComponents();
+                    document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+                    document.Components.SecuritySchemes[BearerAuthenticationHandler.SchemeName] = new OpenApiSecurityScheme
+                    {
+                        Type = SecuritySchemeType.Http,
+                        Scheme = "bearer",
+                        Description = "A personal access token (lmvp_pat_...) or a session access token from /api/v1/auth/login.",
+                    };
+                    document.Security ??= [];
+                    document.Security.Add(new OpenApiSecurityRequirement
+                    {
+                        [new OpenApiSecuritySchemeReference(BearerAuthenticationHandler.SchemeName, document)] = [],
+                    });
+                    return Task.CompletedTask;
+                });
+            });
+
+            var app = builder.Build();
+            app.Services.GetRequiredService<DataDirectoryLock>();
+            app.Services.GetRequiredService<LocalChunkStore>();
+            Configure(app);
+            return app;
+        }
+        catch
+        {
+            dataLock.Dispose();
+            throw;
+        }
+    }
+
+    private static void Configure(WebApplication app)
+    {
+        app.UseMiddleware<ApiErrorMiddleware>();
+
+        // The page's assets are embedded in Swashbuckle.AspNetCore.SwaggerUI: nothing is fetched from the network.
+        app.UseSwaggerUI(o =>
+        {
+            o.RoutePrefix = ApiDocsPath;
+            o.SwaggerEndpoint(OpenApiPath, "lmvp-server v1");
+            o.DocumentTitle = "lmvp-server API";
+            o.ConfigObject.ValidatorUrl = null;
+        });
+        app.UseRouting();
+        app.UseBodySizeLimits();
+        app.UseRequestTimeouts();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        MapEndpoints(app);
+    }
+
+    /// <summary>Every endpoint of the server.</summary>
+    private static void MapEndpoints(WebApplication app)
+    {
+        app.MapGet("/healthz", () => TypedResults.Text("ok")).ExcludeFromDescription();
+        app.MapOpenApi(OpenApiPath.Replace("v1", "{documentName}", StringComparison.Ordinal));
+        app.MapAuthEndpoints();
+        app.MapUserEndpoints();
+        app.MapInvitationEndpoints();
+        app.MapRepositoryEndpoints();
+        app.MapSyncEndpoints();
+
+        // The web UI (src/Lmvp.Server/Web/) maps its pages here.
+        app.MapLmvpWeb();
+    }
+
+    /// <summary>Holds the data directory's lock file open (exclusively) while the server runs.</summary>
+    internal sealed class DataDirectoryLock(FileStream stream) : IDisposable
+    {
+        public void Dispose() => stream.Dispose();
+    }
+
+    private static FileStream AcquireLock(ServerPaths paths)
+    {
+        try
+        {
+            return new FileStream(paths.LockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e)
+        {
+            throw new InvalidOperationException($"{paths.DataDirectory} is in use by another lmvp-server ({e.Message})", e);
+        }
+    }
+}

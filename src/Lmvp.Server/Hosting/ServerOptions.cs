@@ -1,0 +1,20 @@
+namespace Lmvp.Server.Hosting;
+
+/// <summary>How to run a server.</summary>
+internal sealed class ServerOptions
+{
+    /// <summary>The address served when none is given.</summary>
+    public const string DefaultUrl = "http://127.0.0.1:8080";
+
+    /// <summary>The data directory (created if missing).</summary>
+    public required string DataDirectory { get; init; }
+
+    /// <summary>Addresses to listen on; port 0 picks a free port.</summary>
+    public IReadOnlyList<string> Urls { get; init; } = [DefaultUrl];
+
+    /// <summary>Where the first-start message goes (the one-time admin password and token).</summary>
+    public TextWriter Out { get; init; } = Console.Out;
+
+    /// <summary>The least severe log messages written to the console.</summary>
+    public LogLevel MinimumLogLevel { get; init; } = LogLevel.Information;
+}

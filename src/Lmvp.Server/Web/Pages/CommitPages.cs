@@ -1,0 +1,258 @@
+using System.Globalization;
+using Lmvp.Server.Web.Data;
+using Lmvp.Server.Web.Html;
+using Lmvp.Store;
+
+namespace Lmvp.Server.Web.Pages;
+
+/// <summary>A commit's page (metadata, provenance, metrics, parents, files, storage added) and the comparison of two commits.</summary>
+internal static class CommitPages
+{
+    /// <summary>The most files a commit page lists before it links to the file browser instead.</summary>
+    public const int MaxFilesListed = 2000;
+
+    public static void Map(RouteGroupBuilder web)
+    {
+        web.MapGet("/repos/{owner}/{name}/commit/{id}", CommitAsync);
+        web.MapGet("/repos/{owner}/{name}/compare", CompareAsync);
+    }
+
+    public static async Task<IResult> CommitAsync(WebContext web, string owner, string name, string id)
+    {
+        if (web.Caller is null)
+        {
+            return web.RedirectToSignIn();
+        }
+
+        var repo = await web.OpenRepositoryAsync(owner, name);
+        if (repo is null || !ObjectId.TryParse(id, out var commitId) || await repo.TryGetCommitAsync(commitId) is not { } commit)
+        {
+            return Page.NotFound(web);
+        }
+
+        var files = await repo.FlattenAsync(commit.TreeId);
+        var added = await Snapshots.AddedBytesAsync(repo, commit);
+        var total = files.Values.Sum(f => f.Size);
+        var page = new Page(web, Format.Subject(commit.Message, 60) + " · " + repo.Record.FullName) { Repository = repo, Tab = RepositoryTab.History };
+        var html = page.Body;
+        var subjectEnd = commit.Message.IndexOf('\n', StringComparison.Ordinal);
+        var body = subjectEnd < 0 ? "" : commit.Message[(subjectEnd + 1)..].Trim();
+        html.Add($"""
+            <section class="card commithead"><div class="row spread"><h2 class="subject" id="commit-message">{(subjectEnd < 0 ? commit.Message : commit.Message[..subjectEnd])}</h2>
+            <code class="sha full" title="commit id">{commit.Id.ToString()}</code></div>
+            """);
+        if (body.Length > 0)
+        {
+            html.Add($"<pre class=\"message\">{body}</pre>");
+        }
+
+        html.Add($"""
+            <dl class="facts wide"><dt>Author</dt><dd>{commit.Author}</dd>
+            <dt>Time</dt><dd><time>{Format.FullTime(commit.Time)}</time> <span class="muted">({Format.Ago(commit.Time, web.Now)})</span></dd>
+            <dt>Training code</dt><dd>
+            """);
+        Fragments.Provenance(html, commit.Provenance, full: true);
+        html.Add($"</dd><dt>Parents</dt><dd>");
+        if (commit.Parents.Count == 0)
+        {
+            html.Add($"<span class=\"muted\">none: the first commit</span>");
+        }
+
+        foreach (var parent in commit.Parents)
+        {
+            html.Add($"""
+                <a class="sha" href="{Urls.Commit(repo.Owner, repo.Name, parent)}">{parent.ToShortString()}</a>
+                <a class="small" href="{Urls.Compare(repo.Owner, repo.Name, parent, commit.Id)}">compare</a>
+                """);
+        }
+
+        html.Add($"""
+            </dd><dt>Snapshot</dt><dd>{Format.Bytes(total)} in {files.Count.ToString("N0", CultureInfo.InvariantCulture)} file{(files.Count == 1 ? "" : "s")} · <a href="{Urls.Tree(repo.Owner, repo.Name, commit.Id, "")}">browse</a></dd>
+            <dt>Storage added</dt><dd id="storage-added" data-bytes="{added}"><strong>{Format.Bytes(added)}</strong> <span class="muted">of new chunks (data no parent's files hold{(total > 0 ? string.Create(CultureInfo.InvariantCulture, $"; {100.0 * added / total:0.#}% of the snapshot") : "")})</span></dd>
+            </dl></section>
+            """);
+
+        if (commit.Metrics.Count > 0)
+        {
+            html.Add($"<section class=\"card\"><h3>Metrics</h3><table class=\"grid compact metrics\"><tbody>");
+            foreach (var m in commit.Metrics)
+            {
+                html.Add($"<tr><th>{m.Key}</th><td class=\"num\">{Format.Number(m.Value)}</td></tr>");
+            }
+
+            html.Add($"</tbody></table></section>");
+        }
+
+        html.Add($"<section class=\"card flush\"><div class=\"cardhead\"><h3>Files</h3></div><table class=\"grid files\"><thead><tr><th>Path</th><th class=\"num\">Size</th><th></th></tr></thead><tbody>");
+        foreach (var (path, entry) in files.OrderBy(f => f.Key, StringComparer.Ordinal).Take(MaxFilesListed))
+        {
+            html.Add($"""
+                <tr><td class="name">{Fragments.EntryIcon(entry.Kind)}<a href="{Urls.Tree(repo.Owner, repo.Name, commit.Id, path)}">{path}</a></td>
+                <td class="num">{Format.Bytes(entry.Size)}</td>
+                <td class="actions">{(entry.Kind == TreeEntryKind.File ? Download(repo, commit.Id, path) : Markup.Empty)}</td></tr>
+                """);
+        }
+
+        if (files.Count > MaxFilesListed)
+        {
+            html.Add($"<tr><td colspan=\"3\" class=\"muted\">… and {(files.Count - MaxFilesListed).ToString("N0", CultureInfo.InvariantCulture)} more: <a href=\"{Urls.Tree(repo.Owner, repo.Name, commit.Id, "")}\">browse all files</a>.</td></tr>");
+        }
+
+        html.Add($"</tbody></table></section>");
+        return page.ToResult();
+    }
+
+    public static async Task<IResult> CompareAsync(WebContext web, string owner, string name, string? from, string? to, string? branch)
+    {
+        if (web.Caller is null)
+        {
+            return web.RedirectToSignIn();
+        }
+
+        var repo = await web.OpenRepositoryAsync(owner, name);
+        if (repo is null)
+        {
+            return Page.NotFound(web);
+        }
+
+        var fromCommit = await repo.ResolveCommitAsync(from);
+        var toCommit = await repo.ResolveCommitAsync(to);
+        if (fromCommit is null || toCommit is null)
+        {
+            return await ComparePickerAsync(web, repo, branch, from, to);
+        }
+
+        var files = await Snapshots.CompareFilesAsync(repo, fromCommit, toCommit);
+        var metrics = Snapshots.CompareMetrics(fromCommit, toCommit);
+        var page = new Page(web, "Compare · " + repo.Record.FullName) { Repository = repo, Tab = RepositoryTab.Compare, Wide = true };
+        var html = page.Body;
+        html.Add($"<div class=\"compare sides\">");
+        Side(html, repo, fromCommit, "A", web.Now);
+        html.Add($"<div class=\"arrow\" aria-hidden=\"true\">→</div>");
+        Side(html, repo, toCommit, "B", web.Now);
+        html.Add($"</div>");
+
+        html.Add($"<section class=\"card flush\"><div class=\"cardhead\"><h3>Metrics</h3></div>");
+        if (metrics.Count == 0)
+        {
+            html.Add($"<p class=\"pad muted\">Neither commit has metrics.</p>");
+        }
+        else
+        {
+            html.Add($"<table class=\"grid metrics\" id=\"metric-deltas\"><thead><tr><th>Metric</th><th class=\"num\">A</th><th class=\"num\">B</th><th class=\"num\">B − A</th><th class=\"num\">Change</th></tr></thead><tbody>");
+            foreach (var m in metrics)
+            {
+                html.Add($"<tr data-metric=\"{m.Name}\"><th>{m.Name}</th><td class=\"num\">{Value(m.Old)}</td><td class=\"num\">{Value(m.New)}</td>");
+                if (m.Delta is { } d)
+                {
+                    var relative = m.Old is { } o && o != 0 ? string.Create(CultureInfo.InvariantCulture, $"{(d / Math.Abs(o)) * 100:+0.#;\u22120.#;0}%") : "";
+                    html.Add($"<td class=\"num delta {(d > 0 ? "up" : d < 0 ? "down" : "same")}\">{Format.Delta(d)}</td><td class=\"num muted\">{relative}</td></tr>");
+                }
+                else
+                {
+                    html.Add($"<td class=\"num muted\">{(m.Old is null ? "new" : "gone")}</td><td></td></tr>");
+                }
+            }
+
+            html.Add($"</tbody></table>");
+        }
+
+        html.Add($"</section>");
+
+        var addedCount = files.Count(f => f.Old is null);
+        var removedCount = files.Count(f => f.New is null);
+        var changedCount = files.Count - addedCount - removedCount;
+        html.Add($"""
+            <section class="card flush"><div class="cardhead row spread"><h3>Files</h3>
+            <span class="muted small summary"><span class="added">{addedCount} added</span> · <span class="removed">{removedCount} removed</span> · <span class="changed">{changedCount} changed</span> · {Format.Bytes(files.Sum(f => f.New is null ? 0 : f.BytesDiffering))} of chunks differ</span></div>
+            """);
+        if (files.Count == 0)
+        {
+            html.Add($"<p class=\"pad muted\">The two snapshots hold the same files.</p>");
+        }
+        else
+        {
+            html.Add($"<table class=\"grid files\" id=\"file-changes\"><thead><tr><th>Change</th><th>Path</th><th class=\"num\">Size in A</th><th class=\"num\">Size in B</th><th class=\"num\">Size change</th><th class=\"num\">Bytes differing</th></tr></thead><tbody>");
+            foreach (var f in files)
+            {
+                var (kind, label) = f.Old is null ? ("added", "added") : f.New is null ? ("removed", "removed") : ("changed", "changed");
+                var path = f.New is not null
+                    ? Link(Urls.Tree(repo.Owner, repo.Name, toCommit.Id, f.Path), f.Path)
+                    : Link(Urls.Tree(repo.Owner, repo.Name, fromCommit.Id, f.Path), f.Path);
+                html.Add($"""
+                    <tr class="{kind}" data-path="{f.Path}"><td><span class="badge {kind}">{label}</span></td><td class="name">{path}</td>
+                    <td class="num">{(f.Old is { } o ? Format.Bytes(o.Size) : "\u2014")}</td><td class="num">{(f.New is { } n ? Format.Bytes(n.Size) : "\u2014")}</td>
+                    <td class="num">{Format.BytesDelta(f.SizeDelta)}</td>
+                    <td class="num" title="{f.BytesDiffering.ToString("N0", CultureInfo.InvariantCulture)} bytes">{(f.New is null ? "\u2014" : Format.Bytes(f.BytesDiffering))}</td></tr>
+                    """);
+            }
+
+            html.Add($"</tbody></table>");
+        }
+
+        html.Add($"</section>");
+        return page.ToResult();
+    }
+
+    private static async Task<IResult> ComparePickerAsync(WebContext web, RepositoryView repo, string? branch, string? from, string? to)
+    {
+        var page = new Page(web, "Compare · " + repo.Record.FullName) { Repository = repo, Tab = RepositoryTab.Compare };
+        var html = page.Body;
+        var resolved = await repo.ResolveBranchAsync(branch);
+        html.Add($"<section class=\"card\"><h2>Compare two commits</h2>");
+        if (!string.IsNullOrEmpty(from) || !string.IsNullOrEmpty(to))
+        {
+            html.Add($"<p class=\"error\" role=\"alert\">Pick two commits of this repository (a commit id, a branch or a tag for each).</p>");
+        }
+
+        if (resolved is not { } current)
+        {
+            html.Add($"<p class=\"muted\">This repository has no commits yet.</p></section>");
+            return page.ToResult(string.IsNullOrEmpty(from) && string.IsNullOrEmpty(to) ? 200 : 400);
+        }
+
+        var history = (await repo.HistoryAsync(current.Head)).Take(500).ToList();
+        html.Add($"""
+            <p class="muted">Pick commits from <code>{current.Branch}</code> (newest first), or open the <a href="{Urls.History(repo.Owner, repo.Name, current.Branch)}">history</a> and tick A and B.</p>
+            <form method="get" action="{Urls.CompareForm(repo.Owner, repo.Name)}" class="row gap wrap">
+            <label>A (from) <select name="from" id="from">
+            """);
+        Options(html, history, history.Count > 1 ? history[1].Id : history[0].Id);
+        html.Add($"</select></label><label>B (to) <select name=\"to\" id=\"to\">");
+        Options(html, history, history[0].Id);
+        html.Add($"</select></label><button type=\"submit\" class=\"primary\">Compare</button></form></section>");
+        return page.ToResult(string.IsNullOrEmpty(from) && string.IsNullOrEmpty(to) ? 200 : 400);
+    }
+
+    private static void Options(HtmlWriter html, IReadOnlyList<Commit> history, ObjectId selected)
+    {
+        for (var i = 0; i < history.Count; i++)
+        {
+            var c = history[i];
+            html.Add($"<option value=\"{c.Id.ToString()}\"{(c.Id == selected ? new Markup(" selected") : Markup.Empty)}>{c.Id.ToShortString()} · {Format.Subject(c.Message, 60)}</option>");
+        }
+    }
+
+    private static void Side(HtmlWriter html, RepositoryView repo, Commit commit, string label, DateTimeOffset now)
+    {
+        html.Add($"<div class=\"side\">");
+        Fragments.CommitCard(html, repo, commit, label, now);
+        html.Add($"</div>");
+    }
+
+    private static string Value(double? value) => value is { } v ? Format.Number(v) : "\u2014";
+
+    private static Markup Link(string href, string text)
+    {
+        var html = new HtmlWriter(128);
+        html.Add($"<a href=\"{href}\">{text}</a>");
+        return html.ToMarkup();
+    }
+
+    private static Markup Download(RepositoryView repo, ObjectId commit, string path)
+    {
+        var html = new HtmlWriter(160);
+        html.Add($"<a class=\"dl\" href=\"{Urls.Raw(repo.Owner, repo.Name, commit, path)}\" download>Download</a>");
+        return html.ToMarkup();
+    }
+}

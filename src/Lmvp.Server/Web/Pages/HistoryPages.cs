@@ -1,0 +1,360 @@
+using System.Globalization;
+using Lmvp.Server.Web.Data;
+using Lmvp.Server.Web.Html;
+using Lmvp.Store;
+
+namespace Lmvp.Server.Web.Pages;
+
+/// <summary>A branch's history as a sortable table with one column per metric, and its metrics as charts.</summary>
+internal static class HistoryPages
+{
+    /// <summary>Rows per page of the history table (<c>page=all</c> shows every commit).</summary>
+    public const int PageSize = 100;
+
+    public static void Map(RouteGroupBuilder web)
+    {
+        web.MapGet("/repos/{owner}/{name}/history", HistoryAsync);
+        web.MapGet("/repos/{owner}/{name}/metrics", MetricsAsync);
+    }
+
+    /// <summary>One row: a commit, its 1-based position on the branch (oldest is 1) and the sort key.</summary>
+    private readonly record struct Row(Commit Commit, int Number);
+
+    public static async Task<IResult> HistoryAsync(WebContext web, string owner, string name, string? branch, string? sort, string? dir, string? page)
+    {
+        if (web.Caller is null)
+        {
+            return web.RedirectToSignIn();
+        }
+
+        var repo = await web.OpenRepositoryAsync(owner, name);
+        if (repo is null)
+        {
+            return Page.NotFound(web);
+        }
+
+        var resolved = await repo.ResolveBranchAsync(branch);
+        if (resolved is not { } current)
+        {
+            return string.IsNullOrEmpty(branch) ? EmptyBranch(web, repo, RepositoryTab.History) : Page.NotFound(web);
+        }
+
+        // Server-Timing tells the browser's network panel (and the benchmark) where the time went.
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var history = await repo.HistoryAsync(current.Head);
+        var walked = watch.Elapsed.TotalMilliseconds;
+        var view = RenderHistory(web, repo, current.Branch, history, sort, dir, page);
+        web.Http.Response.Headers["Server-Timing"] = string.Create(CultureInfo.InvariantCulture,
+            $"walk;dur={walked:0.0};desc=\"{history.Count} commits\", render;dur={watch.Elapsed.TotalMilliseconds - walked:0.0}");
+        return view;
+    }
+
+    /// <summary>Renders the table; separate from the data loading so its cost can be measured on its own.</summary>
+    internal static IResult RenderHistory(WebContext web, RepositoryView repo, string branch, IReadOnlyList<Commit> history, string? sort, string? dir,
+        string? pageArgument)
+    {
+        var metricNames = MetricNames(history);
+        var sortMetric = sort is not null && metricNames.Contains(sort, StringComparer.Ordinal) ? sort : null;
+        var descending = dir == "desc";
+        var showAll = pageArgument == "all";
+        var pageNumber = !showAll && int.TryParse(pageArgument, NumberStyles.None, CultureInfo.InvariantCulture, out var p) && p > 0 ? p : 1;
+
+        var rows = new Row[history.Count];
+        for (var i = 0; i < history.Count; i++)
+        {
+            rows[i] = new Row(history[i], history.Count - i);
+        }
+
+        if (sortMetric is not null)
+        {
+            // Commits without the metric go last whatever the direction; ties keep branch order (newest first).
+            var keys = new double[rows.Length];
+            for (var i = 0; i < rows.Length; i++)
+            {
+                keys[i] = TryGetMetric(rows[i].Commit, sortMetric, out var v) ? v : double.NaN;
+            }
+
+            var order = Enumerable.Range(0, rows.Length).ToArray();
+            Array.Sort(order, (a, b) =>
+            {
+                bool na = double.IsNaN(keys[a]), nb = double.IsNaN(keys[b]);
+                if (na || nb)
+                {
+                    return na == nb ? a.CompareTo(b) : na ? 1 : -1;
+                }
+
+                var c = descending ? keys[b].CompareTo(keys[a]) : keys[a].CompareTo(keys[b]);
+                return c != 0 ? c : a.CompareTo(b);
+            });
+            rows = [.. order.Select(i => rows[i])];
+        }
+
+        var pages = Math.Max(1, (rows.Length + PageSize - 1) / PageSize);
+        pageNumber = Math.Min(pageNumber, pages);
+        var shown = showAll ? rows : rows.Skip((pageNumber - 1) * PageSize).Take(PageSize).ToArray();
+
+        var page = new Page(web, "History · " + repo.Record.FullName) { Repository = repo, Tab = RepositoryTab.History, Branch = branch, Wide = true };
+        var html = page.Body;
+        html.Add($"""
+            <div class="row spread toolbar"><div><h2 class="inline">History of <code>{branch}</code></h2>
+            <span class="muted">{history.Count.ToString("N0", CultureInfo.InvariantCulture)} commits{(sortMetric is null ? "" : ", sorted by " + sortMetric + (descending ? ", highest first" : ", lowest first"))}</span></div>
+            <div class="row gap"><a class="button" href="{Urls.Metrics(repo.Owner, repo.Name, branch)}">Charts</a></div></div>
+            <form method="get" action="{Urls.CompareForm(repo.Owner, repo.Name)}" class="historyform">
+            <div class="tablewrap"><table class="grid history" id="history"><thead><tr>
+            <th class="pick" title="compare from">A</th><th class="pick" title="compare to">B</th>
+            <th class="num">{SortLink(repo, branch, null, sortMetric, descending, "#")}</th><th>Commit</th><th class="msg">Message</th><th>Author</th><th>Time</th><th>Code</th>
+            """);
+        foreach (var metric in metricNames)
+        {
+            html.Add($"<th class=\"num metric{(metric == sortMetric ? " sorted" : "")}\" data-metric=\"{metric}\">{SortLink(repo, branch, metric, sortMetric, descending, metric)}</th>");
+        }
+
+        html.Add($"</tr></thead><tbody>");
+        var commitBase = Urls.Repository(repo.Owner, repo.Name) + "/commit/";
+        var index = 0;
+        foreach (var row in shown)
+        {
+            var c = row.Commit;
+            var id = c.Id.ToString();
+            var subject = Format.Subject(c.Message, 90);
+            var author = Fragments.AuthorName(c.Author);
+
+            // 5,000 rows make a big page: attributes are kept to what a person or the compare form uses.
+            html.Add($"""
+                <tr data-commit="{id}"><td class="pick"><input type="radio" name="from" value="{id}"{(index == 1 && sortMetric is null ? new Markup(" checked") : Markup.Empty)}></td>
+                <td class="pick"><input type="radio" name="to" value="{id}"{(index == 0 && sortMetric is null ? new Markup(" checked") : Markup.Empty)}></td>
+                <td class="num muted">{row.Number}</td><td><a class="sha" href="{commitBase}{id}">{c.Id.ToShortString()}</a></td>
+                """);
+            if (subject.Length == c.Message.Length)
+            {
+                html.Add($"<td class=\"msg\">{subject}</td>");
+            }
+            else
+            {
+                html.Add($"<td class=\"msg\" title=\"{c.Message}\">{subject}</td>");
+            }
+
+            if (author.Length == c.Author.Length)
+            {
+                html.Add($"<td class=\"nowrap\">{author}</td>");
+            }
+            else
+            {
+                html.Add($"<td class=\"nowrap\" title=\"{c.Author}\">{author}</td>");
+            }
+
+            html.Add($"<td class=\"nowrap\">{c.Time.UtcDateTime:yyyy-MM-dd HH:mm} UTC</td><td class=\"nowrap\">");
+            Fragments.Provenance(html, c.Provenance, full: false);
+            html.Add($"</td>");
+            foreach (var metric in metricNames)
+            {
+                if (TryGetMetric(c, metric, out var value))
+                {
+                    html.Add($"<td class=\"num\">{value:G6}</td>");
+                }
+                else
+                {
+                    html.Add($"<td class=\"num muted\">\u2014</td>");
+                }
+            }
+
+            html.Add($"</tr>");
+            index++;
+        }
+
+        html.Add($"""
+            </tbody></table></div>
+            <div class="row spread tablefoot"><button type="submit" class="primary" id="compare-selected">Compare A → B</button>
+            """);
+        WritePager(html, repo, branch, sortMetric, descending, pageNumber, pages, showAll);
+        html.Add($"</div></form>");
+        return page.ToResult();
+    }
+
+    public static async Task<IResult> MetricsAsync(WebContext web, string owner, string name, string? branch)
+    {
+        if (web.Caller is null)
+        {
+            return web.RedirectToSignIn();
+        }
+
+        var repo = await web.OpenRepositoryAsync(owner, name);
+        if (repo is null)
+        {
+            return Page.NotFound(web);
+        }
+
+        var resolved = await repo.ResolveBranchAsync(branch);
+        if (resolved is not { } current)
+        {
+            return string.IsNullOrEmpty(branch) ? EmptyBranch(web, repo, RepositoryTab.Metrics) : Page.NotFound(web);
+        }
+
+        var history = await repo.HistoryAsync(current.Head);
+        var page = new Page(web, "Metrics · " + repo.Record.FullName) { Repository = repo, Tab = RepositoryTab.Metrics, Branch = current.Branch };
+        var html = page.Body;
+        var metricNames = MetricNames(history);
+        html.Add($"""
+            <div class="row spread toolbar"><div><h2 class="inline">Metrics on <code>{current.Branch}</code></h2>
+            <span class="muted">{history.Count.ToString("N0", CultureInfo.InvariantCulture)} commits, oldest on the left. Click a point to open its commit.</span></div>
+            <a class="button" href="{Urls.History(repo.Owner, repo.Name, current.Branch)}">Table</a></div>
+            """);
+        if (metricNames.Count == 0)
+        {
+            html.Add($"<section class=\"card empty\"><p>No commit on this branch has metrics yet. Record them with <code>lmvp commit -m \"epoch 3\" --metric loss=0.41</code>.</p></section>");
+            return page.ToResult();
+        }
+
+        html.Add($"<nav class=\"pills metricnav\">");
+        foreach (var metric in metricNames)
+        {
+            html.Add($"<a href=\"#{Anchor(metric)}\">{metric}</a>");
+        }
+
+        html.Add($"</nav>");
+        var commitBase = Urls.Repository(repo.Owner, repo.Name) + "/commit/";
+        foreach (var metric in metricNames)
+        {
+            var points = new List<MetricPoint>();
+            for (var i = history.Count - 1; i >= 0; i--)
+            {
+                if (TryGetMetric(history[i], metric, out var v))
+                {
+                    points.Add(new MetricPoint(history.Count - 1 - i, v, history[i]));
+                }
+            }
+
+            var min = points.MinBy(p => p.Value);
+            var max = points.MaxBy(p => p.Value);
+            var latest = points[^1];
+            html.Add($"""
+                <section class="card chartcard" id="{Anchor(metric)}" data-metric="{metric}"><div class="cardhead row spread"><h3>{metric}</h3>
+                <div class="stats"><span>latest <strong>{Format.Number(latest.Value)}</strong></span>
+                <span>min <a href="{commitBase}{min.Commit.Id.ToString()}"><strong>{Format.Number(min.Value)}</strong> at #{min.Position + 1}</a></span>
+                <span>max <a href="{commitBase}{max.Commit.Id.ToString()}"><strong>{Format.Number(max.Value)}</strong> at #{max.Position + 1}</a></span>
+                <a href="{Urls.History(repo.Owner, repo.Name, current.Branch, metric)}">sort table</a></div></div>
+                """);
+            var drawn = MetricChart.Render(html, metric, points, history.Count, c => commitBase + c.Id.ToString());
+            if (drawn < points.Count)
+            {
+                html.Add($"<p class=\"muted small\">{points.Count.ToString("N0", CultureInfo.InvariantCulture)} points; {drawn.ToString("N0", CultureInfo.InvariantCulture)} drawn (the lowest and highest of each {MetricChart.ColumnWidth}-pixel column, so every extreme shows).</p>");
+            }
+
+            html.Add($"</section>");
+        }
+
+        return page.ToResult();
+    }
+
+    /// <summary>Every metric name on the branch, in name order.</summary>
+    internal static IReadOnlyList<string> MetricNames(IReadOnlyList<Commit> history)
+    {
+        var names = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var c in history)
+        {
+            foreach (var m in c.Metrics)
+            {
+                names.Add(m.Key);
+            }
+        }
+
+        return [.. names];
+    }
+
+    /// <summary>A commit's value of one metric; its metrics are sorted by name, so a binary search finds it.</summary>
+    internal static bool TryGetMetric(Commit commit, string name, out double value)
+    {
+        var metrics = commit.Metrics;
+        int lo = 0, hi = metrics.Count - 1;
+        while (lo <= hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            var c = string.CompareOrdinal(metrics[mid].Key, name);
+            if (c == 0)
+            {
+                value = metrics[mid].Value;
+                return true;
+            }
+
+            if (c < 0)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+
+        value = 0;
+        return false;
+    }
+
+    private static IResult EmptyBranch(WebContext web, RepositoryView repo, RepositoryTab tab)
+    {
+        var page = new Page(web, repo.Record.FullName) { Repository = repo, Tab = tab };
+        page.Body.Add($"<section class=\"card empty\"><h2>No commits yet</h2><p>Push a branch to see its history and metrics here.</p></section>");
+        return page.ToResult();
+    }
+
+    /// <summary>A fragment id for a metric name: letters and digits kept, the rest hex-escaped so different names never collide.</summary>
+    private static string Anchor(string metric)
+    {
+        var builder = new System.Text.StringBuilder("m-");
+        foreach (var ch in metric)
+        {
+            if (char.IsAsciiLetterOrDigit(ch))
+            {
+                builder.Append(ch);
+            }
+            else
+            {
+                builder.Append('_').Append(((int)ch).ToString("x", CultureInfo.InvariantCulture)).Append('_');
+            }
+        }
+
+        return builder.ToString();
+    }
+
+    private static Markup SortLink(RepositoryView repo, string branch, string? metric, string? sortMetric, bool descending, string label)
+    {
+        var html = new HtmlWriter(256);
+        var active = metric == sortMetric;
+
+        // First click sorts lowest first (losses); a second click on the same column flips it.
+        var nextDescending = active && metric is not null && !descending;
+        var href = Urls.History(repo.Owner, repo.Name, branch, metric, nextDescending);
+        var arrow = !active || metric is null ? "" : descending ? " \u2193" : " \u2191";
+        var title = metric is null ? "newest first" : $"sort by {metric}, {(nextDescending ? "highest" : "lowest")} first";
+        html.Add($"<a class=\"sort\" href=\"{href}\" title=\"{title}\">{label}{arrow}</a>");
+        return html.ToMarkup();
+    }
+
+    private static void WritePager(HtmlWriter html, RepositoryView repo, string branch, string? sort, bool descending, int pageNumber, int pages, bool showAll)
+    {
+        html.Add($"<nav class=\"pager\">");
+        if (showAll || pages == 1)
+        {
+            if (showAll && pages > 1)
+            {
+                html.Add($"<a href=\"{Urls.History(repo.Owner, repo.Name, branch, sort, descending)}\">Show {PageSize} per page</a>");
+            }
+
+            html.Add($"</nav>");
+            return;
+        }
+
+        if (pageNumber > 1)
+        {
+            html.Add($"<a href=\"{Urls.History(repo.Owner, repo.Name, branch, sort, descending, pageNumber - 1)}\" rel=\"prev\">← Previous</a>");
+        }
+
+        html.Add($"<span class=\"muted\">Page {pageNumber} of {pages}</span>");
+        if (pageNumber < pages)
+        {
+            html.Add($"<a href=\"{Urls.History(repo.Owner, repo.Name, branch, sort, descending, pageNumber + 1)}\" rel=\"next\">Next →</a>");
+        }
+
+        html.Add($"<a href=\"{Urls.HistoryAll(repo.Owner, repo.Name, branch, sort, descending)}\">Show all</a></nav>");
+    }
+}

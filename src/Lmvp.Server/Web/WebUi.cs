@@ -1,0 +1,127 @@
+using Lmvp.Server.Auth;
+using Lmvp.Server.Web.Auth;
+using Lmvp.Server.Web.Data;
+using Lmvp.Server.Web.Html;
+using Lmvp.Server.Web.Pages;
+using Lmvp.Store;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Lmvp.Server.Web;
+
+/// <summary>Registers and maps the web UI: server-rendered pages for people, beside the JSON API for programs.</summary>
+internal static class WebUi
+{
+    /// <summary>The largest form a page accepts.</summary>
+    public const long MaxFormBytes = 64 * 1024;
+
+    /// <summary>What pages may load: only this server's stylesheet and images; no script at all, inline or not.</summary>
+    public const string ContentSecurityPolicy =
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+    /// <summary>Adds the web UI's services; <paramref name="dataDirectory"/> keeps the keys that protect cookies and forms.</summary>
+    public static IServiceCollection AddLmvpWeb(this IServiceCollection services, string dataDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentException.ThrowIfNullOrEmpty(dataDirectory);
+        var keysPath = Path.Combine(dataDirectory, "web-keys");
+        var keys = OperatingSystem.IsWindows()
+            ? Directory.CreateDirectory(keysPath)
+            : Directory.CreateDirectory(keysPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        services.AddDataProtection().SetApplicationName("lmvp-server").PersistKeysToFileSystem(keys);
+
+        // The keys sit in the data directory beside the JWT key and the database, protected by the same file permissions;
+        // Data Protection's warning about unencrypted keys at every start would only repeat that.
+        services.AddLogging(logging => logging.AddFilter("Microsoft.AspNetCore.DataProtection.KeyManagement.XmlKeyManager", LogLevel.Error));
+        services.AddAntiforgery(options =>
+        {
+            options.Cookie.Name = "lmvp_csrf";
+            options.Cookie.HttpOnly = true;
+            options.Cookie.SameSite = SameSiteMode.Strict;
+            options.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            options.FormFieldName = "_csrf";
+            options.HeaderName = null;
+            options.SuppressXFrameOptionsHeader = true;
+        });
+        services.AddSingleton<WebSessions>();
+        services.AddSingleton<ObjectCache>();
+        services.AddSingleton<ModelCard>();
+        services.AddSingleton<RepositoryAccess>(sp => new RepositoryAccess(sp.GetRequiredService<Lmvp.Server.Storage.IMetadataStore>()));
+        return services;
+    }
+
+    /// <summary>Maps every page; call after the API so its routes keep precedence.</summary>
+    public static IEndpointRouteBuilder MapLmvpWeb(this IEndpointRouteBuilder app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.MapGet(Urls.Stylesheet, Assets.Stylesheet).ExcludeFromDescription();
+        app.MapGet(Urls.Icon, Assets.Icon).ExcludeFromDescription();
+
+        var web = app.MapGroup("").ExcludeFromDescription().AddEndpointFilter(SecureAsync);
+        AccountPages.Map(web);
+        RepositoryPages.Map(web);
+        HistoryPages.Map(web);
+        CommitPages.Map(web);
+        DownloadEndpoint.Map(web);
+        MemberPages.Map(web);
+        TokenPages.Map(web);
+        AdminPages.Map(web);
+        return app;
+    }
+
+    /// <summary>Every page: security headers; every post: a bounded form with a valid antiforgery token.</summary>
+    private static async ValueTask<object?> SecureAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var headers = http.Response.Headers;
+        headers.ContentSecurityPolicy = ContentSecurityPolicy;
+        headers.XContentTypeOptions = "nosniff";
+        headers.XFrameOptions = "DENY";
+        headers["Referrer-Policy"] = "same-origin";
+        headers.CacheControl = "no-store";
+        if (HttpMethods.IsPost(http.Request.Method))
+        {
+            if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            {
+                limit.MaxRequestBodySize = MaxFormBytes;
+            }
+
+            if (http.Request.ContentLength > MaxFormBytes)
+            {
+                return Results.Text("The form is too large.", "text/plain", statusCode: StatusCodes.Status413PayloadTooLarge);
+            }
+
+            if (!http.Request.HasFormContentType)
+            {
+                return Results.Text("Expected a form.", "text/plain", statusCode: StatusCodes.Status415UnsupportedMediaType);
+            }
+
+            try
+            {
+                await http.RequestServices.GetRequiredService<IAntiforgery>().ValidateRequestAsync(http);
+            }
+            catch (AntiforgeryValidationException)
+            {
+                var webContext = context.Arguments.OfType<WebContext>().FirstOrDefault();
+                return webContext is null
+                    ? Results.Text("The form has expired: reload the page and try again.", "text/plain", statusCode: StatusCodes.Status400BadRequest)
+                    : Page.Message(webContext, StatusCodes.Status400BadRequest, "Form expired",
+                        "This form was not sent from this site's page, or it has expired. Go back, reload the page and try again.");
+            }
+        }
+
+        try
+        {
+            return await next(context);
+        }
+        catch (LmvpException e) when (context.Arguments.OfType<WebContext>().FirstOrDefault() is { } webContext)
+        {
+            // Damaged or missing objects are a server-side problem worth a clear page, not a stack trace; the chunk or
+            // object id in the message is what an operator needs to repair the repository.
+            http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Lmvp.Web").LogError(e, "Damaged repository data on {Path}", http.Request.Path);
+            return Page.Message(webContext, StatusCodes.Status500InternalServerError, "Repository data damaged",
+                "This repository's stored data could not be read or did not verify: " + e.Message);
+        }
+    }
+}

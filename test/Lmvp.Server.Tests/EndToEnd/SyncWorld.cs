@@ -1,0 +1,170 @@
+using System.Diagnostics;
+using Lmvp.Cli;
+using Lmvp.Store;
+using Lmvp.Store.Sync;
+
+namespace Lmvp.Server.Tests.EndToEnd;
+
+/// <summary>What one lmvp run printed and returned.</summary>
+internal sealed record CliRun(int ExitCode, string Out, string Error)
+{
+    public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Out}--- stderr\n{Error}";
+}
+
+/// <summary>One user's machine: a temp directory for working trees and an isolated lmvp config directory (credentials),
+/// with lmvp run in-process (own writers and environment) or as a real child process.</summary>
+internal sealed class ClientMachine : IDisposable
+{
+    public ClientMachine(string? token = null)
+    {
+        Root = Path.Combine(Path.GetTempPath(), $"lmvp-e2e-client-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(Root);
+        ConfigDirectory = Path.Combine(Root, ".config-lmvp");
+        Environment = new Dictionary<string, string> { [CredentialStore.ConfigDirectoryVariable] = ConfigDirectory };
+        if (token is not null)
+        {
+            Environment[CredentialStore.TokenVariable] = token;
+        }
+    }
+
+    public string Root { get; }
+
+    public string ConfigDirectory { get; }
+
+    /// <summary>The environment lmvp sees (LMVP_CONFIG_DIR, and LMVP_TOKEN when given).</summary>
+    public Dictionary<string, string> Environment { get; }
+
+    public string PathOf(string relative) => Path.Combine([Root, .. relative.Split('/')]);
+
+    /// <summary>Options for calling the Store library directly, with this machine's credentials.</summary>
+    public SyncOptions Options(int? requestBytes = null, IProgress<ProgressInfo>? progress = null) => new()
+    {
+        Credentials = CredentialStore.FromEnvironment(Environment.GetValueOrDefault),
+        RequestBytes = requestBytes,
+        Progress = progress,
+        InitialBackoff = TimeSpan.FromMilliseconds(50),
+    };
+
+    /// <summary>Runs lmvp in-process in <paramref name="directory"/> (relative to <see cref="Root"/>).</summary>
+    public async Task<CliRun> LmvpAsync(string directory, params string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var context = new CliContext(output, error, PathOf(directory), ErrorIsTerminal: false, Environment: Environment);
+        var code = await LmvpCommandLine.RunAsync(args, context, CancellationToken.None);
+        return new CliRun(code, output.ToString(), error.ToString());
+    }
+
+    /// <summary>Runs lmvp in-process and requires success.</summary>
+    public async Task<CliRun> LmvpOkAsync(string directory, params string[] args)
+    {
+        var run = await LmvpAsync(directory, args);
+        run.ExitCode.Should().Be(0, "lmvp {0} should succeed: {1}", string.Join(" ", args), run);
+        return run;
+    }
+
+    /// <summary>Starts the real lmvp binary (dotnet lmvp.dll) in <paramref name="directory"/> with this machine's environment.</summary>
+    public Process StartLmvp(string directory, params string[] args)
+    {
+        var dll = typeof(LmvpCommandLine).Assembly.Location;
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = PathOf(directory),
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(dll);
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        start.Environment.Remove(CredentialStore.TokenVariable);
+        start.Environment.Remove("LMVP_TRACE");
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        foreach (var (key, value) in Environment)
+        {
+            start.Environment[key] = value;
+        }
+
+        return Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
+    }
+
+    /// <summary>Runs the real lmvp binary to its end (or kills it after a minute).</summary>
+    public async Task<CliRun> RunProcessAsync(string directory, string? stdin, params string[] args)
+    {
+        using var process = StartLmvp(directory, args);
+        if (stdin is not null)
+        {
+            await process.StandardInput.WriteAsync(stdin);
+        }
+
+        process.StandardInput.Close();
+        return await WaitAsync(process);
+    }
+
+    public static async Task<CliRun> WaitAsync(Process process)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
+        var error = process.StandardError.ReadToEndAsync(timeout.Token);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        return new CliRun(process.ExitCode, await output, await error);
+    }
+
+    /// <summary>Writes a file under <see cref="Root"/>, creating its directories.</summary>
+    public void Write(string relative, byte[] content)
+    {
+        var full = PathOf(relative);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        File.WriteAllBytes(full, content);
+    }
+
+    /// <summary>BLAKE3 of every file under <paramref name="directory"/> (the .lmvp directory excluded), by relative path.</summary>
+    public Dictionary<string, string> Hashes(string directory)
+    {
+        var root = PathOf(directory);
+        return Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
+            .Where(f => !Path.GetRelativePath(root, f).StartsWith(Repository.DirectoryName, StringComparison.Ordinal))
+            .ToDictionary(f => Path.GetRelativePath(root, f).Replace('\\', '/'), f => ObjectId.Compute(File.ReadAllBytes(f)).ToString(), StringComparer.Ordinal);
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}
+
+/// <summary>Deterministic test content.</summary>
+internal static class Bytes
+{
+    /// <summary>Pseudo-random bytes (incompressible, like float weights).</summary>
+    public static byte[] Random(int length, int seed)
+    {
+        var bytes = new byte[length];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
+    }
+
+    public const int MiB = 1024 * 1024;
+}

@@ -1,0 +1,202 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using Lmvp.Server.Tests.Support;
+using Lmvp.Store;
+
+namespace Lmvp.Web.Tests.Support;
+
+/// <summary>One epoch of the training run in <see cref="WebWorld"/>: its commit and what it holds.</summary>
+internal sealed record Epoch(int Number, ObjectId Commit, double Loss, double ValLoss, double Accuracy, byte[] Model);
+
+/// <summary>The data every browser test reads: a real lmvp-server with users, and repositories pushed by the real CLI.</summary>
+/// <remarks>
+/// <c>alice/resnet</c> (private): eight epochs of a training run in a git work tree (so commits carry provenance), each
+/// rewriting a 96 KiB stretch of a 1 MiB checkpoint, with loss, val_loss and accuracy; val_loss is lowest at epoch 6.
+/// Tag v1.0 marks epoch 5. <c>alice/hostile</c> (private): a file named like markup, a commit message and metric
+/// names with script in them, and a hostile model card. <c>bob</c> starts with access to neither.
+/// </remarks>
+internal sealed class WebWorld : IAsyncDisposable
+{
+    public const int Epochs = 8;
+    public const int ModelSize = 1024 * 1024;
+    public const int BestValLossEpoch = 6;
+    public const string HostileFileName = "<img src=x onerror=alert(1)>.bin";
+    public const string HostileMessage = "<script>alert('message')</script> epoch <b>bold</b>";
+    public const string HostileMetric = "<script>alert(2)</script>";
+    public const string HostileAttributeMetric = "x\" onmouseover=\"alert(3)";
+
+    public const string HostileModelCard = """
+        # Model card <script>alert('card')</script>
+
+        <img src="x" onerror="alert('img')">
+
+        [click me](javascript:alert('link')) and <a href="javascript:alert('a')">raw link</a>
+
+        <iframe src="javascript:alert('frame')"></iframe>
+        <div onmouseover="alert('div')" style="background:url(javascript:alert('css'))">hover</div>
+        <svg><script>alert('svg')</script></svg>
+        <form action="https://evil.example/"><button>Win</button></form>
+
+        | metric | value |
+        |---|---|
+        | accuracy | 0.93 |
+
+        See [the config](config/hparams.json).
+        """;
+
+    private readonly string _root;
+
+    private WebWorld(TestServer server, string root)
+    {
+        Server = server;
+        _root = root;
+    }
+
+    public TestServer Server { get; }
+
+    public TestUser Alice { get; private set; } = null!;
+
+    public TestUser Bob { get; private set; } = null!;
+
+    public string BaseUrl => Server.BaseUrl;
+
+    public IReadOnlyList<Epoch> Runs { get; private set; } = [];
+
+    public ObjectId HostileCommit { get; private set; }
+
+    public string TrainingDirectory => Path.Combine(_root, "resnet");
+
+    public Epoch EpochAt(int number) => Runs[number - 1];
+
+    public static async Task<WebWorld> CreateAsync()
+    {
+        var server = await TestServer.StartAsync();
+        var world = new WebWorld(server, Directory.CreateTempSubdirectory("lmvp-web-world-").FullName);
+        try
+        {
+            await world.PopulateAsync();
+            return world;
+        }
+        catch
+        {
+            await world.DisposeAsync();
+            throw;
+        }
+    }
+
+    public static double ValLossOf(int epoch) => epoch <= BestValLossEpoch ? 0.9 - (0.1 * epoch) : 0.3 + (0.05 * (epoch - BestValLossEpoch)) + 0.001;
+
+    public async ValueTask DisposeAsync()
+    {
+        await Server.DisposeAsync();
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private async Task PopulateAsync()
+    {
+        Alice = await Server.CreateUserAsync("alice");
+        Bob = await Server.CreateUserAsync("bob");
+        await Server.CreateRepositoryAsync(Alice.WriteToken, "resnet", isPrivate: true);
+        await Server.CreateRepositoryAsync(Alice.WriteToken, "hostile", isPrivate: true);
+        await Task.WhenAll(PushTrainingRunAsync(), PushHostileAsync());
+    }
+
+    private async Task PushTrainingRunAsync()
+    {
+        var dir = Directory.CreateDirectory(TrainingDirectory).FullName;
+        File.WriteAllText(Path.Combine(dir, "train.py"), "print('training')\n");
+        File.WriteAllText(Path.Combine(dir, ".gitignore"), "ckpt/\n.lmvp/\n.lmvp-test-config/\n");
+        CommitTrainingCode(dir);
+        await LmvpCli.RunOkAsync(dir, null, "init");
+        Directory.CreateDirectory(Path.Combine(dir, "ckpt"));
+        Directory.CreateDirectory(Path.Combine(dir, "config"));
+        File.WriteAllText(Path.Combine(dir, "config", "hparams.json"), "{\"lr\": 0.001, \"batch\": 64}\n");
+        File.WriteAllText(Path.Combine(dir, "README.md"), """
+            # ResNet-50 on flowers
+
+            Fine-tuned from ImageNet weights on **102 flower species**.
+
+            | split | images |
+            |---|---|
+            | train | 6,149 |
+            | val | 1,020 |
+
+            Hyperparameters: [config/hparams.json](config/hparams.json).
+            """);
+
+        var random = new Random(20240601);
+        var model = new byte[ModelSize];
+        random.NextBytes(model);
+        var runs = new List<Epoch>();
+        for (var e = 1; e <= Epochs; e++)
+        {
+            // Each epoch rewrites one 96 KiB stretch of the checkpoint, as fine-tuning a few layers does.
+            random.NextBytes(model.AsSpan(64 * 1024 * (e + 2), 96 * 1024));
+            await File.WriteAllBytesAsync(Path.Combine(dir, "ckpt", "model.bin"), model);
+            File.WriteAllText(Path.Combine(dir, "ckpt", "state.txt"), $"epoch {e}\n");
+            var loss = Math.Round(1.0 / e, 4);
+            var valLoss = Math.Round(ValLossOf(e), 4);
+            var accuracy = Math.Round(0.5 + (0.05 * e), 4);
+            await LmvpCli.RunOkAsync(dir, null, "commit", "-m", $"epoch {e}\n\nlr 0.001, batch 64", "--author", "Trainer <trainer@example.com>",
+                "--metric", Metric("loss", loss), "--metric", Metric("val_loss", valLoss), "--metric", Metric("accuracy", accuracy));
+            runs.Add(new Epoch(e, ObjectId.Zero, loss, valLoss, accuracy, [.. model]));
+            if (e == 5)
+            {
+                await LmvpCli.RunOkAsync(dir, null, "tag", "v1.0");
+            }
+        }
+
+        await LmvpCli.RunOkAsync(dir, null, "remote", "add", "origin", $"{BaseUrl}/alice/resnet");
+        await LmvpCli.RunOkAsync(dir, Alice.WriteToken, "push", "origin", "main", "--tags");
+
+        using var repository = Repository.Open(dir);
+        var log = repository.Log("main").Reverse().ToList();
+        log.Should().HaveCount(Epochs);
+        Runs = [.. runs.Select((r, i) => r with { Commit = log[i].Id })];
+    }
+
+    private async Task PushHostileAsync()
+    {
+        var dir = Directory.CreateDirectory(Path.Combine(_root, "hostile")).FullName;
+        await LmvpCli.RunOkAsync(dir, null, "init");
+        await File.WriteAllBytesAsync(Path.Combine(dir, HostileFileName), RandomNumberGenerator.GetBytes(4096));
+        File.WriteAllText(Path.Combine(dir, "README.md"), HostileModelCard);
+        var metricsFile = Path.Combine(_root, "hostile-metrics.json");
+        File.WriteAllText(metricsFile, System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, double>
+        {
+            [HostileMetric] = 1.5,
+            [HostileAttributeMetric] = 2.5,
+        }));
+        await LmvpCli.RunOkAsync(dir, null, "commit", "-m", "first", "--author", "Mallory <m@example.com>", "--metrics-file", metricsFile);
+        File.WriteAllText(Path.Combine(dir, "notes.txt"), "second\n");
+        await LmvpCli.RunOkAsync(dir, null, "commit", "-m", HostileMessage, "--author", "<script>alert('author')</script>", "--metrics-file", metricsFile);
+        await LmvpCli.RunOkAsync(dir, null, "remote", "add", "origin", $"{BaseUrl}/alice/hostile");
+        await LmvpCli.RunOkAsync(dir, Alice.WriteToken, "push", "origin", "main");
+        using var repository = Repository.Open(dir);
+        HostileCommit = repository.Log("main").First().Id;
+    }
+
+    /// <summary>Makes the training directory a git work tree on branch main with one commit, as a real training repository is.</summary>
+    private static void CommitTrainingCode(string directory)
+    {
+        LibGit2Sharp.Repository.Init(directory);
+
+        // An unborn HEAD is only a file naming its branch; whatever init.defaultBranch says, the training code is on main.
+        File.WriteAllText(Path.Combine(directory, ".git", "HEAD"), "ref: refs/heads/main\n");
+        using var git = new LibGit2Sharp.Repository(directory);
+        LibGit2Sharp.Commands.Stage(git, "*");
+        var author = new LibGit2Sharp.Signature("Trainer", "trainer@example.com", DateTimeOffset.UtcNow);
+        git.Commit("training script", author, author, new LibGit2Sharp.CommitOptions());
+    }
+
+    private static string Metric(string name, double value) => name + "=" + value.ToString("R", CultureInfo.InvariantCulture);
+}
