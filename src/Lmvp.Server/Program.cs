@@ -1,6 +1,7 @@
 using Lmvp.Server;
 
-using var stop = new CancellationTokenSource();
+// Not disposed: ProcessExit can fire after Main has returned, and cancelling a disposed source throws.
+var stop = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) =>
 {
     e.Cancel = true;
