@@ -67,6 +67,7 @@ internal static class LmvpCommandLine
         catch (Exception e)
         {
             var (code, message) = Describe(e);
+            await context.Out.FlushAsync(CancellationToken.None).ConfigureAwait(false); // what was printed comes before the error
             await context.Error.WriteLineAsync(message).ConfigureAwait(false);
             if (context.GetEnvironmentVariable("LMVP_TRACE") == "1")
             {

@@ -76,8 +76,8 @@ internal sealed class ObjectStore
     }
 
     /// <summary>Reads a chunk at a known location; safe to call from several threads.</summary>
-    public void ReadChunk(ObjectId id, ChunkLocation location, Span<byte> destination) =>
-        _packs.Get(location.PackId).ReadEntry(location.ToEntry(id), destination);
+    public void ReadChunk(ObjectId id, ChunkLocation location, Span<byte> destination, bool verify = true) =>
+        _packs.Get(location.PackId).ReadEntry(location.ToEntry(id), destination, verify);
 
     /// <summary>Walks a tree recursively, yielding (path, entry) for every file and symlink, in path order.</summary>
     /// <remarks>Paths longer than <see cref="Tree.MaxPathBytes"/> are refused as corrupt: no file system could hold them, and
