@@ -1,0 +1,188 @@
+using System.Globalization;
+
+namespace Lmvp.Bench;
+
+/// <summary>A command-line mistake: reported in one line with the usage text.</summary>
+internal sealed class UsageException(string message) : Exception(message);
+
+/// <summary>The benchmark's command line.</summary>
+internal sealed class BenchOptions
+{
+    public const double DefaultSizeGiB = 2;
+    public const int DefaultCommits = 10_000;
+    public const string DefaultDirectory = "/tmp/lmvp-bench";
+
+    public const string Usage = """
+        Usage: dotnet run -c Release --project bench/Lmvp.Bench -- [SCENARIO...|all] [options]
+
+        Scenarios (default: all, in this order):
+          chunking   FastCDC chunker alone over an in-memory buffer (size/2, at most 1 GiB)
+          blake3     BLAKE3 alone: one-shot, incremental, per 64 KiB piece, per CDC chunk
+          commit     commit of a new file of float32 weights (size), in-process and via the lmvp binary,
+                     with a stage-by-stage breakdown (read, disk write, pipeline, pack writes, publish)
+          recommit   re-commit with nothing changed, 20 files totalling 2 x size
+          edit5      commit after rewriting ~5% of a safetensors-like file (size) as whole tensors
+          checkout   checkout and restore of a file (size) with verification, in-process and via lmvp
+          log        log over N commits (library and `lmvp log --oneline`)
+
+        Options:
+          --size-gib N    size of the big file in GiB (default 2; 0.25 is a one-minute smoke run)
+          --commits N     commits for the log scenario (default 10000 at the default size, scaled down with it)
+          --dir PATH      scratch directory, outside the repository (default /tmp/lmvp-bench)
+          --json PATH     where to write the results (default DIR/results.json; the Markdown goes next to it)
+          --lmvp PATH     the lmvp binary to run (default: the one built next to this benchmark)
+          --keep          keep each scenario's data instead of deleting it
+          --wait-idle S   before each scenario, wait up to S seconds for the machine to be idle
+                          (Linux CPU pressure under 5%); figures taken on a busy machine are pessimistic
+          -h, --help      show this text
+        """;
+
+    private static readonly string[] KnownScenarios = ["chunking", "blake3", "commit", "recommit", "edit5", "checkout", "log"];
+
+    public IReadOnlyList<string> Scenarios { get; private set; } = KnownScenarios;
+
+    public double SizeGiB { get; private set; } = DefaultSizeGiB;
+
+    public int Commits { get; private set; }
+
+    public string Directory { get; private set; } = DefaultDirectory;
+
+    public string? JsonPath { get; private set; }
+
+    public string? LmvpPath { get; private set; }
+
+    public bool Keep { get; private set; }
+
+    public bool Help { get; private set; }
+
+    public double WaitIdleSeconds { get; private set; }
+
+    /// <summary>Set in a scenario child process: the scenario to run.</summary>
+    public string? Child { get; private set; }
+
+    /// <summary>Set in a scenario child process: where to write its results.</summary>
+    public string? ResultPath { get; private set; }
+
+    public static IReadOnlyList<string> AllScenarios => KnownScenarios;
+
+    public static BenchOptions Parse(string[] args)
+    {
+        var options = new BenchOptions();
+        var scenarios = new List<string>();
+        int? commits = null;
+        for (var i = 0; i < args.Length; i++)
+        {
+            var arg = args[i];
+            string Value() => i + 1 < args.Length ? args[++i] : throw new UsageException($"{arg} needs a value");
+            switch (arg)
+            {
+                case "-h" or "--help":
+                    options.Help = true;
+                    break;
+                case "--size-gib":
+                    options.SizeGiB = ParsePositive(arg, Value());
+                    break;
+                case "--commits":
+                    commits = (int)ParsePositive(arg, Value());
+                    break;
+                case "--dir":
+                    options.Directory = Path.GetFullPath(Value());
+                    break;
+                case "--json":
+                    options.JsonPath = Path.GetFullPath(Value());
+                    break;
+                case "--lmvp":
+                    options.LmvpPath = Path.GetFullPath(Value());
+                    break;
+                case "--keep":
+                    options.Keep = true;
+                    break;
+                case "--wait-idle":
+                    options.WaitIdleSeconds = ParsePositive(arg, Value());
+                    break;
+                case "--child":
+                    options.Child = Value();
+                    break;
+                case "--result":
+                    options.ResultPath = Value();
+                    break;
+                case "all":
+                    scenarios.AddRange(KnownScenarios);
+                    break;
+                default:
+                    if (arg.StartsWith('-'))
+                    {
+                        throw new UsageException($"unknown option '{arg}'");
+                    }
+
+                    if (!KnownScenarios.Contains(arg))
+                    {
+                        throw new UsageException($"unknown scenario '{arg}' (known: {string.Join(", ", KnownScenarios)}, all)");
+                    }
+
+                    scenarios.Add(arg);
+                    break;
+            }
+        }
+
+        if (scenarios.Count > 0)
+        {
+            options.Scenarios = KnownScenarios.Where(scenarios.Contains).ToList();
+        }
+
+        if (options.SizeGiB < 1.0 / 64)
+        {
+            throw new UsageException("--size-gib must be at least 1/64 (16 MiB)");
+        }
+
+        options.Commits = commits ?? (options.SizeGiB >= DefaultSizeGiB
+            ? DefaultCommits
+            : Math.Max(500, (int)Math.Round(DefaultCommits * options.SizeGiB / DefaultSizeGiB)));
+        return options;
+    }
+
+    /// <summary>The arguments that make a child process run one scenario with the same settings.</summary>
+    public IEnumerable<string> ChildArguments(string scenario, string resultPath)
+    {
+        yield return "--child";
+        yield return scenario;
+        yield return "--result";
+        yield return resultPath;
+        yield return "--size-gib";
+        yield return SizeGiB.ToString("R", CultureInfo.InvariantCulture);
+        yield return "--commits";
+        yield return Commits.ToString(CultureInfo.InvariantCulture);
+        yield return "--dir";
+        yield return Directory;
+        if (LmvpPath is not null)
+        {
+            yield return "--lmvp";
+            yield return LmvpPath;
+        }
+
+        if (Keep)
+        {
+            yield return "--keep";
+        }
+    }
+
+    private static double ParsePositive(string option, string text) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value > 0 && double.IsFinite(value)
+            ? value
+            : throw new UsageException($"{option} needs a positive number, not '{text}'");
+}
+
+/// <summary>Data sizes derived from the options.</summary>
+internal sealed record BenchSizes(long FileBytes, int MicroBytes, int RecommitFiles, long RecommitFileBytes, int Commits)
+{
+    private const long Alignment = 64 * 1024;
+
+    public static BenchSizes From(BenchOptions options)
+    {
+        var file = (long)(options.SizeGiB * (1L << 30)) / Alignment * Alignment;
+        var micro = (int)Math.Min(1L << 30, file / 2 / Alignment * Alignment);
+        const int files = 20;
+        var perFile = file * 2 / files / 4096 * 4096;
+        return new BenchSizes(file, micro, files, perFile, options.Commits);
+    }
+}
