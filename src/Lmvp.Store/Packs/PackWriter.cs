@@ -12,6 +12,7 @@ internal sealed class PackWriter : IDisposable
     private readonly string _directory;
     private readonly string _tempPath;
     private readonly FileStream _stream;
+    private readonly BackgroundWriter _out;
     private readonly List<PackEntry> _entries = [];
     private readonly Compressor _compressor = new(CompressionLevel);
     private readonly byte[] _header = new byte[PackFormat.EntryHeaderSize];
@@ -22,14 +23,15 @@ internal sealed class PackWriter : IDisposable
     {
         _directory = directory;
         _tempPath = Path.Combine(directory, PackFormat.TempPrefix + Guid.NewGuid().ToString("N") + PackFormat.Extension);
-        _stream = new FileStream(_tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.Read, 1 << 20);
+        _stream = new FileStream(_tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.Read, bufferSize: 0);
+        _out = new BackgroundWriter(_stream);
         Span<byte> header = stackalloc byte[PackFormat.HeaderSize];
         PackFormat.WriteHeader(header);
-        _stream.Write(header);
+        _out.Write(header);
     }
 
     /// <summary>The number of bytes written so far.</summary>
-    public long Length => _stream.Position;
+    public long Length => _out.Position;
 
     /// <summary>The entries written so far.</summary>
     public IReadOnlyList<PackEntry> Entries => _entries;
@@ -60,10 +62,10 @@ internal sealed class PackWriter : IDisposable
                 }
             }
 
-            var entry = new PackEntry(id, kind, compression, _stream.Position, stored.Length, raw.Length);
+            var entry = new PackEntry(id, kind, compression, _out.Position, stored.Length, raw.Length);
             PackFormat.WriteEntryHeader(_header, kind, compression, stored.Length, raw.Length, id);
-            _stream.Write(_header);
-            _stream.Write(stored);
+            _out.Write(_header);
+            _out.Write(stored);
             _entries.Add(entry);
             return (entry, compression != Compression.None);
         }
@@ -107,10 +109,10 @@ internal sealed class PackWriter : IDisposable
             throw new ArgumentException("Stored bytes must be exactly the entry's stored length.", nameof(stored));
         }
 
-        var entry = source with { Offset = _stream.Position };
+        var entry = source with { Offset = _out.Position };
         PackFormat.WriteEntryHeader(_header, entry.Kind, entry.Compression, entry.StoredLength, entry.RawLength, entry.Id);
-        _stream.Write(_header);
-        _stream.Write(stored);
+        _out.Write(_header);
+        _out.Write(stored);
         _entries.Add(entry);
         return entry;
     }
@@ -120,7 +122,7 @@ internal sealed class PackWriter : IDisposable
     public string Finish()
     {
         ObjectDisposedException.ThrowIf(_finished, this);
-        var trailerOffset = _stream.Position;
+        var trailerOffset = _out.Position;
         var trailer = new byte[_entries.Count * PackFormat.TrailerEntrySize];
         for (var i = 0; i < _entries.Count; i++)
         {
@@ -134,8 +136,10 @@ internal sealed class PackWriter : IDisposable
         BinaryPrimitives.WriteUInt32LittleEndian(footer[12..], PackFormat.Version);
         trailerHash.CopyTo(footer[16..]);
         PackFormat.FooterMagic.CopyTo(footer[48..]);
-        _stream.Write(trailer);
-        _stream.Write(footer);
+        _out.Write(trailer);
+        _out.Write(footer);
+        _out.Drain();
+        _out.Dispose();
         _stream.Flush(flushToDisk: true);
         _stream.Dispose();
 
@@ -150,6 +154,7 @@ internal sealed class PackWriter : IDisposable
     public void Dispose()
     {
         _compressor.Dispose();
+        _out.Dispose();
         if (!_finished)
         {
             _finished = true;
