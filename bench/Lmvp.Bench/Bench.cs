@@ -17,6 +17,7 @@ internal static class Bench
         ["edit5"] = CommitScenarios.EditInPlace,
         ["checkout"] = ReadScenarios.Checkout,
         ["log"] = ReadScenarios.Log,
+        ["sync"] = SyncScenarios.PushClone,
     };
 
     public static int RunParent(BenchOptions options, string[] args)

@@ -24,6 +24,7 @@ internal sealed class BenchOptions
           edit5      commit after rewriting ~5% of a safetensors-like file (size) as whole tensors
           checkout   checkout and restore of a file (size) with verification, in-process and via lmvp
           log        log over N commits (library and `lmvp log --oneline`)
+          sync       push, clone and fetch of a new file (size) over loopback against a real lmvp-server
 
         Options:
           --size-gib N    size of the big file in GiB (default 2; 0.25 is a one-minute smoke run)
@@ -37,7 +38,7 @@ internal sealed class BenchOptions
           -h, --help      show this text
         """;
 
-    private static readonly string[] KnownScenarios = ["chunking", "blake3", "commit", "recommit", "edit5", "checkout", "log"];
+    private static readonly string[] KnownScenarios = ["chunking", "blake3", "commit", "recommit", "edit5", "checkout", "log", "sync"];
 
     public IReadOnlyList<string> Scenarios { get; private set; } = KnownScenarios;
 

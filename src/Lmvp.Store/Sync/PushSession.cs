@@ -24,6 +24,9 @@ internal sealed class PushSession
     private readonly SyncOptions _options;
     private readonly int _requestBytes;
     private long _progressDone;
+
+    /// <summary>Chunk uploads kept in flight at once after the first.</summary>
+    private const int UploadsInFlight = 2;
     private long _progressTotal;
 
     public PushSession(Repository repository, SyncConnection connection, SyncOptions options, int requestBytes)
@@ -287,6 +290,13 @@ internal sealed class PushSession
 
     private async Task UploadChunksAsync(List<(ObjectId Id, ChunkLocation Location)> chunks, CancellationToken cancellationToken)
     {
+        // Packs are opened here, on this thread, so the concurrent senders below never touch the index database.
+        foreach (var packId in chunks.Select(c => c.Location.PackId).Distinct())
+        {
+            _repository.Store.Packs.Get(packId);
+        }
+
+        var batches = new List<List<(ObjectId Id, ChunkLocation Location)>>();
         var start = 0;
         while (start < chunks.Count)
         {
@@ -301,28 +311,81 @@ internal sealed class PushSession
                 end++;
             }
 
-            var batch = chunks.GetRange(start, end - start);
-            var rawBytes = batch.Sum(c => (long)c.Location.RawLength);
-            var doneBefore = _progressDone;
-            await _connection.PostFramesAsync<StoredMessage>(
-                "chunks",
-                () => new FrameUploadContent(rawBytes, batch.Count, (writer, ct) => WriteChunksAsync(writer, batch, doneBefore, ct), _connection.Counter),
-                FrameUploadContent.SizeOf(rawBytes, batch.Count),
-                cancellationToken).ConfigureAwait(false);
-            _progressDone = doneBefore + rawBytes;
-            _connection.Counter.ChunksSent(batch.Count, rawBytes);
+            batches.Add(chunks.GetRange(start, end - start));
             start = end;
+        }
+
+        if (batches.Count == 0)
+        {
+            return;
+        }
+
+        await UploadChunkBatchAsync(batches[0], cancellationToken).ConfigureAwait(false);
+
+        // Two requests in flight: while the server publishes one batch (fsync, rename, index) the next is streaming.
+        // One request at a time left client and server each idle half the time. A killed push loses at most both.
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var gate = new SemaphoreSlim(UploadsInFlight);
+        var running = new List<Task>();
+        foreach (var batch in batches.Skip(1))
+        {
+            try
+            {
+                await gate.WaitAsync(failed.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                break; // an upload failed: its exception is rethrown below
+            }
+
+            running.Add(Task.Run(async () =>
+            {
+                try
+                {
+                    await UploadChunkBatchAsync(batch, failed.Token).ConfigureAwait(false);
+                }
+                catch
+                {
+                    await failed.CancelAsync().ConfigureAwait(false);
+                    throw;
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            }, CancellationToken.None));
+        }
+
+        try
+        {
+            await Task.WhenAll(running).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Cancelled because a sibling failed: report the sibling's error, not the cancellation.
+            var real = running.Where(t => t.IsFaulted).Select(t => t.Exception!.InnerException!).FirstOrDefault();
+            if (real is not null)
+            {
+                ExceptionDispatchInfo.Throw(real);
+            }
+
+            throw;
         }
     }
 
-    private async Task WriteChunksAsync(FrameWriter writer, List<(ObjectId Id, ChunkLocation Location)> batch, long doneBefore, CancellationToken cancellationToken)
+    private async Task UploadChunkBatchAsync(List<(ObjectId Id, ChunkLocation Location)> batch, CancellationToken cancellationToken)
     {
-        // Packs are opened here, on this thread, so the reader below never touches the index database.
-        foreach (var packId in batch.Select(c => c.Location.PackId).Distinct())
-        {
-            _repository.Store.Packs.Get(packId);
-        }
+        var rawBytes = batch.Sum(c => (long)c.Location.RawLength);
+        await _connection.PostFramesAsync<StoredMessage>(
+            "chunks",
+            () => new FrameUploadContent(rawBytes, batch.Count, (writer, ct) => WriteChunksAsync(writer, batch, ct), _connection.Counter),
+            FrameUploadContent.SizeOf(rawBytes, batch.Count),
+            cancellationToken).ConfigureAwait(false);
+        _connection.Counter.ChunksSent(batch.Count, rawBytes);
+    }
 
+    private async Task WriteChunksAsync(FrameWriter writer, List<(ObjectId Id, ChunkLocation Location)> batch, CancellationToken cancellationToken)
+    {
         // A reader reads and verifies the next chunks while this thread sends: disk, hashing and socket overlap.
         var channel = Channel.CreateBounded<(ObjectId Id, byte[] Buffer, int Length)>(new BoundedChannelOptions(PrefetchChunks) { SingleReader = true, SingleWriter = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -357,7 +420,6 @@ internal sealed class PushSession
             }
         }, CancellationToken.None);
 
-        var done = doneBefore;
         try
         {
             await foreach (var (id, buffer, length) in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
@@ -371,8 +433,9 @@ internal sealed class PushSession
                     ArrayPool<byte>.Shared.Return(buffer);
                 }
 
-                done += length;
-                _options.Progress?.Report(new ProgressInfo("push", done, _progressTotal));
+                // Shared by the concurrent uploads; a retried request counts twice, so the figure is capped.
+                var done = Interlocked.Add(ref _progressDone, length);
+                _options.Progress?.Report(new ProgressInfo("push", Math.Min(done, _progressTotal), _progressTotal));
             }
         }
         finally

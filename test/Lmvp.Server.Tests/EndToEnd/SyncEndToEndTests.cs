@@ -522,7 +522,7 @@ public sealed class SyncEndToEndTests
         var (name, url) = await NewRepositoryAsync();
         await using var relay = new TcpRelay(_server.Port);
         using var alice = new ClientMachine(_alice.WriteToken);
-        await InitWithCommitAsync(alice, "work", ViaRelay(url, relay), new() { ["model.bin"] = Bytes.Random(6 * Bytes.MiB, 70) });
+        await InitWithCommitAsync(alice, "work", ViaRelay(url, relay), new() { ["model.bin"] = Bytes.Random(16 * Bytes.MiB, 70) });
         relay.CutNextConnectionAfter(3 * Bytes.MiB);
 
         using var repository = Repository.Open(alice.PathOf("work"));
