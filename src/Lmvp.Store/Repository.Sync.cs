@@ -135,6 +135,8 @@ public sealed partial class Repository
 
     private async Task<FetchResult> FetchCoreAsync(RemoteUrl url, string remote, SyncOptions options, Action<RemoteRefs>? onRefs, CancellationToken cancellationToken)
     {
+        // Fetched chunks are unreachable until the remote-tracking refs move at the end: gc must not run meanwhile.
+        using var maintenance = Maintenance.MaintenanceLock.AcquireShared(RepositoryDirectory, "fetch");
         using var connection = Connect(url, options);
         return await new FetchSession(this, connection, options, RequestBytes(options)).RunAsync(remote, onRefs, cancellationToken).ConfigureAwait(false);
     }

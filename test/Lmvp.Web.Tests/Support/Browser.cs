@@ -108,6 +108,11 @@ internal sealed class Browser : IDisposable
             {
                 return true;
             }
+            catch (UnknownErrorException e) when (e.Message.Contains("does not belong to the document", StringComparison.Ordinal))
+            {
+                // Chromium's other way of saying the old page is gone, when the check races the navigation.
+                return true;
+            }
         }, "the next page to load");
         WaitFor(() => Equals(Driver.ExecuteScript("return document.readyState;"), "complete"), "the page to finish loading");
     }
