@@ -66,8 +66,7 @@ public sealed partial class Repository
                     }
                     else
                     {
-                        var oldIds = _store.GetChunks(old.Id).Select(c => c.Id).ToHashSet();
-                        differing = newChunks(entry, path).Where(c => !oldIds.Contains(c.Id)).Sum(c => (long)c.Length);
+                        differing = ChunkRef.BytesNotIn(newChunks(entry, path), _store.GetChunks(old.Id));
                     }
                 }
 

@@ -31,7 +31,7 @@ public sealed partial class Repository
         return (fromLocal.Count(id => !fromUpstream.Contains(id)), fromUpstream.Count(id => !fromLocal.Contains(id)));
     }
 
-    private IEnumerable<Commit> Walk(ObjectId start)
+    internal IEnumerable<Commit> Walk(ObjectId start)
     {
         var seen = new HashSet<ObjectId> { start };
         var queue = new PriorityQueue<Commit, (long, ObjectId)>(Comparer<(long, ObjectId)>.Create((a, b) =>

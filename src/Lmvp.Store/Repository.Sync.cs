@@ -492,8 +492,6 @@ public sealed partial class Repository
 
     // ---- shared by the sync sessions ----
 
-    internal IEnumerable<Commit> WalkHistory(ObjectId start) => Walk(start);
-
     private SyncConnection Connect(RemoteUrl url, SyncOptions options)
     {
         var token = options.Token ?? (options.Credentials ?? CredentialStore.Default).GetToken(url.Url);

@@ -383,10 +383,9 @@ internal static class SyncEndpoints
                 Commit.Decode(frame.Data.Span, frame.Id);
                 return null;
             case FrameKind.Manifest:
-                var manifest = FileManifest.Decode(frame.Data.Span, frame.Id);
-                return manifest.Encode().AsSpan().SequenceEqual(frame.Data.Span)
-                    ? null
-                    : $"the manifest of file {frame.Id} is not canonically encoded";
+                // Decode accepts only the canonical encoding (fixed-width fields, minimal varints, no trailing bytes).
+                FileManifest.Decode(frame.Data.Span, frame.Id);
+                return null;
             default:
                 return $"a {Describe(frame.Kind)} frame cannot be uploaded to .../objects (chunks go to .../chunks)";
         }

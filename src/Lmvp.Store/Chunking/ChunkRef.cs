@@ -1,7 +1,15 @@
 namespace Lmvp.Store.Chunking;
 
 /// <summary>One chunk of a file: its id and length, in file order.</summary>
-internal readonly record struct ChunkRef(ObjectId Id, int Length);
+internal readonly record struct ChunkRef(ObjectId Id, int Length)
+{
+    /// <summary>Bytes of <paramref name="chunks"/> whose chunk is not among <paramref name="other"/>: how much of a file differs from another by chunk.</summary>
+    public static long BytesNotIn(IEnumerable<ChunkRef> chunks, IEnumerable<ChunkRef> other)
+    {
+        var known = other.Select(c => c.Id).ToHashSet();
+        return chunks.Where(c => !known.Contains(c.Id)).Sum(c => (long)c.Length);
+    }
+}
 
 /// <summary>Receives the chunks of a file in order, a batch at a time, with their ids and bytes.</summary>
 internal interface IChunkSink

@@ -485,13 +485,13 @@ internal sealed class RepositoryDatabase : IDisposable
         }
     }
 
-    public IEnumerable<(ObjectId Id, EntryKind Kind, int Length)> ListObjectSummaries()
+    public IEnumerable<(ObjectId Id, EntryKind Kind)> ListObjectSummaries()
     {
-        using var cmd = Command("SELECT id, kind, length(data) FROM objects");
+        using var cmd = Command("SELECT id, kind FROM objects");
         using var r = cmd.ExecuteReader();
         while (r.Read())
         {
-            yield return (new ObjectId((byte[])r[0]), (EntryKind)r.GetInt32(1), r.GetInt32(2));
+            yield return (new ObjectId((byte[])r[0]), (EntryKind)r.GetInt32(1));
         }
     }
 

@@ -134,11 +134,13 @@ internal sealed class GarbageCollector
                 $"gc stopped before changing anything: {m.Kind.ToString().ToLowerInvariant()} {m.Id.ToShortString()} ({m.Where}) is {(m.Reason == "missing" ? "missing" : "corrupt")}; run 'lmvp fsck'."),
             OnManifest = manifest =>
             {
-                foreach (var c in manifest.Chunks)
+                var fresh = manifest.Chunks.Where(c => chunks.Add(c.Id)).Select(c => c.Id).ToList();
+                var indexed = fresh.Count == 0 ? [] : _database.FindExistingChunks(fresh);
+                foreach (var id in fresh)
                 {
-                    if (chunks.Add(c.Id) && !_database.HasChunk(c.Id))
+                    if (!indexed.Contains(id))
                     {
-                        throw new LmvpException($"gc stopped before changing anything: chunk {c.Id.ToShortString()} of file {manifest.FileId.ToShortString()} is missing from the index; run 'lmvp fsck'.");
+                        throw new LmvpException($"gc stopped before changing anything: chunk {id.ToShortString()} of file {manifest.FileId.ToShortString()} is missing from the index; run 'lmvp fsck'.");
                     }
                 }
             },

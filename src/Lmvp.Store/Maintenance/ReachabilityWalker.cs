@@ -43,42 +43,37 @@ internal sealed class ReachabilityWalker
     /// <summary>Walks the history from <paramref name="start"/>; returns false when the start itself is not a usable commit.</summary>
     public bool Walk(ObjectId start, CancellationToken cancellationToken)
     {
-        if (!TryDecodeCommit(start, out _, out _))
+        if (!TryDecodeCommit(start, out var first, out _))
         {
             return false;
         }
 
-        var stack = new Stack<ObjectId>();
+        // The stack holds decoded commits, so each is read and hashed once.
+        var stack = new Stack<Commit>();
         if (Commits.Add(start))
         {
-            stack.Push(start);
+            stack.Push(first!);
         }
 
-        while (stack.Count > 0)
+        while (stack.TryPop(out var commit))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var id = stack.Pop();
-            if (!TryDecodeCommit(id, out var commit, out _))
-            {
-                continue; // reported by whoever pushed it
-            }
-
-            foreach (var parent in commit!.Parents)
+            foreach (var parent in commit.Parents)
             {
                 if (Commits.Add(parent))
                 {
-                    if (TryDecodeCommit(parent, out _, out var reason))
+                    if (TryDecodeCommit(parent, out var decoded, out var reason))
                     {
-                        stack.Push(parent);
+                        stack.Push(decoded!);
                     }
                     else
                     {
-                        OnMissing?.Invoke(new MissingObject(EntryKind.Commit, parent, $"parent of commit {id.ToShortString()}", id, null, reason));
+                        OnMissing?.Invoke(new MissingObject(EntryKind.Commit, parent, $"parent of commit {commit.Id.ToShortString()}", commit.Id, null, reason));
                     }
                 }
             }
 
-            WalkTree(commit.TreeId, "", id);
+            WalkTree(commit.TreeId, "", commit.Id);
         }
 
         return true;

@@ -40,9 +40,6 @@ internal sealed class ObjectWriter : IChunkSink, IDisposable
     /// <summary>New chunks written.</summary>
     public long NewChunks { get; private set; }
 
-    /// <summary>Raw bytes of new chunks.</summary>
-    public long NewRawBytes { get; private set; }
-
     /// <summary>Bytes of new chunks as stored (after compression).</summary>
     public long NewStoredBytes { get; private set; }
 
@@ -86,7 +83,6 @@ internal sealed class ObjectWriter : IChunkSink, IDisposable
 
             _pending.Add(c.Id);
             NewChunks++;
-            NewRawBytes += c.Length;
             NewStoredBytes += entry.StoredLength + PackFormat.EntryHeaderSize;
             if (_pack!.Length >= PackTargetSize)
             {
@@ -94,9 +90,6 @@ internal sealed class ObjectWriter : IChunkSink, IDisposable
             }
         }
     }
-
-    /// <summary>True when the chunk is already stored or pending in this writer.</summary>
-    public bool HasChunk(ObjectId id) => _pending.Contains(id) || _store.Database.HasChunk(id);
 
     /// <summary>Stores a metadata object unless the repository already has it.</summary>
     public void PutObject(EntryKind kind, ObjectId id, byte[] data)

@@ -164,9 +164,6 @@ internal sealed class PackReader : IDisposable
     /// <summary>Reads raw pack bytes at <paramref name="offset"/> (fsck checks the header, footer and whole regions of entries).</summary>
     public void ReadAt(long offset, Span<byte> destination) => ReadExactly(offset, destination);
 
-    /// <summary>Reads the stored (possibly compressed) bytes of an entry without verifying them.</summary>
-    public void ReadStored(in PackEntry entry, Span<byte> destination) => ReadExactly(entry.DataOffset, destination[..entry.StoredLength]);
-
     /// <inheritdoc />
     public void Dispose() => _handle.Dispose();
 

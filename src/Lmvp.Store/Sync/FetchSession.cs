@@ -42,7 +42,7 @@ internal sealed class FetchSession
         _batchBytes = batchBytes;
     }
 
-    private string Server => _connection.Url.ServerBase;
+    private string Server => _connection.Server;
 
     public static async Task<RemoteRefs> GetRefsAsync(SyncConnection connection, CancellationToken cancellationToken)
     {
@@ -311,12 +311,16 @@ internal sealed class FetchSession
 
             foreach (var c in FileManifest.Decode(data, id).Chunks)
             {
-                if (seen.Add(c.Id) && !database.HasChunk(c.Id))
+                if (seen.Add(c.Id))
                 {
                     needed.Add((c.Id, c.Length));
                 }
             }
         }
+
+        // One index query per 128 ids, not one per chunk.
+        var present = database.FindExistingChunks(needed.ConvertAll(c => c.Id));
+        needed.RemoveAll(c => present.Contains(c.Id));
 
         var total = needed.Sum(n => (long)n.Length);
         long done = 0;
@@ -372,9 +376,10 @@ internal sealed class FetchSession
             start = end;
         }
 
+        var arrived = database.FindExistingChunks(needed.ConvertAll(c => c.Id));
         foreach (var (id, _) in needed)
         {
-            if (!database.HasChunk(id))
+            if (!arrived.Contains(id))
             {
                 throw new CorruptObjectException($"Chunk {id.ToShortString()} is still missing after the download.");
             }

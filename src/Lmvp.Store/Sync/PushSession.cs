@@ -132,7 +132,7 @@ internal sealed class PushSession
         {
             if (!remoteKnown.Contains(t) && store.TryGetCommit(t, out _))
             {
-                foreach (var c in _repository.WalkHistory(t))
+                foreach (var c in _repository.Walk(t))
                 {
                     remoteKnown.Add(c.Id);
                 }
@@ -143,6 +143,7 @@ internal sealed class PushSession
         var commits = new List<ObjectId>();
         var visited = new HashSet<ObjectId>();
         var boundary = new HashSet<ObjectId>();
+        var treeOf = new Dictionary<ObjectId, ObjectId>();
         foreach (var target in targets)
         {
             var stack = new Stack<(ObjectId Id, bool Expanded)>();
@@ -168,6 +169,7 @@ internal sealed class PushSession
                 }
 
                 var commit = store.GetCommit(id);
+                treeOf[id] = commit.TreeId;
                 stack.Push((id, true));
                 foreach (var p in commit.Parents)
                 {
@@ -187,7 +189,7 @@ internal sealed class PushSession
 
         foreach (var c in commits)
         {
-            WalkTree(store.GetCommit(c).TreeId, seen, trees, manifests);
+            WalkTree(treeOf[c], seen, trees, manifests);
         }
 
         return new PushPlan(commits, trees, manifests);
@@ -221,7 +223,7 @@ internal sealed class PushSession
         var candidates = plan.Manifests.Concat(plan.Trees).Concat(plan.Commits).ToList();
         var missingObjects = await AskMissingAsync("objects/missing", candidates, cancellationToken).ConfigureAwait(false);
 
-        var chunkLengths = new Dictionary<ObjectId, int>();
+        var seenChunks = new HashSet<ObjectId>();
         var chunkOrder = new List<ObjectId>();
         foreach (var fileId in plan.Manifests)
         {
@@ -232,7 +234,7 @@ internal sealed class PushSession
 
             foreach (var c in _repository.Store.GetChunks(fileId))
             {
-                if (chunkLengths.TryAdd(c.Id, c.Length))
+                if (seenChunks.Add(c.Id))
                 {
                     chunkOrder.Add(c.Id);
                 }

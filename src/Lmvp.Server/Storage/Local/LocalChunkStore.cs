@@ -323,12 +323,13 @@ internal sealed class LocalChunkStore : IChunkStore, IDisposable
                 _pack = new PackWriter(directory);
             }
 
-            var sample = _sample++ % SampleEvery == 0;
-            var (_, compressed) = _pack.Append(EntryKind.Chunk, id, data.Span, tryCompress: sample || _compressing);
-            if (sample)
+            // The same cheap decision as a client's commit (ObjectWriter): an 8 KiB trial every 16th chunk.
+            if (_sample++ % SampleEvery == 0)
             {
-                _compressing = compressed;
+                _compressing = _pack.CompressionPays(data.Span);
             }
+
+            _pack.Append(EntryKind.Chunk, id, data.Span, tryCompress: _compressing);
 
             _added.Add(id);
             return true;

@@ -58,7 +58,8 @@ internal sealed class RepositoryView
     public async Task<(string Branch, ObjectId Head)?> ResolveBranchAsync(string? branch)
     {
         var name = string.IsNullOrEmpty(branch) ? Record.DefaultBranch : branch;
-        foreach (var b in await BranchesAsync())
+        var branches = await BranchesAsync();
+        foreach (var b in branches)
         {
             if (b.Key == name)
             {
@@ -66,7 +67,7 @@ internal sealed class RepositoryView
             }
         }
 
-        if (string.IsNullOrEmpty(branch) && (await BranchesAsync()) is [var first, ..])
+        if (string.IsNullOrEmpty(branch) && branches is [var first, ..])
         {
             return (first.Key, first.Value);
         }

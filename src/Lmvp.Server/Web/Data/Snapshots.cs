@@ -1,4 +1,5 @@
 using Lmvp.Store;
+using Lmvp.Store.Chunking;
 
 namespace Lmvp.Server.Web.Data;
 
@@ -81,7 +82,7 @@ internal static class Snapshots
             {
                 changes.Add(new FileChange(path, null, entry, entry.Size));
             }
-            else if (old.Id != entry.Id || old.Kind != entry.Kind || old.IsExecutable != entry.IsExecutable)
+            else if (!Repository.SameContent(old, entry))
             {
                 changes.Add(new FileChange(path, old, entry, await DifferingBytesAsync(repository, old, entry)));
             }
@@ -120,16 +121,6 @@ internal static class Snapshots
             return entry.Size;
         }
 
-        var oldChunks = (await repository.GetManifestAsync(old.Id)).Chunks.Select(c => c.Id).ToHashSet();
-        long differing = 0;
-        foreach (var c in (await repository.GetManifestAsync(entry.Id)).Chunks)
-        {
-            if (!oldChunks.Contains(c.Id))
-            {
-                differing += c.Length;
-            }
-        }
-
-        return differing;
+        return ChunkRef.BytesNotIn((await repository.GetManifestAsync(entry.Id)).Chunks, (await repository.GetManifestAsync(old.Id)).Chunks);
     }
 }
