@@ -163,7 +163,7 @@ internal static class ServerCommandLine
 
             var store = OpenStore(parseResult.GetValue(data)!);
             var userName = parseResult.GetValue(name)!;
-            var user = (Api.Names.IsValid(userName) ? await store.FindUserAsync(userName, cancellationToken) : null)
+            var user = (Api.Names.IsValid(userName) ? await store.Users.FindUserAsync(userName, cancellationToken) : null)
                 ?? throw new InvalidOperationException($"no user named '{userName}' in {Path.GetFullPath(parseResult.GetValue(data)!)}");
             DateTimeOffset? expires = days is { } d ? DateTimeOffset.UtcNow.AddDays(d) : null;
             var (_, token) = await Accounts.CreateTokenAsync(store, user.Id, tokenName, level, expires, cancellationToken);
@@ -191,9 +191,9 @@ internal static class ServerCommandLine
             }
 
             var store = OpenStore(parseResult.GetValue(data)!);
-            var owner = await store.FindUserAsync(parts[0], cancellationToken)
+            var owner = await store.Users.FindUserAsync(parts[0], cancellationToken)
                 ?? throw new InvalidOperationException($"no user named '{parts[0]}' in {Path.GetFullPath(parseResult.GetValue(data)!)}");
-            var created = await store.CreateRepositoryAsync(owner.Id, parts[1], !parseResult.GetValue(isPublic), parseResult.GetValue(description)!, cancellationToken)
+            var created = await store.Repositories.CreateRepositoryAsync(owner.Id, parts[1], !parseResult.GetValue(isPublic), parseResult.GetValue(description)!, cancellationToken)
                 ?? throw new InvalidOperationException($"repository {owner.Name}/{parts[1]} already exists");
             await output.WriteLineAsync($"created {(created.IsPrivate ? "private" : "public")} repository {owner.Name}/{created.Name}");
             return ExitOk;
@@ -201,11 +201,11 @@ internal static class ServerCommandLine
         return command;
     }
 
-    private static SqliteMetadataStore OpenStore(string dataDirectory)
+    private static MetadataStores OpenStore(string dataDirectory)
     {
         var paths = new ServerPaths(dataDirectory);
         paths.Create();
-        return SqliteMetadataStore.Open(paths.DataDirectory, TimeProvider.System);
+        return Storage.Sqlite.SqliteDatabase.OpenAsync(paths.DataDirectory, TimeProvider.System).GetAwaiter().GetResult().Stores();
     }
 
     /// <summary>The command line was wrong.</summary>

@@ -59,6 +59,9 @@ public sealed class Commit
 
     internal byte[] Encoded { get; }
 
+    /// <summary>A copy of the canonical encoding, as packs and the wire carry it; its BLAKE3 is the id.</summary>
+    public byte[] Encode() => (byte[])Encoded.Clone();
+
     /// <summary>Builds a commit; metric names must be unique and values finite.</summary>
     public static Commit Create(ObjectId treeId, IReadOnlyList<ObjectId> parents, string author, DateTimeOffset time, string message,
         IEnumerable<KeyValuePair<string, double>> metrics, Provenance? provenance)

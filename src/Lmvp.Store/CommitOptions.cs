@@ -40,16 +40,3 @@ public sealed record CommitResult(Commit Commit, long BytesScanned, long BytesRe
 /// <param name="Done">Bytes done.</param>
 /// <param name="Total">Bytes in all.</param>
 public readonly record struct ProgressInfo(string Operation, long Done, long Total);
-
-/// <summary>Thrown when a commit would record nothing new.</summary>
-public sealed class NothingToCommitException : LmvpException
-{
-    /// <summary>Creates the exception.</summary>
-    public NothingToCommitException(string message) : base(message) { }
-
-    /// <summary>Creates the exception.</summary>
-    public NothingToCommitException() { }
-
-    /// <summary>Creates the exception.</summary>
-    public NothingToCommitException(string message, Exception innerException) : base(message, innerException) { }
-}

@@ -55,7 +55,7 @@ public sealed partial class Repository
             options.Message,
             options.Metrics,
             options.RecordProvenance ? provenance : null);
-        writer.PutObject(EntryKind.Commit, commit.Id, commit.Encoded);
+        writer.PutObject(ObjectKind.Commit, commit.Id, commit.Encoded);
         writer.Publish(() =>
         {
             AdvanceHead(head, commit.Id);
@@ -132,7 +132,7 @@ public sealed partial class Repository
                 }, cancellationToken);
                 filesRead++;
                 var manifest = new FileManifest(chunked.FileId, chunked.Size, chunked.Chunks);
-                writer.PutObject(EntryKind.Manifest, chunked.FileId, manifest.Encode());
+                writer.PutObject(ObjectKind.Manifest, chunked.FileId, manifest.Encode());
                 entries.Add((f.Path, new TreeEntry(name, TreeEntryKind.File, stat.IsExecutable, chunked.Size, chunked.FileId)));
                 if (now - DateTimeOffset.FromUnixTimeMilliseconds(stat.MtimeNs / 1_000_000) > RacyWindow)
                 {
@@ -140,7 +140,7 @@ public sealed partial class Repository
                 }
             }
 
-            var tree = BuildTrees(entries, writer);
+            var tree = TreeBuilder.Build(entries, writer);
             return new SnapshotResult(tree, writer, newCache, scanned, read, filesRead, unchanged);
         }
         catch
@@ -186,51 +186,5 @@ public sealed partial class Repository
         }
 
         throw new LmvpException($"{file.Path} kept changing while it was being committed ({MaxReadAttempts} attempts); nothing was recorded. Commit again once it is no longer being written.");
-    }
-
-    /// <summary>Builds and stores the nested trees for a sorted list of paths; returns the root.</summary>
-    private static Tree BuildTrees(List<(string Path, TreeEntry Entry)> entries, ObjectWriter writer)
-    {
-        var root = new DirectoryNode();
-        foreach (var (path, entry) in entries)
-        {
-            var node = root;
-            var parts = path.Split('/');
-            for (var i = 0; i < parts.Length - 1; i++)
-            {
-                if (!node.Children.TryGetValue(parts[i], out var child))
-                {
-                    child = new DirectoryNode();
-                    node.Children[parts[i]] = child;
-                }
-
-                node = child;
-            }
-
-            node.Entries.Add(entry);
-        }
-
-        return Store(root, writer);
-
-        static Tree Store(DirectoryNode node, ObjectWriter writer)
-        {
-            var list = new List<TreeEntry>(node.Entries);
-            foreach (var (name, child) in node.Children)
-            {
-                var tree = Store(child, writer);
-                list.Add(new TreeEntry(name, TreeEntryKind.Directory, false, 0, tree.Id));
-            }
-
-            var result = Tree.Create(list);
-            writer.PutObject(EntryKind.Tree, result.Id, result.Encoded);
-            return result;
-        }
-    }
-
-    private sealed class DirectoryNode
-    {
-        public Dictionary<string, DirectoryNode> Children { get; } = new(StringComparer.Ordinal);
-
-        public List<TreeEntry> Entries { get; } = [];
     }
 }

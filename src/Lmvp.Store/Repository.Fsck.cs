@@ -94,7 +94,7 @@ public sealed partial class Repository
     /// <summary>Verifies the whole repository: every pack byte, every chunk row, every object, and the closure of every ref.</summary>
     /// <remarks>Changes nothing. Each broken chunk is reported with the files and commits that use it.</remarks>
     public FsckReport Fsck(IProgress<ProgressInfo>? progress = null, CancellationToken cancellationToken = default) =>
-        new FsckRunner(_database, _packs.Directory, progress).Run(cancellationToken);
+        new FsckRunner(_store, progress).Run(cancellationToken);
 
     /// <summary>Rebuilds the index (lmvp.db) from the packs alone and re-points refs; works when lmvp.db is missing or damaged.</summary>
     /// <remarks>

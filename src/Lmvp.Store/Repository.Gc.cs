@@ -40,7 +40,7 @@ public sealed partial class Repository
         _packs.Reset();
         try
         {
-            return new GarbageCollector(_database, _packs.Directory, progress) { OnStep = onStep }.Run(roots, dryRun, cancellationToken);
+            return new GarbageCollector(_store, progress) { OnStep = onStep }.Run(roots, dryRun, cancellationToken);
         }
         finally
         {

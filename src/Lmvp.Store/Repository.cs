@@ -1,6 +1,8 @@
+using Lmvp.Store.Graph;
 using Lmvp.Store.Index;
 using Lmvp.Store.Objects;
 using Lmvp.Store.Packs;
+using Lmvp.Store.Refs;
 
 namespace Lmvp.Store;
 
@@ -14,13 +16,10 @@ public sealed partial class Repository : IDisposable
     /// <summary>The branch a new repository starts on.</summary>
     public const string DefaultBranch = "main";
 
-    internal const string HeadsPrefix = "refs/heads/";
-    internal const string TagsPrefix = "refs/tags/";
-    internal const string RemotesPrefix = "refs/remotes/";
-
     private readonly RepositoryDatabase _database;
     private readonly PackSet _packs;
     private readonly ObjectStore _store;
+    private readonly LocalRefs _refs;
 
     private Repository(string workingDirectory, RepositoryDatabase database)
     {
@@ -28,6 +27,7 @@ public sealed partial class Repository : IDisposable
         _database = database;
         _packs = new PackSet(Path.Combine(RepositoryDirectory, "packs"), database);
         _store = new ObjectStore(database, _packs);
+        _refs = new LocalRefs(database);
     }
 
     /// <summary>The root of the working tree (the training directory).</summary>
@@ -36,7 +36,15 @@ public sealed partial class Repository : IDisposable
     /// <summary>The <c>.lmvp</c> directory.</summary>
     public string RepositoryDirectory => Path.Combine(WorkingDirectory, DirectoryName);
 
+    /// <summary>This repository's commits, trees and manifests, for the algorithms of <see cref="Lmvp.Store.Graph"/>.</summary>
+    public IObjectSource Objects => _store;
+
+    /// <summary>This repository's chunks, verified as they are read.</summary>
+    public IChunkSource Chunks => _store;
+
     internal ObjectStore Store => _store;
+
+    internal LocalRefs LocalRefs => _refs;
 
     internal RepositoryDatabase Database => _database;
 
@@ -50,13 +58,14 @@ public sealed partial class Repository : IDisposable
         var dbPath = DatabasePath(root);
         if (File.Exists(dbPath))
         {
-            throw new LmvpException($"{root} is already an lmvp repository.");
+            throw new DestinationNotEmptyException($"{root} is already an lmvp repository.");
         }
 
         Directory.CreateDirectory(Path.Combine(root, DirectoryName, "packs"));
         var database = RepositoryDatabase.Open(dbPath, create: true);
-        database.SetMeta("HEAD", "ref: " + HeadsPrefix + DefaultBranch);
-        return new Repository(root, database);
+        var repository = new Repository(root, database);
+        repository._refs.SetHeadToBranch(DefaultBranch);
+        return repository;
     }
 
     /// <summary>Opens the repository whose working tree is exactly <paramref name="directory"/>.</summary>
@@ -109,11 +118,10 @@ public sealed partial class Repository : IDisposable
     public Tree GetTree(ObjectId id) => _store.GetTree(id);
 
     /// <summary>Every file and symlink of a commit with its slash-separated path, in path order.</summary>
-    public IReadOnlyList<KeyValuePair<string, TreeEntry>> ListFiles(ObjectId commitId) =>
-        _store.Flatten(_store.GetCommit(commitId).TreeId).Select(x => new KeyValuePair<string, TreeEntry>(x.Path, x.Entry)).ToList();
+    public IReadOnlyList<KeyValuePair<string, TreeEntry>> ListFiles(ObjectId commitId) => [.. _store.Flatten(_store.GetCommit(commitId).TreeId)];
 
     /// <summary>Opens a file's content for reading; every chunk is verified as it is read and the whole file at its end.</summary>
-    public Stream OpenFile(ObjectId fileId) => new FileContentStream(_store, _store.GetManifest(fileId));
+    public Stream OpenFile(ObjectId fileId) => new VerifiedFileStream(_store, _store.GetManifest(fileId));
 
     /// <inheritdoc />
     public void Dispose()

@@ -31,6 +31,36 @@ public sealed class Tree
 
     internal byte[] Encoded { get; }
 
+    /// <summary>A copy of the canonical encoding, as packs and the wire carry it; its BLAKE3 is the id.</summary>
+    public byte[] Encode() => (byte[])Encoded.Clone();
+
+    /// <summary>The entry named <paramref name="name"/>, or null (a binary search: entries are in ordinal name order).</summary>
+    public TreeEntry? Find(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        int lo = 0, hi = Entries.Count - 1;
+        while (lo <= hi)
+        {
+            var mid = (lo + hi) >>> 1;
+            var c = string.CompareOrdinal(Entries[mid].Name, name);
+            if (c == 0)
+            {
+                return Entries[mid];
+            }
+
+            if (c < 0)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>Builds a tree from entries in any order; rejects invalid or duplicate names.</summary>
     public static Tree Create(IEnumerable<TreeEntry> entries)
     {

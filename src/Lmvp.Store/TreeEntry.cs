@@ -20,4 +20,12 @@ public enum TreeEntryKind : byte
 /// <param name="Size">Content size in bytes (files), target length (symlinks), 0 for directories.</param>
 /// <param name="Id">File id, tree id, or the BLAKE3 of a symlink's target.</param>
 /// <param name="LinkTarget">The symlink target, or null.</param>
-public sealed record TreeEntry(string Name, TreeEntryKind Kind, bool IsExecutable, long Size, ObjectId Id, string? LinkTarget = null);
+public sealed record TreeEntry(string Name, TreeEntryKind Kind, bool IsExecutable, long Size, ObjectId Id, string? LinkTarget = null)
+{
+    /// <summary>True when both name the same content: same kind, id, executable bit and link target (names may differ).</summary>
+    public bool SameContent(TreeEntry other)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return Kind == other.Kind && Id == other.Id && IsExecutable == other.IsExecutable && LinkTarget == other.LinkTarget;
+    }
+}

@@ -44,12 +44,12 @@ public class RepositoryHostileTreeTests
         {
             foreach (var tree in treesRootLast)
             {
-                _repo.Database.PutObject(ObjectId.Compute(tree), EntryKind.Tree, tree);
+                _repo.Database.PutObject(ObjectId.Compute(tree), ObjectKind.Tree, tree);
             }
         });
 
         var commit = Commit.Create(ObjectId.Compute(treesRootLast[^1]), [], "mallory", DateTimeOffset.UtcNow, "evil", [], null);
-        _repo.Database.PutObject(commit.Id, EntryKind.Commit, commit.Encoded);
+        _repo.Database.PutObject(commit.Id, ObjectKind.Commit, commit.Encoded);
         _repo.UpdateRef("refs/heads/evil", commit.Id);
         return commit.Id;
     }

@@ -156,7 +156,7 @@ public class RepositoryTests
         var real = scratch.Repository.Store.GetManifest(Hashes.Of(content));
         var forgedId = ObjectId.Compute("a file that was never stored"u8);
         var forged = new FileManifest(forgedId, real.Size, real.Chunks);
-        scratch.Repository.Database.PutObject(forgedId, EntryKind.Manifest, forged.Encode());
+        scratch.Repository.Database.PutObject(forgedId, ObjectKind.Manifest, forged.Encode());
 
         using var stream = scratch.Repository.OpenFile(forgedId);
         var read = () => stream.CopyTo(Stream.Null);

@@ -63,11 +63,6 @@ internal static class BranchCommand
                     List(repository, parseResult.GetValue(verbose), parseResult.GetValue(json), context);
                     return 0;
                 case 1 or 2:
-                    if (isForce && args[0] == repository.CurrentBranch)
-                    {
-                        throw new LmvpException($"Cannot force-update branch '{args[0]}': it is checked out.");
-                    }
-
                     repository.CreateBranch(args[0], args.Length == 2 ? args[1] : "HEAD", isForce);
                     return 0;
                 default:
@@ -79,50 +74,19 @@ internal static class BranchCommand
 
     private static void Delete(Repository repository, string name, bool force, CliContext context)
     {
-        if (repository.GetRef("refs/heads/" + name) is not { } tip)
-        {
-            throw new ObjectNotFoundException($"Branch '{name}' not found.");
-        }
-
-        // Deleting an unmerged branch makes its commits unreachable, and gc would then free their chunks.
-        if (!force && name != repository.CurrentBranch && (repository.Head is not { } head || !repository.IsAncestor(tip, head)))
-        {
-            throw new LmvpException($"The branch '{name}' is not fully merged into HEAD; to delete it anyway use 'lmvp branch -D {name}'.");
-        }
-
-        repository.DeleteBranch(name);
-        context.Out.WriteLine($"Deleted branch {name} (was {tip.ToShortString()}).");
+        var deleted = repository.DeleteBranch(name, force);
+        context.Out.WriteLine($"Deleted branch {name} (was {deleted.Old!.Value.ToShortString()}).");
     }
 
     private static void Rename(Repository repository, string[] args, bool force)
     {
         var (oldName, newName) = args.Length switch
         {
-            1 => (repository.CurrentBranch ?? throw new LmvpException("HEAD is detached: name the branch to rename (lmvp branch -m OLD NEW)."), args[0]),
+            1 => (repository.CurrentBranch ?? throw new DetachedHeadException("HEAD is detached: name the branch to rename (lmvp branch -m OLD NEW)."), args[0]),
             2 => (args[0], args[1]),
             _ => throw new UsageException("branch -m takes [OLD] NEW"),
         };
-        if (repository.GetRef("refs/heads/" + oldName) is null)
-        {
-            throw new ObjectNotFoundException($"Branch '{oldName}' not found.");
-        }
-
-        if (oldName == newName)
-        {
-            return;
-        }
-
-        if (force && repository.GetRef("refs/heads/" + newName) is not null)
-        {
-            if (newName == repository.CurrentBranch)
-            {
-                throw new LmvpException($"Cannot replace branch '{newName}': it is checked out.");
-            }
-
-            repository.DeleteBranch(newName);
-        }
-
-        repository.RenameBranch(oldName, newName);
+        repository.RenameBranch(oldName, newName, force);
     }
 
     private static void List(Repository repository, bool verbose, bool json, CliContext context)

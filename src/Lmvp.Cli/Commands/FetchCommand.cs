@@ -61,7 +61,7 @@ internal static class SyncCommandSupport
         var width = changed.Max(u => ShortName(u.Source).Length);
         WriteRefLines(context, changed.Select(u =>
         {
-            var isTag = u.Destination.StartsWith("refs/tags/", StringComparison.Ordinal);
+            var isTag = u.Destination.StartsWith(RefName.TagsPrefix, StringComparison.Ordinal);
             var names = $"{ShortName(u.Source).PadRight(width)} -> {ShortName(u.Destination)}";
             return u.Status switch
             {
@@ -99,7 +99,7 @@ internal static class SyncCommandSupport
     /// <summary>refs/heads/main → main, refs/remotes/origin/main → origin/main, refs/tags/v1 → v1.</summary>
     public static string ShortName(string refName)
     {
-        foreach (var prefix in new[] { "refs/heads/", "refs/remotes/", "refs/tags/" })
+        foreach (var prefix in new[] { RefName.HeadsPrefix, RefName.RemotesPrefix, RefName.TagsPrefix })
         {
             if (refName.StartsWith(prefix, StringComparison.Ordinal))
             {

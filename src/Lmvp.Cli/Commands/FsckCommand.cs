@@ -127,7 +127,7 @@ internal static class FsckCommand
 
         foreach (var r in result.Refs)
         {
-            var name = r.Name.StartsWith("refs/heads/", StringComparison.Ordinal) ? r.Name["refs/heads/".Length..] : r.Name;
+            var name = r.Name.StartsWith(RefName.HeadsPrefix, StringComparison.Ordinal) ? r.Name[RefName.HeadsPrefix.Length..] : r.Name;
             output.WriteLine(r.How switch
             {
                 RefRecoveryKind.Kept => $"kept {name} -> {r.Target.ToShortString()}",

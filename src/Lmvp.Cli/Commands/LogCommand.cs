@@ -99,7 +99,7 @@ internal static class LogCommand
     {
         var branch = repository.CurrentBranch;
         if (branch is null || repository.Head is not { } head || repository.GetConfig($"branch.{branch}.remote") is not { } remote
-            || repository.GetRef($"refs/remotes/{remote}/{branch}") is not { } upstream)
+            || repository.GetRef(RefName.RemoteTracking(remote, branch).FullName) is not { } upstream)
         {
             return null;
         }
@@ -141,9 +141,9 @@ internal static class LogCommand
             Add(b.Target, b.IsCurrent ? $"HEAD -> {b.Name}" : b.Name);
         }
 
-        foreach (var r in repository.ListRefs("refs/remotes/"))
+        foreach (var r in repository.ListRefs(RefName.RemotesPrefix))
         {
-            Add(r.Value, r.Key["refs/remotes/".Length..]);
+            Add(r.Value, r.Key[RefName.RemotesPrefix.Length..]);
         }
 
         foreach (var t in repository.ListTags())

@@ -29,7 +29,7 @@ internal static class LoginCommand
 
             var token = ReadToken(context, normalized, parseResult.GetValue(tokenStdin));
             var credentials = SyncCommandSupport.Credentials(context);
-            ServerUser user;
+            Lmvp.Store.Protocol.CurrentUserResponse user;
             try
             {
                 user = await ServerClient.GetUserAsync(normalized, token, new SyncOptions(), cancellationToken);
@@ -40,7 +40,7 @@ internal static class LoginCommand
             }
 
             credentials.SaveToken(normalized, token);
-            var scope = user.Scope is null ? "" : $" (token scope: {user.Scope})";
+            var scope = string.IsNullOrEmpty(user.Scope) ? "" : $" (token scope: {user.Scope})";
             context.Out.WriteLine($"Logged in to {normalized} as {user.Username}{scope}; token saved in {credentials.FilePath}");
             if (credentials.EnvironmentToken is not null && credentials.EnvironmentToken != token)
             {

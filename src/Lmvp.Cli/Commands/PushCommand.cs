@@ -70,7 +70,7 @@ internal static class PushCommand
             context.Out.WriteLine($"To {result.Url}");
             SyncCommandSupport.WriteRefLines(context, result.Updates.Where(u => u.Status != RefUpdateStatus.UpToDate).Select(u =>
             {
-                var isTag = u.Source.StartsWith("refs/tags/", StringComparison.Ordinal);
+                var isTag = u.Source.StartsWith(RefName.TagsPrefix, StringComparison.Ordinal);
                 var names = $"{SyncCommandSupport.ShortName(u.Source)} -> {SyncCommandSupport.ShortName(u.Destination)}";
                 return u.Status switch
                 {

@@ -58,7 +58,7 @@ internal static class UpstreamSummary
         }
 
         var remote = repository.GetConfig($"branch.{branch}.remote");
-        if (remote is null || repository.GetRef($"refs/remotes/{remote}/{branch}") is not { } upstream)
+        if (remote is null || repository.GetRef(RefName.RemoteTracking(remote, branch).FullName) is not { } upstream)
         {
             return "";
         }

@@ -33,9 +33,8 @@ internal static class TagCommand
 
                 foreach (var name in args)
                 {
-                    var target = repository.GetRef("refs/tags/" + name) ?? throw new ObjectNotFoundException($"Tag '{name}' not found.");
-                    repository.DeleteTag(name);
-                    context.Out.WriteLine($"Deleted tag '{name}' (was {target.ToShortString()})");
+                    var deleted = repository.DeleteTag(name);
+                    context.Out.WriteLine($"Deleted tag '{name}' (was {deleted.Old!.Value.ToShortString()})");
                 }
 
                 return 0;
@@ -60,9 +59,8 @@ internal static class TagCommand
 
                     return 0;
                 case 1 or 2:
-                    var previous = repository.GetRef("refs/tags/" + args[0]);
-                    repository.CreateTag(args[0], args.Length == 2 ? args[1] : "HEAD", parseResult.GetValue(force));
-                    if (previous is { } was && repository.GetRef("refs/tags/" + args[0]) is { } now && now != was)
+                    var created = repository.CreateTag(args[0], args.Length == 2 ? args[1] : "HEAD", parseResult.GetValue(force));
+                    if (created.Old is { } was && created.Moved)
                     {
                         context.Out.WriteLine($"Updated tag '{args[0]}' (was {was.ToShortString()})");
                     }

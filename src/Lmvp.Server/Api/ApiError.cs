@@ -1,12 +1,9 @@
+global using ApiError = Lmvp.Store.Protocol.ApiError;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Lmvp.Server.Api;
 
-/// <summary>The body of every error answer.</summary>
-/// <param name="Error">One line for a person.</param>
-internal sealed record ApiError(string Error);
-
-/// <summary>Error results with the <see cref="ApiError"/> body.</summary>
+/// <summary>Error results with the protocol's <see cref="ApiError"/> body.</summary>
 internal static class Errors
 {
     public static JsonHttpResult<ApiError> Status(int statusCode, string message) => TypedResults.Json(new ApiError(message), statusCode: statusCode);

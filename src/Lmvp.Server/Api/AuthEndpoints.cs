@@ -18,7 +18,7 @@ internal static class AuthEndpoints
         return group;
     }
 
-    public static async Task<Results<Ok<SessionTokensResponse>, JsonHttpResult<ApiError>>> LoginAsync(LoginRequest request, IMetadataStore store,
+    public static async Task<Results<Ok<SessionTokensResponse>, JsonHttpResult<ApiError>>> LoginAsync(LoginRequest request, MetadataStores store,
         SessionTokens tokens, TimeProvider time, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(request.Username) || string.IsNullOrEmpty(request.Password) || request.Password.Length > Passwords.MaxLength
@@ -27,7 +27,7 @@ internal static class AuthEndpoints
             return Errors.BadRequest("a username and a password are required");
         }
 
-        var user = Names.IsValid(request.Username) ? await store.FindUserAsync(request.Username, cancellationToken) : null;
+        var user = Names.IsValid(request.Username) ? await store.Users.FindUserAsync(request.Username, cancellationToken) : null;
         if (!Passwords.Verify(user?.PasswordHash, request.Password) || user is null || user.IsDisabled)
         {
             return Errors.Unauthorized("wrong username or password");
@@ -35,12 +35,12 @@ internal static class AuthEndpoints
 
         var now = time.GetUtcNow();
         var refresh = Secrets.Create(Secrets.RefreshPrefix);
-        var session = await store.CreateSessionAsync(user.Id, Secrets.NewSessionId(), Secrets.Hash(refresh), now + SessionTokens.RefreshLifetime,
+        var session = await store.Sessions.CreateSessionAsync(user.Id, Secrets.NewSessionId(), Secrets.Hash(refresh), now + SessionTokens.RefreshLifetime,
             cancellationToken);
         return TypedResults.Ok(Issue(tokens, user, session, refresh, now));
     }
 
-    public static async Task<Results<Ok<SessionTokensResponse>, JsonHttpResult<ApiError>>> RefreshAsync(RefreshRequest request, IMetadataStore store,
+    public static async Task<Results<Ok<SessionTokensResponse>, JsonHttpResult<ApiError>>> RefreshAsync(RefreshRequest request, MetadataStores store,
         SessionTokens tokens, TimeProvider time, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(request.RefreshToken) || request.RefreshToken.Length > 256)
@@ -50,14 +50,14 @@ internal static class AuthEndpoints
 
         var now = time.GetUtcNow();
         var next = Secrets.Create(Secrets.RefreshPrefix);
-        var (outcome, session) = await store.RotateRefreshTokenAsync(Secrets.Hash(request.RefreshToken), Secrets.Hash(next),
+        var (outcome, session) = await store.Sessions.RotateRefreshTokenAsync(Secrets.Hash(request.RefreshToken), Secrets.Hash(next),
             now + SessionTokens.RefreshLifetime, now, cancellationToken);
         if (outcome == RefreshOutcome.Reused)
         {
             return Errors.Unauthorized("this refresh token was already used: the session has been ended; sign in again");
         }
 
-        var user = session is null ? null : await store.GetUserAsync(session.UserId, cancellationToken);
+        var user = session is null ? null : await store.Users.GetUserAsync(session.UserId, cancellationToken);
         if (outcome != RefreshOutcome.Rotated || session is null || user is null || user.IsDisabled)
         {
             return Errors.Unauthorized("the refresh token is not valid: sign in again");
@@ -67,12 +67,12 @@ internal static class AuthEndpoints
     }
 
     public static async Task<Results<NoContent, JsonHttpResult<ApiError>>> LogoutAsync([FromBody] LogoutRequest? request, Caller? caller,
-        IMetadataStore store, TimeProvider time, CancellationToken cancellationToken)
+        MetadataStores store, TimeProvider time, CancellationToken cancellationToken)
     {
         string? sessionId = null;
         if (!string.IsNullOrEmpty(request?.RefreshToken))
         {
-            var session = await store.FindSessionByRefreshAsync(Secrets.Hash(request.RefreshToken), cancellationToken);
+            var session = await store.Sessions.FindSessionByRefreshAsync(Secrets.Hash(request.RefreshToken), cancellationToken);
             if (session is null)
             {
                 return Errors.Unauthorized("the refresh token is not valid");
@@ -90,11 +90,11 @@ internal static class AuthEndpoints
             return Errors.BadRequest("send the session's refreshToken, or call with the session's access token");
         }
 
-        await store.RevokeSessionAsync(sessionId, time.GetUtcNow(), cancellationToken);
+        await store.Sessions.RevokeSessionAsync(sessionId, time.GetUtcNow(), cancellationToken);
         return TypedResults.NoContent();
     }
 
-    public static async Task<Results<Created<UserResponse>, JsonHttpResult<ApiError>>> RegisterAsync(RegisterRequest request, IMetadataStore store,
+    public static async Task<Results<Created<UserResponse>, JsonHttpResult<ApiError>>> RegisterAsync(RegisterRequest request, MetadataStores store,
         TimeProvider time, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(request.Code) || request.Code.Length > 256)
@@ -112,7 +112,7 @@ internal static class AuthEndpoints
             return Errors.BadRequest(passwordError);
         }
 
-        var (outcome, user) = await store.RedeemInvitationAsync(Secrets.Hash(request.Code), request.Username, Passwords.Hash(request.Password),
+        var (outcome, user) = await store.Invitations.RedeemInvitationAsync(Secrets.Hash(request.Code), request.Username, Passwords.Hash(request.Password),
             time.GetUtcNow(), cancellationToken);
         return outcome switch
         {

@@ -1,6 +1,7 @@
 namespace Lmvp.Server.Api;
 
-// JSON bodies of the API (camelCase on the wire). Kept together so the web UI and the OpenAPI document share them.
+// JSON bodies of the server's own API (camelCase on the wire): accounts, tokens, invitations, repositories and members.
+// The sync protocol's bodies, which the client shares, are in Lmvp.Store.Protocol.
 
 /// <summary>Sign in with a password.</summary>
 internal sealed record LoginRequest(string Username, string Password);
@@ -19,9 +20,6 @@ internal sealed record RegisterRequest(string Code, string Username, string Pass
 
 /// <summary>A user account as others see it.</summary>
 internal sealed record UserResponse(string Username, bool IsAdmin, bool IsDisabled, DateTimeOffset CreatedAt);
-
-/// <summary>The caller.</summary>
-internal sealed record CurrentUserResponse(string Username, bool IsAdmin, string AuthMethod, string Scope);
 
 /// <summary>A server admin creates a user directly.</summary>
 internal sealed record CreateUserRequest(string Username, string? Password, bool Admin = false);
@@ -64,24 +62,3 @@ internal sealed record MemberResponse(string Username, string Role);
 
 /// <summary>Set a member's role.</summary>
 internal sealed record SetMemberRequest(string Role);
-
-/// <summary>A repository's refs and its default branch.</summary>
-internal sealed record RefsResponse(string Head, IReadOnlyDictionary<string, string> Refs);
-
-/// <summary>A batch of object or chunk ids (at most 10,000).</summary>
-internal sealed record IdListRequest(IReadOnlyList<string> Ids);
-
-/// <summary>The asked ids the server lacks.</summary>
-internal sealed record MissingResponse(IReadOnlyList<string> Missing);
-
-/// <summary>How many objects or chunks an upload newly kept.</summary>
-internal sealed record StoredResponse(int Stored);
-
-/// <summary>Commits the client wants and commits it already has.</summary>
-internal sealed record ClosureRequest(IReadOnlyList<string> Want, IReadOnlyList<string>? Have = null);
-
-/// <summary>Move a ref by compare-and-swap.</summary>
-internal sealed record RefUpdateRequest(string Name, string? Old, string New, bool Force = false);
-
-/// <summary>A ref after a successful update.</summary>
-internal sealed record RefUpdateResponse(string Name, string New);

@@ -1,5 +1,5 @@
 using System.Reflection;
-using Lmvp.Store.Sync;
+using Lmvp.Store.Protocol;
 using Microsoft.AspNetCore.Http.Metadata;
 
 namespace Lmvp.Server.Api;

@@ -19,7 +19,7 @@ internal static class InvitationEndpoints
     }
 
     public static async Task<Results<Created<CreatedInvitationResponse>, JsonHttpResult<ApiError>>> CreateAsync(CreateInvitationRequest request,
-        Caller caller, IMetadataStore store, RepositoryAccess access, TimeProvider time, CancellationToken cancellationToken)
+        Caller caller, MetadataStores store, RepositoryAccess access, TimeProvider time, CancellationToken cancellationToken)
     {
         if (UserEndpoints.RequireAdminScope(caller) is { } denied)
         {
@@ -69,20 +69,20 @@ internal static class InvitationEndpoints
         }
 
         var code = Secrets.Create(Secrets.InvitationPrefix);
-        var invitation = await store.CreateInvitationAsync(caller.UserId, Secrets.Hash(code), repository?.Id, role, request.Admin,
+        var invitation = await store.Invitations.CreateInvitationAsync(caller.UserId, Secrets.Hash(code), repository?.Id, role, request.Admin,
             time.GetUtcNow().AddDays(days), cancellationToken);
         return TypedResults.Created($"/api/v1/invitations/{invitation.Id}", new CreatedInvitationResponse(invitation.Id, code, repository?.FullName,
             repository is null ? null : role.ToName(), invitation.MakeAdmin, invitation.ExpiresAt));
     }
 
-    public static async Task<Ok<List<InvitationResponse>>> ListAsync(Caller caller, IMetadataStore store, CancellationToken cancellationToken)
+    public static async Task<Ok<List<InvitationResponse>>> ListAsync(Caller caller, MetadataStores store, CancellationToken cancellationToken)
     {
-        var invitations = await store.ListInvitationsAsync(caller.IsServerAdmin ? null : caller.UserId, cancellationToken);
+        var invitations = await store.Invitations.ListInvitationsAsync(caller.IsServerAdmin ? null : caller.UserId, cancellationToken);
         var list = new List<InvitationResponse>(invitations.Count);
         foreach (var i in invitations)
         {
-            var repository = i.RepositoryId is { } r ? await store.GetRepositoryAsync(r, cancellationToken) : null;
-            var usedBy = i.UsedBy is { } u ? await store.GetUserAsync(u, cancellationToken) : null;
+            var repository = i.RepositoryId is { } r ? await store.Repositories.GetRepositoryAsync(r, cancellationToken) : null;
+            var usedBy = i.UsedBy is { } u ? await store.Users.GetUserAsync(u, cancellationToken) : null;
             list.Add(new InvitationResponse(i.Id, repository?.FullName, repository is null ? null : i.Role.ToName(), i.MakeAdmin, i.CreatedAt, i.ExpiresAt,
                 i.UsedAt, usedBy?.Name));
         }
@@ -90,7 +90,7 @@ internal static class InvitationEndpoints
         return TypedResults.Ok(list);
     }
 
-    public static async Task<Results<NoContent, JsonHttpResult<ApiError>>> DeleteAsync(long id, Caller caller, IMetadataStore store,
+    public static async Task<Results<NoContent, JsonHttpResult<ApiError>>> DeleteAsync(long id, Caller caller, MetadataStores store,
         CancellationToken cancellationToken)
     {
         if (UserEndpoints.RequireAdminScope(caller) is { } denied)
@@ -98,13 +98,13 @@ internal static class InvitationEndpoints
             return denied;
         }
 
-        var invitation = await store.GetInvitationAsync(id, cancellationToken);
+        var invitation = await store.Invitations.GetInvitationAsync(id, cancellationToken);
         if (invitation is null || (invitation.CreatedBy != caller.UserId && !caller.IsServerAdmin))
         {
             return Errors.NotFound($"no invitation #{id}");
         }
 
-        await store.DeleteInvitationAsync(id, cancellationToken);
+        await store.Invitations.DeleteInvitationAsync(id, cancellationToken);
         return TypedResults.NoContent();
     }
 }

@@ -15,16 +15,17 @@ internal static class RepositoryEndpoints
         var group = app.MapGroup("/api/v1/repos").WithTags("Repositories").RequireAuthorization();
         group.MapGet("/", ListAsync).WithSummary("Repositories the caller can read.");
         group.MapPost("/", CreateAsync).WithSummary("Create a repository owned by the caller (a push never creates one).");
-        group.MapGet("/{owner}/{name}", GetAsync).WithSummary("A repository and the caller's role in it.");
-        group.MapPatch("/{owner}/{name}", UpdateAsync).WithSummary("Change visibility or description (role admin).");
-        group.MapGet("/{owner}/{name}/members", ListMembersAsync).WithSummary("Members and their roles (role admin).");
-        group.MapPut("/{owner}/{name}/members/{username}", SetMemberAsync).WithSummary("Add a member or change their role (role admin).");
-        group.MapDelete("/{owner}/{name}/members/{username}", RemoveMemberAsync).WithSummary("Remove a member (role admin).");
+        var repository = group.MapGroup("/{owner}/{name}").WithRepositoryAccess();
+        repository.MapGet("", GetAsync).WithSummary("A repository and the caller's role in it.");
+        repository.MapPatch("", UpdateAsync).WithSummary("Change visibility or description (role admin).").Requires(AccessLevel.Admin);
+        repository.MapGet("/members", ListMembersAsync).WithSummary("Members and their roles (role admin).").Requires(AccessLevel.Admin);
+        repository.MapPut("/members/{username}", SetMemberAsync).WithSummary("Add a member or change their role (role admin).").Requires(AccessLevel.Admin);
+        repository.MapDelete("/members/{username}", RemoveMemberAsync).WithSummary("Remove a member (role admin).").Requires(AccessLevel.Admin);
     }
 
-    public static async Task<Ok<List<RepositoryResponse>>> ListAsync(Caller caller, IMetadataStore store, CancellationToken cancellationToken)
+    public static async Task<Ok<List<RepositoryResponse>>> ListAsync(Caller caller, MetadataStores store, CancellationToken cancellationToken)
     {
-        var repositories = await store.ListVisibleRepositoriesAsync(caller.UserId, caller.IsServerAdmin, cancellationToken);
+        var repositories = await store.Repositories.ListVisibleRepositoriesAsync(caller.UserId, caller.IsServerAdmin, cancellationToken);
         return TypedResults.Ok(repositories
             .Select(r => (r.Repository, Role: RepositoryAccess.RoleFromMembership(caller, r.Repository, r.MemberRole)))
             .Where(r => r.Role != AccessLevel.None)
@@ -33,7 +34,7 @@ internal static class RepositoryEndpoints
     }
 
     public static async Task<Results<Created<RepositoryResponse>, JsonHttpResult<ApiError>>> CreateAsync(CreateRepositoryRequest request, Caller caller,
-        IMetadataStore store, CancellationToken cancellationToken)
+        MetadataStores store, CancellationToken cancellationToken)
     {
         if (caller.Scope < AccessLevel.Write)
         {
@@ -50,92 +51,63 @@ internal static class RepositoryEndpoints
             return Errors.BadRequest($"the description is longer than {MaxDescriptionLength} characters");
         }
 
-        var repository = await store.CreateRepositoryAsync(caller.UserId, request.Name, request.Private, request.Description ?? "", cancellationToken);
+        var repository = await store.Repositories.CreateRepositoryAsync(caller.UserId, request.Name, request.Private, request.Description ?? "", cancellationToken);
         return repository is null
             ? Errors.Conflict($"repository {caller.UserName}/{request.Name} already exists")
             : TypedResults.Created($"/api/v1/repos/{repository.FullName}", ToResponse(repository, AccessLevel.Admin));
     }
 
-    public static async Task<Results<Ok<RepositoryResponse>, JsonHttpResult<ApiError>>> GetAsync(string owner, string name, Caller caller,
-        RepositoryAccess access, CancellationToken cancellationToken)
-    {
-        var grant = await access.AuthorizeAsync(caller, owner, name, AccessLevel.Read, cancellationToken);
-        return grant.Error ?? (Results<Ok<RepositoryResponse>, JsonHttpResult<ApiError>>)TypedResults.Ok(ToResponse(grant.Repository!, grant.Role));
-    }
+    public static Results<Ok<RepositoryResponse>, JsonHttpResult<ApiError>> GetAsync(RepositoryContext repo) =>
+        TypedResults.Ok(ToResponse(repo.Record, repo.Role));
 
-    public static async Task<Results<Ok<RepositoryResponse>, JsonHttpResult<ApiError>>> UpdateAsync(string owner, string name,
-        UpdateRepositoryRequest request, Caller caller, RepositoryAccess access, IMetadataStore store, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<RepositoryResponse>, JsonHttpResult<ApiError>>> UpdateAsync(RepositoryContext repo,
+        UpdateRepositoryRequest request, IRepositoryStore repositories, CancellationToken cancellationToken)
     {
-        var grant = await access.AuthorizeAsync(caller, owner, name, AccessLevel.Admin, cancellationToken);
-        if (grant.Error is { } error)
-        {
-            return error;
-        }
-
         if (request.Description is { Length: > MaxDescriptionLength })
         {
             return Errors.BadRequest($"the description is longer than {MaxDescriptionLength} characters");
         }
 
-        var updated = await store.UpdateRepositoryAsync(grant.Repository!.Id, request.Private, request.Description, cancellationToken);
-        return TypedResults.Ok(ToResponse(updated!, grant.Role));
+        var updated = await repositories.UpdateRepositoryAsync(repo.Id, request.Private, request.Description, cancellationToken);
+        return TypedResults.Ok(ToResponse(updated!, repo.Role));
     }
 
-    public static async Task<Results<Ok<List<MemberResponse>>, JsonHttpResult<ApiError>>> ListMembersAsync(string owner, string name, Caller caller,
-        RepositoryAccess access, IMetadataStore store, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<List<MemberResponse>>, JsonHttpResult<ApiError>>> ListMembersAsync(RepositoryContext repo,
+        IRepositoryStore repositories, CancellationToken cancellationToken)
     {
-        var grant = await access.AuthorizeAsync(caller, owner, name, AccessLevel.Admin, cancellationToken);
-        if (grant.Error is { } error)
-        {
-            return error;
-        }
-
-        var members = await store.ListMembersAsync(grant.Repository!.Id, cancellationToken);
+        var members = await repositories.ListMembersAsync(repo.Id, cancellationToken);
         return TypedResults.Ok(members.Select(m => new MemberResponse(m.UserName, m.Role.ToName())).ToList());
     }
 
-    public static async Task<Results<Ok<MemberResponse>, JsonHttpResult<ApiError>>> SetMemberAsync(string owner, string name, string username,
-        SetMemberRequest request, Caller caller, RepositoryAccess access, IMetadataStore store, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<MemberResponse>, JsonHttpResult<ApiError>>> SetMemberAsync(RepositoryContext repo, string username,
+        SetMemberRequest request, MetadataStores store, CancellationToken cancellationToken)
     {
-        var grant = await access.AuthorizeAsync(caller, owner, name, AccessLevel.Admin, cancellationToken);
-        if (grant.Error is { } error)
-        {
-            return error;
-        }
-
         if (!AccessLevels.TryParse(request.Role, out var role))
         {
             return Errors.BadRequest("role must be read, write or admin");
         }
 
-        var user = Names.IsValid(username) ? await store.FindUserAsync(username, cancellationToken) : null;
+        var user = Names.IsValid(username) ? await store.Users.FindUserAsync(username, cancellationToken) : null;
         if (user is null)
         {
             return Errors.NotFound($"no user named '{username}'");
         }
 
-        if (user.Id == grant.Repository!.OwnerId)
+        if (user.Id == repo.Record.OwnerId)
         {
-            return Errors.BadRequest($"{user.Name} owns {grant.Repository.FullName} and is always its admin");
+            return Errors.BadRequest($"{user.Name} owns {repo.Record.FullName} and is always its admin");
         }
 
-        await store.SetMemberAsync(grant.Repository.Id, user.Id, role, cancellationToken);
+        await store.Repositories.SetMemberAsync(repo.Id, user.Id, role, cancellationToken);
         return TypedResults.Ok(new MemberResponse(user.Name, role.ToName()));
     }
 
-    public static async Task<Results<NoContent, JsonHttpResult<ApiError>>> RemoveMemberAsync(string owner, string name, string username, Caller caller,
-        RepositoryAccess access, IMetadataStore store, CancellationToken cancellationToken)
+    public static async Task<Results<NoContent, JsonHttpResult<ApiError>>> RemoveMemberAsync(RepositoryContext repo, string username, MetadataStores store, CancellationToken cancellationToken)
     {
-        var grant = await access.AuthorizeAsync(caller, owner, name, AccessLevel.Admin, cancellationToken);
-        if (grant.Error is { } error)
+        var user = Names.IsValid(username) ? await store.Users.FindUserAsync(username, cancellationToken) : null;
+        if (user is null || !await store.Repositories.RemoveMemberAsync(repo.Id, user.Id, cancellationToken))
         {
-            return error;
-        }
-
-        var user = Names.IsValid(username) ? await store.FindUserAsync(username, cancellationToken) : null;
-        if (user is null || !await store.RemoveMemberAsync(grant.Repository!.Id, user.Id, cancellationToken))
-        {
-            return Errors.NotFound($"'{username}' is not a member of {grant.Repository?.FullName ?? owner + "/" + name}");
+            return Errors.NotFound($"'{username}' is not a member of {repo.Record.FullName}");
         }
 
         return TypedResults.NoContent();

@@ -2,21 +2,9 @@ using Microsoft.AspNetCore.Http.Features;
 
 namespace Lmvp.Server.Api;
 
-/// <summary>The bounds every request lives within (docs/PROTOCOL.md).</summary>
+/// <summary>The time bounds of requests; the size bounds are the protocol's (<see cref="Lmvp.Store.Protocol.ProtocolLimits"/>).</summary>
 internal static class RequestLimits
 {
-    /// <summary>Any JSON body.</summary>
-    public const long JsonBody = 1L << 20;
-
-    /// <summary>A frame-stream upload (objects or chunks).</summary>
-    public const long UploadBody = 256L << 20;
-
-    /// <summary>Frames in one upload.</summary>
-    public const int UploadFrames = 100_000;
-
-    /// <summary>Ids in one JSON list.</summary>
-    public const int Ids = 10_000;
-
     /// <summary>The request-timeout policy of JSON endpoints (the default).</summary>
     public const string JsonPolicy = "json";
 
@@ -30,7 +18,7 @@ internal static class RequestLimits
     public static readonly TimeSpan UploadTimeout = TimeSpan.FromMinutes(10);
     public static readonly TimeSpan StreamTimeout = TimeSpan.FromMinutes(30);
 
-    /// <summary>Raises the body-size limit of one endpoint above Kestrel's default (<see cref="JsonBody"/>).</summary>
+    /// <summary>Raises the body-size limit of one endpoint above Kestrel's default (the JSON limit).</summary>
     public static TBuilder WithBodyLimit<TBuilder>(this TBuilder builder, long bytes)
         where TBuilder : IEndpointConventionBuilder
     {

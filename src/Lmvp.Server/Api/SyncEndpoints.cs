@@ -1,11 +1,10 @@
 using System.Runtime.CompilerServices;
-using Lmvp.Server.Auth;
 using Lmvp.Server.Hosting;
+using Lmvp.Server.Services;
 using Lmvp.Server.Storage;
-using Lmvp.Server.Sync;
 using Lmvp.Store;
-using Lmvp.Store.Objects;
-using Lmvp.Store.Sync;
+using Lmvp.Store.Graph;
+using Lmvp.Store.Protocol;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Lmvp.Server.Api;
@@ -15,87 +14,66 @@ internal static class SyncEndpoints
 {
     public static void MapSyncEndpoints(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/v1/repos/{owner}/{name}").WithTags("Sync").RequireAuthorization();
+        var group = app.MapGroup("/api/v1/repos/{owner}/{name}").WithTags("Sync").RequireAuthorization().WithRepositoryAccess();
         group.MapGet("/refs", GetRefsAsync).WithSummary("Branches and tags, and the default branch.");
         group.MapPost("/objects/missing", FindMissingObjectsAsync).WithSummary("Which of these commits, trees and manifests the server lacks.");
         group.MapPost("/chunks/missing", FindMissingChunksAsync).WithSummary("Which of these chunks the server lacks.");
         group.MapPost("/objects", UploadObjectsAsync)
             .WithSummary("Upload trees, commits and manifests (a frame stream); each is verified; all are kept or none.")
             .Accepts<byte[]>(FrameFormat.MediaType)
-            .WithBodyLimit(RequestLimits.UploadBody)
-            .WithRequestTimeout(RequestLimits.UploadPolicy);
+            .WithBodyLimit(ProtocolLimits.MaxUploadBody)
+            .WithRequestTimeout(RequestLimits.UploadPolicy)
+            .Requires(AccessLevel.Write);
         group.MapPost("/chunks", UploadChunksAsync)
             .WithSummary("Upload chunks (a frame stream); each is hashed before anything is kept; all are kept or none.")
             .Accepts<byte[]>(FrameFormat.MediaType)
-            .WithBodyLimit(RequestLimits.UploadBody)
-            .WithRequestTimeout(RequestLimits.UploadPolicy);
+            .WithBodyLimit(ProtocolLimits.MaxUploadBody)
+            .WithRequestTimeout(RequestLimits.UploadPolicy)
+            .Requires(AccessLevel.Write);
         group.MapPost("/objects/closure", GetClosureAsync)
             .WithSummary("Every commit, tree and manifest reachable from want and not from have (a frame stream).")
             .WithRequestTimeout(RequestLimits.StreamPolicy);
         group.MapPost("/chunks/download", DownloadChunksAsync)
             .WithSummary("These chunks, in the order asked (a frame stream).")
             .WithRequestTimeout(RequestLimits.StreamPolicy);
-        group.MapPost("/refs/update", UpdateRefAsync).WithSummary("Move a ref by compare-and-swap to a commit whose whole closure is present.");
+        group.MapPost("/refs/update", UpdateRefAsync).WithSummary("Move a ref by compare-and-swap to a commit whose whole closure is present.")
+            .Requires(AccessLevel.Write);
     }
 
-    public static async Task<Results<Ok<RefsResponse>, JsonHttpResult<ApiError>>> GetRefsAsync(string owner, string name, Caller caller,
-        RepositoryAccess access, IMetadataStore store, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<RefsResponse>, JsonHttpResult<ApiError>>> GetRefsAsync(RepositoryContext repo, IRefStore refs,
+        CancellationToken cancellationToken)
     {
-        var grant = await access.AuthorizeAsync(caller, owner, name, AccessLevel.Read, cancellationToken);
-        if (grant.Error is { } error)
-        {
-            return error;
-        }
-
-        var refs = await store.ListRefsAsync(grant.Repository!.Id, cancellationToken);
-        return TypedResults.Ok(new RefsResponse(grant.Repository.DefaultBranch, refs.ToDictionary(r => r.Key, r => r.Value.ToString(), StringComparer.Ordinal)));
+        var list = await refs.ListRefsAsync(repo.Id, cancellationToken);
+        return TypedResults.Ok(new RefsResponse(repo.Record.DefaultBranch, list.ToDictionary(r => r.Key, r => r.Value.ToString(), StringComparer.Ordinal)));
     }
 
-    public static async Task<Results<Ok<MissingResponse>, JsonHttpResult<ApiError>>> FindMissingObjectsAsync(string owner, string name,
-        IdListRequest request, Caller caller, RepositoryAccess access, IMetadataStore store, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<MissingResponse>, JsonHttpResult<ApiError>>> FindMissingObjectsAsync(IdListRequest request, RepositoryContext repo,
+        IObjectStore objects, CancellationToken cancellationToken)
     {
-        var grant = await access.AuthorizeAsync(caller, owner, name, AccessLevel.Read, cancellationToken);
-        if (grant.Error is { } error)
-        {
-            return error;
-        }
-
         if (ParseIds(request.Ids, "ids", out var ids) is { } invalid)
         {
             return invalid;
         }
 
-        var missing = await store.FindMissingObjectsAsync(grant.Repository!.Id, ids, cancellationToken);
+        var missing = await objects.FindMissingObjectsAsync(repo.Id, ids, cancellationToken);
         return TypedResults.Ok(new MissingResponse(missing.Select(m => m.ToString()).ToList()));
     }
 
-    public static async Task<Results<Ok<MissingResponse>, JsonHttpResult<ApiError>>> FindMissingChunksAsync(string owner, string name,
-        IdListRequest request, Caller caller, RepositoryAccess access, IChunkStore chunks, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<MissingResponse>, JsonHttpResult<ApiError>>> FindMissingChunksAsync(IdListRequest request, RepositoryContext repo,
+        ChunkStore chunks, CancellationToken cancellationToken)
     {
-        var grant = await access.AuthorizeAsync(caller, owner, name, AccessLevel.Read, cancellationToken);
-        if (grant.Error is { } error)
-        {
-            return error;
-        }
-
         if (ParseIds(request.Ids, "ids", out var ids) is { } invalid)
         {
             return invalid;
         }
 
-        var missing = await chunks.FindMissingAsync(grant.Repository!.Id, ids, cancellationToken);
+        var missing = await chunks.FindMissingAsync(repo.Id, ids, cancellationToken);
         return TypedResults.Ok(new MissingResponse(missing.Select(m => m.ToString()).ToList()));
     }
 
-    public static async Task<Results<Ok<StoredResponse>, JsonHttpResult<ApiError>>> UploadObjectsAsync(string owner, string name, Caller caller,
-        HttpRequest request, RepositoryAccess access, IMetadataStore store, ServerPaths paths, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<StoredResponse>, JsonHttpResult<ApiError>>> UploadObjectsAsync(RepositoryContext repo, HttpRequest request,
+        IObjectStore objects, ServerPaths paths, CancellationToken cancellationToken)
     {
-        var grant = await access.AuthorizeAsync(caller, owner, name, AccessLevel.Write, cancellationToken);
-        if (grant.Error is { } error)
-        {
-            return error;
-        }
-
         if (RequireFrames(request) is { } wrongType)
         {
             return wrongType;
@@ -106,15 +84,15 @@ internal static class SyncEndpoints
         await using var spool = new FileStream(Path.Combine(paths.Temp, "objects-" + Guid.NewGuid().ToString("N")), FileMode.CreateNew,
             FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
         var spoolWriter = new FrameWriter(spool);
-        var reader = new FrameReader(request.Body, FrameFormat.MaxObjectFrame);
+        var reader = new FrameReader(request.Body, ProtocolLimits.MaxObjectFrame);
         var frames = 0;
         try
         {
             while (await reader.ReadAsync(cancellationToken) is { } frame)
             {
-                if (++frames > RequestLimits.UploadFrames)
+                if (++frames > ProtocolLimits.MaxFramesPerUpload)
                 {
-                    return Errors.BadRequest($"more than {RequestLimits.UploadFrames} frames in one request; nothing was stored");
+                    return Errors.BadRequest($"more than {ProtocolLimits.MaxFramesPerUpload} frames in one request; nothing was stored");
                 }
 
                 if (VerifyObject(frame) is { } bad)
@@ -137,38 +115,31 @@ internal static class SyncEndpoints
 
         await spoolWriter.CompleteAsync(cancellationToken);
         spool.Position = 0;
-        var stored = await store.PutObjectsAsync(grant.Repository!.Id, ReadSpoolAsync(spool, cancellationToken), cancellationToken);
+        var stored = await objects.PutObjectsAsync(repo.Id, ReadSpoolAsync(spool, cancellationToken), cancellationToken);
         return TypedResults.Ok(new StoredResponse(stored));
     }
 
-    public static async Task<Results<Ok<StoredResponse>, JsonHttpResult<ApiError>>> UploadChunksAsync(string owner, string name, Caller caller,
-        HttpRequest request, RepositoryAccess access, IChunkStore chunks, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<StoredResponse>, JsonHttpResult<ApiError>>> UploadChunksAsync(RepositoryContext repo, HttpRequest request,
+        ChunkStore chunks, CancellationToken cancellationToken)
     {
-        var grant = await access.AuthorizeAsync(caller, owner, name, AccessLevel.Write, cancellationToken);
-        if (grant.Error is { } error)
-        {
-            return error;
-        }
-
         if (RequireFrames(request) is { } wrongType)
         {
             return wrongType;
         }
 
-        await using var batch = chunks.BeginBatch(grant.Repository!.Id);
-        var reader = new FrameReader(request.Body, FrameFormat.MaxChunkFrame);
+        await using var batch = chunks.BeginBatch(repo.Id);
+        var reader = new FrameReader(request.Body, ProtocolLimits.MaxChunkFrame);
         var frames = 0;
-        var stored = 0;
         try
         {
             while (await reader.ReadAsync(cancellationToken) is { } frame)
             {
-                if (++frames > RequestLimits.UploadFrames)
+                if (++frames > ProtocolLimits.MaxFramesPerUpload)
                 {
-                    return Errors.BadRequest($"more than {RequestLimits.UploadFrames} frames in one request; nothing was stored");
+                    return Errors.BadRequest($"more than {ProtocolLimits.MaxFramesPerUpload} frames in one request; nothing was stored");
                 }
 
-                if (frame.Kind != FrameKind.Chunk)
+                if (frame.Kind != ObjectKind.Chunk)
                 {
                     return Errors.BadRequest($"frame {frames} is a {Describe(frame.Kind)}, not a chunk (send it to .../objects); nothing was stored");
                 }
@@ -184,10 +155,7 @@ internal static class SyncEndpoints
                     return Errors.BadRequest($"chunk {frame.Id} does not match its bytes (they hash to {actual}); nothing was stored");
                 }
 
-                if (await batch.AddAsync(frame.Id, frame.Data, cancellationToken))
-                {
-                    stored++;
-                }
+                batch.Add(frame.Id, frame.Data.Span);
             }
 
             if (await HasTrailingBytesAsync(request.Body, cancellationToken))
@@ -200,19 +168,12 @@ internal static class SyncEndpoints
             return Errors.BadRequest(e.Message + " Nothing was stored.");
         }
 
-        await batch.CommitAsync(cancellationToken);
-        return TypedResults.Ok(new StoredResponse(stored));
+        return TypedResults.Ok(new StoredResponse(await batch.CommitAsync(cancellationToken)));
     }
 
-    public static async Task<Results<FrameStreamResult, JsonHttpResult<ApiError>>> GetClosureAsync(string owner, string name, ClosureRequest request,
-        Caller caller, RepositoryAccess access, IMetadataStore store, ClosureWalker walker, CancellationToken cancellationToken)
+    public static async Task<Results<FrameStreamResult, JsonHttpResult<ApiError>>> GetClosureAsync(ClosureRequest request, RepositoryContext repo,
+        IObjectStore objects, CancellationToken cancellationToken)
     {
-        var grant = await access.AuthorizeAsync(caller, owner, name, AccessLevel.Read, cancellationToken);
-        if (grant.Error is { } error)
-        {
-            return error;
-        }
-
         if (ParseIds(request.Want, "want", out var want) is { } badWant)
         {
             return badWant;
@@ -223,125 +184,60 @@ internal static class SyncEndpoints
             return badHave;
         }
 
-        var repositoryId = grant.Repository!.Id;
         foreach (var id in want)
         {
             // Only complete commits are served, so the stream never stops half-way for want of an object.
-            if (!await store.IsCompleteAsync(repositoryId, id, cancellationToken))
+            if (!await objects.IsCompleteAsync(repo.Id, id, cancellationToken))
             {
-                return Errors.NotFound($"commit {id} not found (or not completely pushed) in {grant.Repository.FullName}");
+                return Errors.NotFound($"commit {id} not found (or not completely pushed) in {repo.Record.FullName}");
             }
         }
 
         return new FrameStreamResult(async (writer, ct) =>
         {
-            await foreach (var o in walker.ClosureAsync(repositoryId, want, have, ct))
+            await foreach (var node in Closure.ObjectsAsync(repo.Graph, want, have, ct))
             {
-                await writer.WriteAsync(o.Kind, o.Id, o.Data, ct);
+                var data = node.Commit?.Encode() ?? node.Tree?.Encode() ?? node.Manifest!.Encode();
+                await writer.WriteAsync(node.Kind, node.Id, data, ct);
             }
         });
     }
 
-    public static async Task<Results<FrameStreamResult, JsonHttpResult<ApiError>>> DownloadChunksAsync(string owner, string name, IdListRequest request,
-        Caller caller, RepositoryAccess access, IChunkStore chunks, CancellationToken cancellationToken)
+    public static async Task<Results<FrameStreamResult, JsonHttpResult<ApiError>>> DownloadChunksAsync(IdListRequest request, RepositoryContext repo,
+        ChunkStore chunks, CancellationToken cancellationToken)
     {
-        var grant = await access.AuthorizeAsync(caller, owner, name, AccessLevel.Read, cancellationToken);
-        if (grant.Error is { } error)
-        {
-            return error;
-        }
-
         if (ParseIds(request.Ids, "ids", out var ids) is { } invalid)
         {
             return invalid;
         }
 
-        var repositoryId = grant.Repository!.Id;
-        var missing = await chunks.FindMissingAsync(repositoryId, ids, cancellationToken);
+        var missing = await chunks.FindMissingAsync(repo.Id, ids, cancellationToken);
         if (missing.Count > 0)
         {
-            return Errors.NotFound($"chunk {missing[0]} not found in {grant.Repository.FullName} ({missing.Count} of the {ids.Count} asked are missing)");
+            return Errors.NotFound($"chunk {missing[0]} not found in {repo.Record.FullName} ({missing.Count} of the {ids.Count} asked are missing)");
         }
 
         return new FrameStreamResult(async (writer, ct) =>
         {
-            await foreach (var chunk in chunks.ReadManyAsync(repositoryId, ids, ct))
+            await foreach (var chunk in chunks.ReadManyAsync(repo.Id, ids, ct))
             {
-                await writer.WriteAsync(FrameKind.Chunk, chunk.Id, chunk.Data, ct);
+                await writer.WriteAsync(ObjectKind.Chunk, chunk.Id, chunk.Data, ct);
             }
         });
     }
 
-    public static async Task<Results<Ok<RefUpdateResponse>, JsonHttpResult<ApiError>>> UpdateRefAsync(string owner, string name, RefUpdateRequest request,
-        Caller caller, RepositoryAccess access, IMetadataStore store, ClosureWalker walker, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<RefUpdateResponse>, JsonHttpResult<ApiError>>> UpdateRefAsync(RefUpdateRequest request, RepositoryContext repo,
+        RefUpdates updates, CancellationToken cancellationToken)
     {
-        var grant = await access.AuthorizeAsync(caller, owner, name, AccessLevel.Write, cancellationToken);
-        if (grant.Error is { } error)
+        var move = await updates.MoveAsync(repo.Graph, request, cancellationToken);
+        return move.Status switch
         {
-            return error;
-        }
-
-        if (Names.ValidateRef(request.Name) is { } badName)
-        {
-            return Errors.BadRequest(badName);
-        }
-
-        if (!ObjectId.TryParse(request.New, out var target))
-        {
-            return Errors.BadRequest("new must be a 64-digit hex commit id");
-        }
-
-        ObjectId? expected = null;
-        if (request.Old is not null)
-        {
-            if (!ObjectId.TryParse(request.Old, out var old))
-            {
-                return Errors.BadRequest("old must be a 64-digit hex commit id or null");
-            }
-
-            expected = old;
-        }
-
-        var repositoryId = grant.Repository!.Id;
-        if (await walker.FindMissingAsync(repositoryId, target, cancellationToken) is { } missing)
-        {
-            return Errors.Unprocessable($"cannot move {request.Name}: {missing}; push it first");
-        }
-
-        var refs = await store.ListRefsAsync(repositoryId, cancellationToken);
-        var current = refs.Where(r => r.Key == request.Name).Select(r => (ObjectId?)r.Value).FirstOrDefault();
-        if (current != expected)
-        {
-            return Errors.Conflict(Moved(request.Name, current, expected));
-        }
-
-        if (expected is { } from && from != target && !request.Force)
-        {
-            if (request.Name.StartsWith(Names.TagsPrefix, StringComparison.Ordinal))
-            {
-                return Errors.Conflict($"tag {request.Name} already exists at {from.ToShortString()}; moving a tag needs force");
-            }
-
-            if (!await walker.IsAncestorAsync(repositoryId, from, target, cancellationToken))
-            {
-                return Errors.Conflict($"{request.Name} at {from.ToShortString()} is not an ancestor of {target.ToShortString()} (not a fast-forward): "
-                    + "pull and merge first, or force");
-            }
-        }
-
-        var outcome = await store.CompareAndSwapRefAsync(repositoryId, request.Name, expected, target, cancellationToken);
-        if (outcome == RefUpdateOutcome.Conflict)
-        {
-            var now = (await store.ListRefsAsync(repositoryId, cancellationToken)).Where(r => r.Key == request.Name).Select(r => (ObjectId?)r.Value)
-                .FirstOrDefault();
-            return Errors.Conflict(Moved(request.Name, now, expected));
-        }
-
-        return TypedResults.Ok(new RefUpdateResponse(request.Name, target.ToString()));
+            RefMoveStatus.Moved => TypedResults.Ok(new RefUpdateResponse(request.Name, request.New)),
+            RefMoveStatus.Invalid => Errors.BadRequest(move.Message),
+            RefMoveStatus.Incomplete => Errors.Unprocessable(move.Message),
+            _ => Errors.Conflict(move.Message),
+        };
     }
-
-    private static string Moved(string name, ObjectId? current, ObjectId? expected) =>
-        $"{name} is at {current?.ToShortString() ?? "nothing"}, not {expected?.ToShortString() ?? "nothing"}: someone pushed first; pull and push again";
 
     /// <summary>Parses a JSON id list, enforcing the count limit.</summary>
     private static JsonHttpResult<ApiError>? ParseIds(IReadOnlyList<string>? values, string field, out List<ObjectId> ids)
@@ -352,9 +248,9 @@ internal static class SyncEndpoints
             return Errors.BadRequest($"{field} is required");
         }
 
-        if (values.Count > RequestLimits.Ids)
+        if (values.Count > ProtocolLimits.MaxIdsPerRequest)
         {
-            return Errors.BadRequest($"{field} has {values.Count} ids; at most {RequestLimits.Ids} per request");
+            return Errors.BadRequest($"{field} has {values.Count} ids; at most {ProtocolLimits.MaxIdsPerRequest} per request");
         }
 
         ids.Capacity = values.Count;
@@ -376,13 +272,13 @@ internal static class SyncEndpoints
     {
         switch (frame.Kind)
         {
-            case FrameKind.Tree:
+            case ObjectKind.Tree:
                 Tree.Decode(frame.Data.Span, frame.Id);
                 return null;
-            case FrameKind.Commit:
+            case ObjectKind.Commit:
                 Commit.Decode(frame.Data.Span, frame.Id);
                 return null;
-            case FrameKind.Manifest:
+            case ObjectKind.Manifest:
                 // Decode accepts only the canonical encoding (fixed-width fields, minimal varints, no trailing bytes).
                 FileManifest.Decode(frame.Data.Span, frame.Id);
                 return null;
@@ -393,7 +289,7 @@ internal static class SyncEndpoints
 
     private static async IAsyncEnumerable<MetadataObject> ReadSpoolAsync(Stream spool, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var reader = new FrameReader(spool, FrameFormat.MaxObjectFrame);
+        var reader = new FrameReader(spool, ProtocolLimits.MaxObjectFrame);
         while (await reader.ReadAsync(cancellationToken) is { } frame)
         {
             yield return new MetadataObject(frame.Id, frame.Kind, frame.Data);
@@ -411,7 +307,7 @@ internal static class SyncEndpoints
         return await body.ReadAsync(probe, cancellationToken) > 0;
     }
 
-    private static string Describe(FrameKind kind) => kind.ToString().ToLowerInvariant();
+    private static string Describe(ObjectKind kind) => kind.ToString().ToLowerInvariant();
 
     private static string Shorten(string? value) => value is null ? "null" : value.Length > 70 ? value[..70] + "..." : value;
 }

@@ -1,4 +1,5 @@
 using Lmvp.Server.Auth;
+using Lmvp.Store.Protocol;
 using Lmvp.Server.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -24,15 +25,15 @@ internal static class UserEndpoints
     public static Ok<CurrentUserResponse> GetCurrentUser(Caller caller) =>
         TypedResults.Ok(new CurrentUserResponse(caller.UserName, caller.IsServerAdmin, caller.AuthMethod, caller.Scope.ToName()));
 
-    public static async Task<Ok<List<TokenResponse>>> ListTokensAsync(Caller caller, IMetadataStore store, CancellationToken cancellationToken)
+    public static async Task<Ok<List<TokenResponse>>> ListTokensAsync(Caller caller, MetadataStores store, CancellationToken cancellationToken)
     {
-        var tokens = await store.ListTokensAsync(caller.UserId, cancellationToken);
+        var tokens = await store.Tokens.ListTokensAsync(caller.UserId, cancellationToken);
         return TypedResults.Ok(tokens.Select(t => new TokenResponse(t.Id, t.Name, t.Scope.ToName(), t.CreatedAt, t.ExpiresAt, t.LastUsedAt, t.RevokedAt))
             .ToList());
     }
 
     public static async Task<Results<Created<CreatedTokenResponse>, JsonHttpResult<ApiError>>> CreateTokenAsync(CreateTokenRequest request, Caller caller,
-        IMetadataStore store, TimeProvider time, CancellationToken cancellationToken)
+        MetadataStores store, TimeProvider time, CancellationToken cancellationToken)
     {
         if (RequireAdminScope(caller) is { } denied)
         {
@@ -60,7 +61,7 @@ internal static class UserEndpoints
             new CreatedTokenResponse(record.Id, record.Name, record.Scope.ToName(), record.CreatedAt, record.ExpiresAt, token));
     }
 
-    public static async Task<Results<NoContent, JsonHttpResult<ApiError>>> RevokeTokenAsync(long id, Caller caller, IMetadataStore store,
+    public static async Task<Results<NoContent, JsonHttpResult<ApiError>>> RevokeTokenAsync(long id, Caller caller, MetadataStores store,
         CancellationToken cancellationToken)
     {
         if (RequireAdminScope(caller) is { } denied)
@@ -68,12 +69,12 @@ internal static class UserEndpoints
             return denied;
         }
 
-        return await store.RevokeTokenAsync(caller.UserId, id, cancellationToken)
+        return await store.Tokens.RevokeTokenAsync(caller.UserId, id, cancellationToken)
             ? TypedResults.NoContent()
             : Errors.NotFound($"you have no token #{id}");
     }
 
-    public static async Task<Results<Ok<List<UserResponse>>, JsonHttpResult<ApiError>>> ListUsersAsync(Caller caller, IMetadataStore store,
+    public static async Task<Results<Ok<List<UserResponse>>, JsonHttpResult<ApiError>>> ListUsersAsync(Caller caller, MetadataStores store,
         CancellationToken cancellationToken)
     {
         if (RequireServerAdmin(caller) is { } denied)
@@ -81,12 +82,12 @@ internal static class UserEndpoints
             return denied;
         }
 
-        var users = await store.ListUsersAsync(cancellationToken);
+        var users = await store.Users.ListUsersAsync(cancellationToken);
         return TypedResults.Ok(users.Select(ToResponse).ToList());
     }
 
     public static async Task<Results<Created<UserResponse>, JsonHttpResult<ApiError>>> CreateUserAsync(CreateUserRequest request, Caller caller,
-        IMetadataStore store, CancellationToken cancellationToken)
+        MetadataStores store, CancellationToken cancellationToken)
     {
         if (RequireServerAdmin(caller) is { } denied)
         {
@@ -103,7 +104,7 @@ internal static class UserEndpoints
             return Errors.BadRequest(passwordError);
         }
 
-        var user = await store.CreateUserAsync(request.Username, request.Password is null ? null : Passwords.Hash(request.Password), request.Admin,
+        var user = await store.Users.CreateUserAsync(request.Username, request.Password is null ? null : Passwords.Hash(request.Password), request.Admin,
             cancellationToken);
         return user is null
             ? Errors.Conflict($"a user named '{request.Username}' already exists")
@@ -111,14 +112,14 @@ internal static class UserEndpoints
     }
 
     public static async Task<Results<Ok<UserResponse>, JsonHttpResult<ApiError>>> UpdateUserAsync(string username, UpdateUserRequest request,
-        Caller caller, IMetadataStore store, CancellationToken cancellationToken)
+        Caller caller, MetadataStores store, CancellationToken cancellationToken)
     {
         if (RequireServerAdmin(caller) is { } denied)
         {
             return denied;
         }
 
-        var user = Names.IsValid(username) ? await store.FindUserAsync(username, cancellationToken) : null;
+        var user = Names.IsValid(username) ? await store.Users.FindUserAsync(username, cancellationToken) : null;
         if (user is null)
         {
             return Errors.NotFound($"no user named '{username}'");
@@ -129,7 +130,7 @@ internal static class UserEndpoints
             return Errors.BadRequest("you cannot remove your own admin rights or disable yourself");
         }
 
-        var updated = await store.UpdateUserAsync(user.Id, request.Admin, request.Disabled, cancellationToken);
+        var updated = await store.Users.UpdateUserAsync(user.Id, request.Admin, request.Disabled, cancellationToken);
         return TypedResults.Ok(ToResponse(updated!));
     }
 

@@ -24,19 +24,19 @@ internal static class Accounts
 
     /// <summary>Creates a user; the password (if any) must already be validated.</summary>
     /// <exception cref="InvalidOperationException">The name is taken.</exception>
-    public static async Task<UserRecord> CreateUserAsync(IMetadataStore store, string name, string? password, bool isAdmin, CancellationToken cancellationToken)
+    public static async Task<UserRecord> CreateUserAsync(MetadataStores store, string name, string? password, bool isAdmin, CancellationToken cancellationToken)
     {
         var hash = password is null ? null : Passwords.Hash(password);
-        return await store.CreateUserAsync(name, hash, isAdmin, cancellationToken).ConfigureAwait(false)
+        return await store.Users.CreateUserAsync(name, hash, isAdmin, cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"a user named '{name}' already exists");
     }
 
     /// <summary>Creates a personal access token and returns its value, which is stored nowhere.</summary>
-    public static async Task<(TokenRecord Record, string Token)> CreateTokenAsync(IMetadataStore store, long userId, string name, AccessLevel scope,
+    public static async Task<(TokenRecord Record, string Token)> CreateTokenAsync(MetadataStores store, long userId, string name, AccessLevel scope,
         DateTimeOffset? expiresAt, CancellationToken cancellationToken)
     {
         var token = Secrets.Create(Secrets.TokenPrefix);
-        var record = await store.CreateTokenAsync(userId, name, Secrets.Hash(token), scope, expiresAt, cancellationToken).ConfigureAwait(false);
+        var record = await store.Tokens.CreateTokenAsync(userId, name, Secrets.Hash(token), scope, expiresAt, cancellationToken).ConfigureAwait(false);
         return (record, token);
     }
 }

@@ -19,12 +19,12 @@ internal sealed class BearerAuthenticationHandler : AuthenticationHandler<Authen
     // Writing last-used times on every request would turn every read into a write; a few minutes' precision is enough.
     private static readonly TimeSpan TouchInterval = TimeSpan.FromMinutes(5);
 
-    private readonly IMetadataStore _store;
+    private readonly MetadataStores _store;
     private readonly SessionTokens _sessions;
     private readonly TimeProvider _time;
 
     public BearerAuthenticationHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
-        IMetadataStore store, SessionTokens sessions, TimeProvider time)
+        MetadataStores store, SessionTokens sessions, TimeProvider time)
         : base(options, logger, encoder)
     {
         _store = store;
@@ -57,7 +57,7 @@ internal sealed class BearerAuthenticationHandler : AuthenticationHandler<Authen
         if (token.StartsWith(Secrets.TokenPrefix, StringComparison.Ordinal))
         {
             var hash = Secrets.Hash(token);
-            var found = await _store.FindTokenAsync(hash, cancellationToken).ConfigureAwait(false);
+            var found = await _store.Tokens.FindTokenAsync(hash, cancellationToken).ConfigureAwait(false);
             if (found is not { } f)
             {
                 return AuthenticateResult.Fail("the token is not valid");
@@ -80,7 +80,7 @@ internal sealed class BearerAuthenticationHandler : AuthenticationHandler<Authen
 
             if (f.Token.LastUsedAt is not { } last || now - last > TouchInterval)
             {
-                await _store.TouchTokenAsync(f.Token.Id, now, cancellationToken).ConfigureAwait(false);
+                await _store.Tokens.TouchTokenAsync(f.Token.Id, now, cancellationToken).ConfigureAwait(false);
             }
 
             caller = new Caller(f.User.Id, f.User.Name, f.User.IsAdmin, f.Token.Scope, "token", null, f.Token.Id);
@@ -94,13 +94,13 @@ internal sealed class BearerAuthenticationHandler : AuthenticationHandler<Authen
                 return AuthenticateResult.Fail(failure ?? "the token is not valid");
             }
 
-            var session = await _store.GetSessionAsync(c.SessionId, cancellationToken).ConfigureAwait(false);
+            var session = await _store.Sessions.GetSessionAsync(c.SessionId, cancellationToken).ConfigureAwait(false);
             if (session is null || session.UserId != c.UserId || session.RevokedAt is not null || session.ExpiresAt <= now)
             {
                 return AuthenticateResult.Fail("the session has ended: sign in again");
             }
 
-            var user = await _store.GetUserAsync(c.UserId, cancellationToken).ConfigureAwait(false);
+            var user = await _store.Users.GetUserAsync(c.UserId, cancellationToken).ConfigureAwait(false);
             if (user is null || user.IsDisabled)
             {
                 return AuthenticateResult.Fail("the account is disabled");

@@ -18,9 +18,9 @@ internal readonly record struct RepositoryGrant(RepositoryRecord? Repository, Ac
 /// </remarks>
 internal sealed class RepositoryAccess
 {
-    private readonly IMetadataStore _store;
+    private readonly MetadataStores _store;
 
-    public RepositoryAccess(IMetadataStore store)
+    public RepositoryAccess(MetadataStores store)
     {
         _store = store;
     }
@@ -35,7 +35,7 @@ internal sealed class RepositoryAccess
             return AccessLevel.Admin;
         }
 
-        var member = await _store.GetMemberRoleAsync(repository.Id, caller.UserId, cancellationToken).ConfigureAwait(false);
+        var member = await _store.Repositories.GetMemberRoleAsync(repository.Id, caller.UserId, cancellationToken).ConfigureAwait(false);
         if (member != AccessLevel.None)
         {
             return member;
@@ -67,7 +67,7 @@ internal sealed class RepositoryAccess
             return new RepositoryGrant(null, AccessLevel.None, AccessLevel.None, notFound);
         }
 
-        var repository = await _store.FindRepositoryAsync(owner, name, cancellationToken).ConfigureAwait(false);
+        var repository = await _store.Repositories.FindRepositoryAsync(owner, name, cancellationToken).ConfigureAwait(false);
         if (repository is null)
         {
             return new RepositoryGrant(null, AccessLevel.None, AccessLevel.None, notFound);

@@ -13,16 +13,16 @@ internal static class Bootstrap
     /// <summary>What the first start created (null when the server already had users).</summary>
     public sealed record Result(string UserName, string Password, string Token);
 
-    public static async Task<Result?> RunAsync(IMetadataStore store, CancellationToken cancellationToken)
+    public static async Task<Result?> RunAsync(MetadataStores store, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
-        if (await store.CountUsersAsync(cancellationToken).ConfigureAwait(false) > 0)
+        if (await store.Users.CountUsersAsync(cancellationToken).ConfigureAwait(false) > 0)
         {
             return null;
         }
 
         var password = Convert.ToBase64String(RandomNumberGenerator.GetBytes(18)).Replace('+', '-').Replace('/', '_');
-        var user = await store.CreateUserAsync(AdminName, Passwords.Hash(password), isAdmin: true, cancellationToken).ConfigureAwait(false);
+        var user = await store.Users.CreateUserAsync(AdminName, Passwords.Hash(password), isAdmin: true, cancellationToken).ConfigureAwait(false);
         if (user is null)
         {
             // Another process bootstrapped the same directory at the same moment; its message is the one that counts.

@@ -1,9 +1,7 @@
 using Lmvp.Server.Api;
 using Lmvp.Server.Auth;
 using Lmvp.Server.Storage;
-using Lmvp.Server.Storage.Local;
-using Lmvp.Server.Storage.Sqlite;
-using Lmvp.Server.Sync;
+using Lmvp.Server.Services;
 using Lmvp.Server.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.Timeouts;
@@ -44,7 +42,7 @@ internal static class ServerApp
             builder.WebHost.ConfigureKestrel(kestrel =>
             {
                 kestrel.AddServerHeader = false;
-                kestrel.Limits.MaxRequestBodySize = RequestLimits.JsonBody;
+                kestrel.Limits.MaxRequestBodySize = Lmvp.Store.Protocol.ProtocolLimits.MaxJsonBody;
             });
             builder.Logging.ClearProviders();
             builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
@@ -57,19 +55,20 @@ internal static class ServerApp
             builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
 
             var time = TimeProvider.System;
-            var metadata = SqliteMetadataStore.Open(paths.DataDirectory, time);
-            var chunks = LocalChunkStore.Open(paths.DataDirectory);
+            var storage = ServerStorage.OpenAsync(paths, time, options.DecorateBlobs).GetAwaiter().GetResult();
+            storage.Chunks.RecoverAsync(CancellationToken.None).GetAwaiter().GetResult();
             var services = builder.Services;
             services.AddSingleton(time);
             services.AddSingleton(paths);
             // Registered by factory so the container disposes them with the application.
             services.AddSingleton(_ => new DataDirectoryLock(dataLock));
-            services.AddSingleton<IMetadataStore>(metadata);
-            services.AddSingleton(_ => chunks);
-            services.AddSingleton<IChunkStore>(sp => sp.GetRequiredService<LocalChunkStore>());
+            services.AddSingleton(_ => storage);
+            AddStorage(services, storage);
             services.AddSingleton(new SessionTokens(SessionTokens.LoadOrCreateKey(paths.DataDirectory)));
             services.AddSingleton<RepositoryAccess>();
-            services.AddSingleton<ClosureWalker>();
+            services.AddSingleton<ObjectCache>();
+            services.AddSingleton<RepositoryGraphs>();
+            services.AddSingleton<RefUpdates>();
             services.AddLmvpWeb(paths.DataDirectory);
 
             services.AddAuthentication(BearerAuthenticationHandler.SchemeName)
@@ -86,6 +85,7 @@ internal static class ServerApp
             {
                 o.SerializerOptions.RespectNullableAnnotations = true;
                 o.SerializerOptions.RespectRequiredConstructorParameters = true;
+                o.SerializerOptions.TypeInfoResolverChain.Insert(0, Lmvp.Store.Protocol.ProtocolJsonContext.Default);
             });
             services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
             services.AddOpenApi(o =>
@@ -117,7 +117,7 @@ internal static class ServerApp
 
             var app = builder.Build();
             app.Services.GetRequiredService<DataDirectoryLock>();
-            app.Services.GetRequiredService<LocalChunkStore>();
+            app.Services.GetRequiredService<ServerStorage>();
             Configure(app);
             return app;
         }
@@ -126,6 +126,23 @@ internal static class ServerApp
             dataLock.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Registers each storage seam on its own, so a consumer depends only on the aggregate it uses.</summary>
+    private static void AddStorage(IServiceCollection services, ServerStorage storage)
+    {
+        var m = storage.Metadata;
+        services.AddSingleton(m);
+        services.AddSingleton(m.Users);
+        services.AddSingleton(m.Tokens);
+        services.AddSingleton(m.Sessions);
+        services.AddSingleton(m.Invitations);
+        services.AddSingleton(m.Repositories);
+        services.AddSingleton(m.Refs);
+        services.AddSingleton(m.Objects);
+        services.AddSingleton(m.Chunks);
+        services.AddSingleton(storage.Blobs);
+        services.AddSingleton(storage.Chunks);
     }
 
     private static void Configure(WebApplication app)

@@ -31,7 +31,7 @@ internal sealed class ServerHost : IAsyncDisposable
         {
             // Start first: if the address is taken, no admin is created whose one-time secrets nobody would see.
             await app.StartAsync(cancellationToken);
-            var bootstrap = await Bootstrap.RunAsync(app.Services.GetRequiredService<IMetadataStore>(), cancellationToken);
+            var bootstrap = await Bootstrap.RunAsync(app.Services.GetRequiredService<MetadataStores>(), cancellationToken);
             var urls = app.Urls.ToList();
             if (bootstrap is not null)
             {

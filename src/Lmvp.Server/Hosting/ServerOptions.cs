@@ -17,4 +17,7 @@ internal sealed class ServerOptions
 
     /// <summary>The least severe log messages written to the console.</summary>
     public LogLevel MinimumLogLevel { get; init; } = LogLevel.Information;
+
+    /// <summary>Wraps the blob store once it is open (tests inject faults with it).</summary>
+    public Func<Storage.IBlobStore, Storage.IBlobStore>? DecorateBlobs { get; init; }
 }

@@ -1,5 +1,5 @@
 using Lmvp.Store;
-using Lmvp.Store.Sync;
+using Lmvp.Store.Packs;
 
 namespace Lmvp.Server.Storage;
 
@@ -28,7 +28,13 @@ internal sealed record RepositoryRecord(long Id, long OwnerId, string Owner, str
 internal sealed record MemberRecord(long UserId, string UserName, AccessLevel Role);
 
 /// <summary>A verified metadata object (tree, commit or manifest) as it is stored.</summary>
-internal readonly record struct MetadataObject(ObjectId Id, FrameKind Kind, ReadOnlyMemory<byte> Data);
+internal readonly record struct MetadataObject(ObjectId Id, ObjectKind Kind, ReadOnlyMemory<byte> Data);
+
+/// <summary>Where one chunk is: the pack blob holding it and its entry there.</summary>
+internal sealed record ChunkLocation(string Pack, PackEntry Entry);
+
+/// <summary>A pack a repository's chunks are in.</summary>
+internal sealed record PackRecord(string Name, long Size, int Chunks);
 
 /// <summary>The outcome of a compare-and-swap on a ref.</summary>
 internal enum RefUpdateOutcome

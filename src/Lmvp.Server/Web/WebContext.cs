@@ -12,6 +12,8 @@ namespace Lmvp.Server.Web;
 /// <remarks>Minimal APIs build it through <see cref="BindAsync"/>, so every page handler just takes a <see cref="WebContext"/>.</remarks>
 internal sealed class WebContext
 {
+    private static readonly object Key = new();
+
     private AntiforgeryTokenSet? _tokens;
 
     private WebContext(HttpContext http, Caller? caller, UserRecord? user)
@@ -19,7 +21,7 @@ internal sealed class WebContext
         Http = http;
         Caller = caller;
         User = user;
-        Store = http.RequestServices.GetRequiredService<IMetadataStore>();
+        Store = http.RequestServices.GetRequiredService<MetadataStores>();
         Time = http.RequestServices.GetRequiredService<TimeProvider>();
     }
 
@@ -30,7 +32,7 @@ internal sealed class WebContext
 
     public UserRecord? User { get; }
 
-    public IMetadataStore Store { get; }
+    public MetadataStores Store { get; }
 
     public TimeProvider Time { get; }
 
@@ -45,6 +47,18 @@ internal sealed class WebContext
     public static async ValueTask<WebContext?> BindAsync(HttpContext http, ParameterInfo parameter)
     {
         _ = parameter;
+        return await ForAsync(http);
+    }
+
+    /// <summary>The request's context, made once per request.</summary>
+    public static async ValueTask<WebContext> ForAsync(HttpContext http)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        if (http.Items.TryGetValue(Key, out var cached) && cached is WebContext done)
+        {
+            return done;
+        }
+
         var signedIn = await http.RequestServices.GetRequiredService<WebSessions>().AuthenticateAsync(http, http.RequestAborted);
         if (signedIn is { } s)
         {
@@ -52,7 +66,9 @@ internal sealed class WebContext
             http.User = s.Caller.ToPrincipal("LmvpWeb");
         }
 
-        return new WebContext(http, signedIn?.Caller, signedIn?.User);
+        var context = new WebContext(http, signedIn?.Caller, signedIn?.User);
+        http.Items[Key] = context;
+        return context;
     }
 
     /// <summary>The hidden field every form carries (antiforgery).</summary>
@@ -80,13 +96,13 @@ internal sealed class WebContext
             return null;
         }
 
-        var repository = await Store.FindRepositoryAsync(owner, name, Aborted);
+        var repository = await Store.Repositories.FindRepositoryAsync(owner, name, Aborted);
         if (repository is null)
         {
             return null;
         }
 
         var role = await Service<RepositoryAccess>().GetRoleAsync(Caller, repository, Aborted);
-        return role == AccessLevel.None ? null : new RepositoryView(this, repository, role);
+        return role == AccessLevel.None ? null : RepositoryView.Open(this, repository, role);
     }
 }

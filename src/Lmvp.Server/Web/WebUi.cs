@@ -45,9 +45,8 @@ internal static class WebUi
             options.SuppressXFrameOptionsHeader = true;
         });
         services.AddSingleton<WebSessions>();
-        services.AddSingleton<ObjectCache>();
         services.AddSingleton<ModelCard>();
-        services.AddSingleton<RepositoryAccess>(sp => new RepositoryAccess(sp.GetRequiredService<Lmvp.Server.Storage.IMetadataStore>()));
+        services.AddSingleton<RepositoryAccess>(sp => new RepositoryAccess(sp.GetRequiredService<Lmvp.Server.Storage.MetadataStores>()));
         return services;
     }
 

@@ -1,7 +1,9 @@
 using System.Diagnostics;
+using Lmvp.Store.Graph;
 using Lmvp.Store.Index;
 using Lmvp.Store.Objects;
 using Lmvp.Store.Packs;
+using Lmvp.Store.Refs;
 
 namespace Lmvp.Store.Maintenance;
 
@@ -14,6 +16,7 @@ internal sealed class FsckRunner
     public const int MaxUsages = 100;
 
     private readonly RepositoryDatabase _database;
+    private readonly ObjectStore _store;
     private readonly string _packDirectory;
     private readonly IProgress<ProgressInfo>? _progress;
     private readonly List<FsckProblem> _problems = [];
@@ -23,10 +26,11 @@ internal sealed class FsckRunner
     private long _bytesDone;
     private long _bytesTotal;
 
-    public FsckRunner(RepositoryDatabase database, string packDirectory, IProgress<ProgressInfo>? progress)
+    public FsckRunner(ObjectStore store, IProgress<ProgressInfo>? progress)
     {
-        _database = database;
-        _packDirectory = packDirectory;
+        _store = store;
+        _database = store.Database;
+        _packDirectory = store.Packs.Directory;
         _progress = progress;
     }
 
@@ -114,7 +118,7 @@ internal sealed class FsckRunner
                 }
             }
 
-            ReportEntryErrors(name, byOffset.Values.Where(e => !(e.Entry.Kind == EntryKind.Chunk && referenced.Contains(e.Entry.Offset))));
+            ReportEntryErrors(name, byOffset.Values.Where(e => !(e.Entry.Kind == ObjectKind.Chunk && referenced.Contains(e.Entry.Offset))));
         }
 
         foreach (var name in unindexed)
@@ -160,7 +164,7 @@ internal sealed class FsckRunner
         void CompareManifestCopy(PackEntry entry, byte[] raw)
         {
             // Trees and commits verify by hash; a manifest is keyed by its file id, so its pack copy is also held against the index's.
-            if (entry.Kind == EntryKind.Manifest && _database.TryGetObject(entry.Id, EntryKind.Manifest, out var data)
+            if (entry.Kind == ObjectKind.Manifest && _database.TryGetObject(entry.Id, ObjectKind.Manifest, out var data)
                 && !data.AsSpan().SequenceEqual(raw))
             {
                 _problems.Add(Problem(FsckProblemKind.Pack, Path.GetFileName(path),
@@ -174,7 +178,7 @@ internal sealed class FsckRunner
     {
         foreach (var e in entries.Where(e => !e.IsOk).OrderBy(e => e.Entry.Offset))
         {
-            var unused = e.Entry.Kind == EntryKind.Chunk ? " (the index does not point at this copy)" : "";
+            var unused = e.Entry.Kind == ObjectKind.Chunk ? " (the index does not point at this copy)" : "";
             _problems.Add(Problem(FsckProblemKind.Pack, name,
                 $"Pack {name}: {e.Entry.Kind.ToString().ToLowerInvariant()} {e.Entry.Id.ToShortString()} at offset {e.Entry.Offset} is corrupt: {e.Error}{unused}."));
         }
@@ -192,13 +196,13 @@ internal sealed class FsckRunner
             {
                 switch (kind)
                 {
-                    case EntryKind.Tree:
+                    case ObjectKind.Tree:
                         Tree.Decode(data, id);
                         break;
-                    case EntryKind.Commit:
+                    case ObjectKind.Commit:
                         Commit.Decode(data, id);
                         break;
-                    case EntryKind.Manifest:
+                    case ObjectKind.Manifest:
                         var manifest = FileManifest.Decode(data, id);
                         foreach (var c in manifest.Chunks)
                         {
@@ -225,7 +229,7 @@ internal sealed class FsckRunner
             }
             catch (CorruptObjectException e)
             {
-                if (kind == EntryKind.Manifest)
+                if (kind == ObjectKind.Manifest)
                 {
                     _badFiles.TryAdd(id, e.Message.TrimEnd('.'));
                 }
@@ -241,44 +245,63 @@ internal sealed class FsckRunner
 
     private void CheckRefs(CancellationToken cancellationToken)
     {
-        var walker = new ReachabilityWalker(_database)
+        var roots = _database.ListRefs("refs/").ToList();
+        var head = new LocalRefs(_database);
+        if (head.IsDetached)
         {
-            OnMissing = m =>
+            roots.Add(new("HEAD", ObjectId.TryParse(head.HeadValue, out var detached) ? detached : ObjectId.Zero));
+        }
+
+        var walker = new GraphWalker(_store);
+        foreach (var (name, target) in roots)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (ReadRoot(target) is { } reason)
             {
-                if (m.Kind == EntryKind.Manifest)
+                _problems.Add(Problem(FsckProblemKind.Ref, name, reason == GraphNode.Absent
+                    ? $"{name} points at {target.ToShortString()}, which is missing."
+                    : $"{name} points at {target.ToShortString()}, which cannot be read: {reason.TrimEnd('.')}."));
+                continue;
+            }
+
+            foreach (var node in walker.Walk([target]))
+            {
+                if (!node.IsMissing)
                 {
-                    _badFiles.TryAdd(m.Id, m.Reason == "missing" ? "its manifest is missing" : m.Reason.TrimEnd('.'));
+                    continue;
                 }
-                else if (m.Reason == "missing")
+
+                if (node.Kind == ObjectKind.Manifest)
                 {
-                    _problems.Add(Problem(FsckProblemKind.Object, m.Id.ToString(),
-                        $"{m.Kind.ToString().ToLowerInvariant()} {m.Id.ToShortString()} ({m.Where}) is missing."));
+                    _badFiles.TryAdd(node.Id, node.Problem == GraphNode.Absent ? "its manifest is missing" : node.Problem!.TrimEnd('.'));
+                }
+                else if (node.Problem == GraphNode.Absent)
+                {
+                    _problems.Add(Problem(FsckProblemKind.Object, node.Id.ToString(),
+                        $"{node.Kind.ToString().ToLowerInvariant()} {node.Id.ToShortString()} ({node.Where}) is missing."));
                 }
 
                 // A present but corrupt object was reported when the objects were checked.
-            },
-        };
-
-        var roots = _database.ListRefs("refs/").ToList();
-        var head = _database.GetMeta("HEAD");
-        if (head is not null && !head.StartsWith("ref: ", StringComparison.Ordinal))
-        {
-            roots.Add(new("HEAD", ObjectId.TryParse(head, out var detached) ? detached : ObjectId.Zero));
-        }
-
-        foreach (var (name, target) in roots)
-        {
-            if (walker.TryDecodeCommit(target, out _, out var reason))
-            {
-                walker.Walk(target, cancellationToken);
-            }
-            else
-            {
-                _problems.Add(Problem(FsckProblemKind.Ref, name, reason == "missing"
-                    ? $"{name} points at {target.ToShortString()}, which is missing."
-                    : $"{name} points at {target.ToShortString()}, which cannot be read: {reason.TrimEnd('.')}."));
             }
         }
+    }
+
+    /// <summary>Null when a ref's commit can be read, else why not.</summary>
+    private string? ReadRoot(ObjectId id)
+    {
+        try
+        {
+            if (_store.FindCommit(id) is not null)
+            {
+                return null;
+            }
+        }
+        catch (CorruptObjectException e)
+        {
+            return e.Message;
+        }
+
+        return _database.TryGetObject(id, out var kind, out _) ? $"a {kind.ToString().ToLowerInvariant()}, not a commit" : GraphNode.Absent;
     }
 
     private void ReportChunksAndFiles(CancellationToken cancellationToken)

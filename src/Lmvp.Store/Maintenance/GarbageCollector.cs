@@ -1,5 +1,7 @@
 using System.Buffers;
+using Lmvp.Store.Graph;
 using Lmvp.Store.Index;
+using Lmvp.Store.Objects;
 using Lmvp.Store.Packs;
 using ZstdSharp;
 
@@ -21,14 +23,16 @@ internal sealed class GarbageCollector
     public static readonly TimeSpan OrphanGrace = TimeSpan.FromHours(1);
 
     private readonly RepositoryDatabase _database;
+    private readonly ObjectStore _store;
     private readonly string _packDirectory;
     private readonly IProgress<ProgressInfo>? _progress;
     private readonly List<string> _warnings = [];
 
-    public GarbageCollector(RepositoryDatabase database, string packDirectory, IProgress<ProgressInfo>? progress)
+    public GarbageCollector(ObjectStore store, IProgress<ProgressInfo>? progress)
     {
-        _database = database;
-        _packDirectory = packDirectory;
+        _store = store;
+        _database = store.Database;
+        _packDirectory = store.Packs.Directory;
         _progress = progress;
     }
 
@@ -47,7 +51,7 @@ internal sealed class GarbageCollector
         // A writer holding a temporary pack open is a commit (or fetch) in progress: it may be reusing chunks gc would drop.
         if (!dryRun && Directory.EnumerateFiles(_packDirectory, PackFormat.TempPrefix + "*" + PackFormat.Extension).Any(MaintenanceLock.IsInUse))
         {
-            throw new LmvpException("Cannot run gc: a commit or fetch is writing to this repository; run gc when it has finished.");
+            throw new RepositoryLockedException("Cannot run gc: a commit or fetch is writing to this repository; run gc when it has finished.");
         }
 
         var (liveChunks, liveObjects) = Mark(roots, cancellationToken);
@@ -128,29 +132,30 @@ internal sealed class GarbageCollector
     private (HashSet<ObjectId> Chunks, HashSet<ObjectId> Objects) Mark(IReadOnlyList<KeyValuePair<string, ObjectId>> roots, CancellationToken cancellationToken)
     {
         var chunks = new HashSet<ObjectId>();
-        var walker = new ReachabilityWalker(_database)
-        {
-            OnMissing = m => throw new LmvpException(
-                $"gc stopped before changing anything: {m.Kind.ToString().ToLowerInvariant()} {m.Id.ToShortString()} ({m.Where}) is {(m.Reason == "missing" ? "missing" : "corrupt")}; run 'lmvp fsck'."),
-            OnManifest = manifest =>
-            {
-                var fresh = manifest.Chunks.Where(c => chunks.Add(c.Id)).Select(c => c.Id).ToList();
-                var indexed = fresh.Count == 0 ? [] : _database.FindExistingChunks(fresh);
-                foreach (var id in fresh)
-                {
-                    if (!indexed.Contains(id))
-                    {
-                        throw new LmvpException($"gc stopped before changing anything: chunk {id.ToShortString()} of file {manifest.FileId.ToShortString()} is missing from the index; run 'lmvp fsck'.");
-                    }
-                }
-            },
-        };
-
+        var walker = new GraphWalker(_store);
         foreach (var (name, target) in roots)
         {
-            if (!walker.Walk(target, cancellationToken))
+            foreach (var node in walker.Walk([target]))
             {
-                throw new LmvpException($"gc stopped before changing anything: {name} points at {target.ToShortString()}, which is missing or corrupt; run 'lmvp fsck'.");
+                if (node.IsMissing)
+                {
+                    throw node.ChildOf is null && node.Kind == ObjectKind.Commit && node.Id == target
+                        ? new ObjectNotFoundException($"gc stopped before changing anything: {name} points at {target.ToShortString()}, which is missing or corrupt; run 'lmvp fsck'.")
+                        : new ObjectNotFoundException($"gc stopped before changing anything: {node.Kind.ToString().ToLowerInvariant()} {node.Id.ToShortString()} ({node.Where}) is {(node.Problem == GraphNode.Absent ? "missing" : "corrupt")}; run 'lmvp fsck'.");
+                }
+
+                if (node.Manifest is { } manifest)
+                {
+                    var fresh = manifest.Chunks.Where(c => chunks.Add(c.Id)).Select(c => c.Id).ToList();
+                    var indexed = fresh.Count == 0 ? [] : _database.FindExistingChunks(fresh);
+                    foreach (var id in fresh)
+                    {
+                        if (!indexed.Contains(id))
+                        {
+                            throw new ObjectNotFoundException($"gc stopped before changing anything: chunk {id.ToShortString()} of file {manifest.FileId.ToShortString()} is missing from the index; run 'lmvp fsck'.");
+                        }
+                    }
+                }
             }
         }
 
@@ -183,7 +188,7 @@ internal sealed class GarbageCollector
             {
                 if (liveRows > 0)
                 {
-                    throw new LmvpException($"gc stopped before changing anything: pack {name} holds reachable chunks and is missing; run 'lmvp fsck'.");
+                    throw new ObjectNotFoundException($"gc stopped before changing anything: pack {name} holds reachable chunks and is missing; run 'lmvp fsck'.");
                 }
 
                 plans.Add(new PackPlan(packId, path, PackAction.Delete, 0, 0, []));
@@ -212,19 +217,19 @@ internal sealed class GarbageCollector
             var liveChunkEntries = 0;
             foreach (var e in entries.OrderBy(e => e.Offset))
             {
-                var isLive = e.Kind == EntryKind.Chunk
+                var isLive = e.Kind == ObjectKind.Chunk
                     ? rows.TryGetValue(e.Offset, out var id) && id == e.Id && liveChunks.Contains(id)
                     : liveObjects.Contains(e.Id) && kept.Add(e.Id);
                 if (isLive)
                 {
                     live.Add(e);
-                    liveChunkEntries += e.Kind == EntryKind.Chunk ? 1 : 0;
+                    liveChunkEntries += e.Kind == ObjectKind.Chunk ? 1 : 0;
                 }
             }
 
             if (liveChunkEntries != liveRows)
             {
-                throw new LmvpException($"gc stopped before changing anything: the index places reachable chunks in {name} where the pack does not hold them; run 'lmvp fsck'.");
+                throw new CorruptObjectException($"gc stopped before changing anything: the index places reachable chunks in {name} where the pack does not hold them; run 'lmvp fsck'.");
             }
 
             var newSize = live.Count == 0 ? 0
@@ -271,7 +276,7 @@ internal sealed class GarbageCollector
         var moved = new List<(PackEntry Old, PackEntry New)>(plan.Live.Count);
         string newName;
         using (var reader = PackReader.Open(plan.Path))
-        using (var writer = new PackWriter(_packDirectory))
+        using (var pack = new PackFile(_packDirectory))
         using (var decompressor = new Decompressor())
         {
             var buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
@@ -305,7 +310,7 @@ internal sealed class GarbageCollector
                         return null;
                     }
 
-                    moved.Add((entry, writer.AppendStored(entry, buffer.AsSpan(PackFormat.EntryHeaderSize, entry.StoredLength))));
+                    moved.Add((entry, pack.Writer.AppendStored(entry, buffer.AsSpan(PackFormat.EntryHeaderSize, entry.StoredLength))));
                     onCopied(length);
                 }
             }
@@ -314,7 +319,7 @@ internal sealed class GarbageCollector
                 ArrayPool<byte>.Shared.Return(buffer);
             }
 
-            newName = writer.Finish();
+            newName = pack.Publish();
         }
 
         OnStep?.Invoke("published");
@@ -325,7 +330,7 @@ internal sealed class GarbageCollector
             var newId = _database.AddPack(newName, newSize);
             foreach (var (old, now) in moved)
             {
-                if (old.Kind == EntryKind.Chunk)
+                if (old.Kind == ObjectKind.Chunk)
                 {
                     _database.UpdateChunkLocation(old.Id, newId, now);
                 }

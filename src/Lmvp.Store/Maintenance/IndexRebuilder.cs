@@ -71,9 +71,9 @@ internal static class IndexRebuilder
             recreated && movedAside is null,
             packs,
             chunkCount,
-            objects.GetValueOrDefault(EntryKind.Commit),
-            objects.GetValueOrDefault(EntryKind.Tree),
-            objects.GetValueOrDefault(EntryKind.Manifest),
+            objects.GetValueOrDefault(ObjectKind.Commit),
+            objects.GetValueOrDefault(ObjectKind.Tree),
+            objects.GetValueOrDefault(ObjectKind.Manifest),
             damaged,
             refs.Changes,
             refs.Unreferenced,
@@ -182,7 +182,7 @@ internal static class IndexRebuilder
                 }
 
                 var packId = database.AddPack(name, verification.Length);
-                database.InsertChunks(packId, good.Where(e => e.Kind == EntryKind.Chunk));
+                database.InsertChunks(packId, good.Where(e => e.Kind == ObjectKind.Chunk));
                 packs++;
             }
         });
@@ -198,8 +198,8 @@ internal static class IndexRebuilder
         {
             if (!complete.TryGetValue(kv.Value.FileId, out var ok))
             {
-                ok = database.TryGetObject(kv.Value.FileId, EntryKind.Manifest, out var data)
-                    && Decodes(kv.Value.FileId, EntryKind.Manifest, data) && FileManifest.Decode(data, kv.Value.FileId).Chunks.All(c => database.HasChunk(c.Id));
+                ok = database.TryGetObject(kv.Value.FileId, ObjectKind.Manifest, out var data)
+                    && Decodes(kv.Value.FileId, ObjectKind.Manifest, data) && FileManifest.Decode(data, kv.Value.FileId).Chunks.All(c => database.HasChunk(c.Id));
                 complete[kv.Value.FileId] = ok;
             }
 
@@ -212,19 +212,19 @@ internal static class IndexRebuilder
         }
     }
 
-    private static bool Decodes(ObjectId id, EntryKind kind, byte[] data)
+    private static bool Decodes(ObjectId id, ObjectKind kind, byte[] data)
     {
         try
         {
             switch (kind)
             {
-                case EntryKind.Tree:
+                case ObjectKind.Tree:
                     Tree.Decode(data, id);
                     return true;
-                case EntryKind.Commit:
+                case ObjectKind.Commit:
                     Commit.Decode(data, id);
                     return true;
-                case EntryKind.Manifest:
+                case ObjectKind.Manifest:
                     FileManifest.Decode(data, id);
                     return true;
                 default:
@@ -243,7 +243,7 @@ internal static class IndexRebuilder
         List<string> notes, CancellationToken cancellationToken)
     {
         var commits = new Dictionary<ObjectId, Commit>();
-        foreach (var (id, data) in database.ListObjectsOfKind(EntryKind.Commit))
+        foreach (var (id, data) in database.ListObjectsOfKind(ObjectKind.Commit))
         {
             try
             {
@@ -270,7 +270,7 @@ internal static class IndexRebuilder
 
             foreach (var (name, target) in salvaged.Refs)
             {
-                if (commits.ContainsKey(target) && IsRefName(name))
+                if (commits.ContainsKey(target) && RefName.TryParse(name, out _))
                 {
                     database.SetRef(name, target);
                     changes.Add(new RefRecovery(name, target, RefRecoveryKind.Salvaged));
@@ -282,10 +282,10 @@ internal static class IndexRebuilder
             }
 
             var head = salvaged.Head ?? database.GetMeta("HEAD");
-            if (head is null || !(head.StartsWith("ref: " + Repository.HeadsPrefix, StringComparison.Ordinal)
+            if (head is null || !(head.StartsWith("ref: " + RefName.HeadsPrefix, StringComparison.Ordinal)
                 || (ObjectId.TryParse(head, out var detached) && commits.ContainsKey(detached))))
             {
-                head = "ref: " + Repository.HeadsPrefix + Repository.DefaultBranch;
+                head = "ref: " + RefName.HeadsPrefix + Repository.DefaultBranch;
             }
 
             database.SetMeta("HEAD", head);
@@ -334,7 +334,7 @@ internal static class IndexRebuilder
             {
                 if (recovering)
                 {
-                    var name = Repository.HeadsPrefix + RecoveredPrefix + id.ToShortString();
+                    var name = RefName.HeadsPrefix + RecoveredPrefix + id.ToShortString();
                     database.SetRef(name, id);
                     changes.Add(new RefRecovery(name, id, RefRecoveryKind.OtherHead));
                 }
@@ -345,23 +345,5 @@ internal static class IndexRebuilder
             }
         });
         return (changes, unreferenced);
-    }
-
-    private static bool IsRefName(string name)
-    {
-        if (!name.StartsWith("refs/", StringComparison.Ordinal))
-        {
-            return false;
-        }
-
-        try
-        {
-            Repository.ValidateRefName(name["refs/".Length..], "ref");
-            return true;
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
     }
 }

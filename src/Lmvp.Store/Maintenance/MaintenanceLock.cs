@@ -22,7 +22,7 @@ internal sealed class MaintenanceLock : IDisposable
         }
         catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException)
         {
-            throw new LmvpException($"Cannot {operation}: another lmvp process is running gc or an index rebuild in this repository.", e);
+            throw new RepositoryLockedException($"Cannot {operation}: another lmvp process is running gc or an index rebuild in this repository.", e);
         }
     }
 
@@ -36,7 +36,7 @@ internal sealed class MaintenanceLock : IDisposable
         }
         catch (IOException e) when (e is not FileNotFoundException and not DirectoryNotFoundException)
         {
-            throw new LmvpException($"Cannot {operation}: another lmvp process is running gc or an index rebuild in this repository; try again when it ends.", e);
+            throw new RepositoryLockedException($"Cannot {operation}: another lmvp process is running gc or an index rebuild in this repository; try again when it ends.", e);
         }
     }
 

@@ -122,33 +122,13 @@ internal static class PackVerifier
             return "its entry header has non-zero reserved bytes";
         }
 
-        byte[]? rented = null;
+        var rented = ArrayPool<byte>.Shared.Rent(Math.Max(entry.RawLength, 1));
         try
         {
-            var bytes = stored;
-            if (entry.Compression == Compression.Zstd)
+            var bytes = rented.AsSpan(0, entry.RawLength);
+            if (PackFormat.DecodeEntry(entry, stored, bytes, verify: false, decompressor) is { } decodeError)
             {
-                rented = ArrayPool<byte>.Shared.Rent(Math.Max(entry.RawLength, 1));
-                int written;
-                try
-                {
-                    written = decompressor.Unwrap(stored, rented.AsSpan(0, entry.RawLength));
-                }
-                catch (ZstdException e)
-                {
-                    return $"it does not decompress ({e.Message.TrimEnd('.')})";
-                }
-
-                if (written != entry.RawLength)
-                {
-                    return $"it decompresses to {written} bytes, not {entry.RawLength}";
-                }
-
-                bytes = rented.AsSpan(0, entry.RawLength);
-            }
-            else if (entry.StoredLength != entry.RawLength)
-            {
-                return "its stored and raw lengths differ although it is not compressed";
+                return "it " + decodeError;
             }
 
             var error = CheckContent(entry, bytes);
@@ -161,10 +141,7 @@ internal static class PackVerifier
         }
         finally
         {
-            if (rented is not null)
-            {
-                ArrayPool<byte>.Shared.Return(rented);
-            }
+            ArrayPool<byte>.Shared.Return(rented);
         }
     }
 
@@ -174,15 +151,15 @@ internal static class PackVerifier
         {
             switch (entry.Kind)
             {
-                case EntryKind.Chunk:
+                case ObjectKind.Chunk:
                     return ObjectId.Compute(bytes) == entry.Id ? null : "its bytes do not hash to its id";
-                case EntryKind.Tree:
+                case ObjectKind.Tree:
                     Tree.Decode(bytes, entry.Id);
                     return null;
-                case EntryKind.Commit:
+                case ObjectKind.Commit:
                     Commit.Decode(bytes, entry.Id);
                     return null;
-                case EntryKind.Manifest:
+                case ObjectKind.Manifest:
                     FileManifest.Decode(bytes, entry.Id);
                     return null;
                 default:
@@ -239,7 +216,7 @@ internal static class PackVerifier
                         var e = entries[k];
                         var at = (int)(e.Offset - start);
                         verdicts[k - first] = VerifyEntry(e, region.AsSpan(at, PackFormat.EntryHeaderSize),
-                            region.AsSpan(at + PackFormat.EntryHeaderSize, e.StoredLength), decompressor, onObject is not null && e.Kind != EntryKind.Chunk, out raws[k - first]);
+                            region.AsSpan(at + PackFormat.EntryHeaderSize, e.StoredLength), decompressor, onObject is not null && e.Kind != ObjectKind.Chunk, out raws[k - first]);
                         return decompressor;
                     }, decompressor => decompressor.Dispose());
                 }

@@ -33,7 +33,7 @@ internal sealed class UsageFinder
 
         if (chunkIds.Count > 0)
         {
-            foreach (var (id, data) in _database.ListObjectsOfKind(EntryKind.Manifest))
+            foreach (var (id, data) in _database.ListObjectsOfKind(ObjectKind.Manifest))
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 FileManifest manifest;
@@ -69,7 +69,7 @@ internal sealed class UsageFinder
 
         _targets = [.. subjectsOfFile.Keys];
         var commits = new List<Commit>();
-        foreach (var (id, data) in _database.ListObjectsOfKind(EntryKind.Commit))
+        foreach (var (id, data) in _database.ListObjectsOfKind(ObjectKind.Commit))
         {
             try
             {
@@ -118,7 +118,7 @@ internal sealed class UsageFinder
         Tree tree;
         try
         {
-            if (!_database.TryGetObject(treeId, EntryKind.Tree, out var data))
+            if (!_database.TryGetObject(treeId, ObjectKind.Tree, out var data))
             {
                 return NoHits;
             }

@@ -1,11 +1,12 @@
-using Lmvp.Store.Chunking;
+using Lmvp.Store.Graph;
 using Lmvp.Store.Index;
 using Lmvp.Store.Packs;
 
 namespace Lmvp.Store.Objects;
 
-/// <summary>Reads objects and chunks through the index and the packs, verifying every read.</summary>
-internal sealed class ObjectStore
+/// <summary>Reads objects and chunks through the index and the packs, verifying every read: the client's side of the graph seams.</summary>
+/// <remarks>Every read is synchronous (SQLite and a pack file), so the asynchronous seams complete at once.</remarks>
+internal sealed class ObjectStore : IObjectSource, IChunkSource
 {
     private readonly RepositoryDatabase _database;
     private readonly PackSet _packs;
@@ -20,49 +21,32 @@ internal sealed class ObjectStore
 
     public PackSet Packs => _packs;
 
-    public Commit GetCommit(ObjectId id)
-    {
-        if (!_database.TryGetObject(id, EntryKind.Commit, out var data))
-        {
-            throw new ObjectNotFoundException($"Commit {id.ToShortString()} not found.");
-        }
+    public Commit GetCommit(ObjectId id) => FindCommit(id) ?? throw new ObjectNotFoundException($"Commit {id.ToShortString()} not found.");
 
-        return Commit.Decode(data, id);
-    }
+    public Commit? FindCommit(ObjectId id) => _database.TryGetObject(id, ObjectKind.Commit, out var data) ? Commit.Decode(data, id) : null;
 
     public bool TryGetCommit(ObjectId id, out Commit? commit)
     {
-        commit = null;
-        if (!_database.TryGetObject(id, EntryKind.Commit, out var data))
-        {
-            return false;
-        }
-
-        commit = Commit.Decode(data, id);
-        return true;
+        commit = FindCommit(id);
+        return commit is not null;
     }
 
-    public Tree GetTree(ObjectId id)
-    {
-        if (!_database.TryGetObject(id, EntryKind.Tree, out var data))
-        {
-            throw new ObjectNotFoundException($"Tree {id.ToShortString()} not found.");
-        }
+    public Tree GetTree(ObjectId id) => FindTree(id) ?? throw new ObjectNotFoundException($"Tree {id.ToShortString()} not found.");
 
-        return Tree.Decode(data, id);
-    }
+    public Tree? FindTree(ObjectId id) => _database.TryGetObject(id, ObjectKind.Tree, out var data) ? Tree.Decode(data, id) : null;
 
-    public FileManifest GetManifest(ObjectId fileId)
-    {
-        if (!_database.TryGetObject(fileId, EntryKind.Manifest, out var data))
-        {
-            throw new ObjectNotFoundException($"File {fileId.ToShortString()} not found.");
-        }
+    public FileManifest GetManifest(ObjectId fileId) => FindManifest(fileId) ?? throw new ObjectNotFoundException($"File {fileId.ToShortString()} not found.");
 
-        return FileManifest.Decode(data, fileId);
-    }
+    public FileManifest? FindManifest(ObjectId fileId) =>
+        _database.TryGetObject(fileId, ObjectKind.Manifest, out var data) ? FileManifest.Decode(data, fileId) : null;
 
-    public bool HasManifest(ObjectId fileId) => _database.HasObject(fileId, EntryKind.Manifest);
+    public bool HasManifest(ObjectId fileId) => _database.HasObject(fileId, ObjectKind.Manifest);
+
+    /// <summary>The chunk list of a file, looked up through its manifest.</summary>
+    public IReadOnlyList<ChunkRef> GetChunks(ObjectId fileId) => GetManifest(fileId).Chunks;
+
+    /// <summary>Every file and symlink of a tree with its path, in path order.</summary>
+    public IEnumerable<KeyValuePair<string, TreeEntry>> Flatten(ObjectId treeId) => TreeWalk.Flatten(this, treeId);
 
     /// <summary>Reads one chunk into <paramref name="destination"/> (exactly its length) and verifies its hash.</summary>
     public void ReadChunk(ObjectId id, Span<byte> destination)
@@ -79,34 +63,23 @@ internal sealed class ObjectStore
     public void ReadChunk(ObjectId id, ChunkLocation location, Span<byte> destination, bool verify = true) =>
         _packs.Get(location.PackId).ReadEntry(location.ToEntry(id), destination, verify);
 
-    /// <summary>Walks a tree recursively, yielding (path, entry) for every file and symlink, in path order.</summary>
-    /// <remarks>Paths longer than <see cref="Tree.MaxPathBytes"/> are refused as corrupt: no file system could hold them, and
-    /// bounding the length bounds the depth, so a hostile chain of nested trees cannot overflow the stack.</remarks>
-    public IEnumerable<(string Path, TreeEntry Entry)> Flatten(ObjectId treeId, string prefix = "")
-    {
-        foreach (var e in GetTree(treeId).Entries)
-        {
-            var path = prefix.Length == 0 ? e.Name : prefix + "/" + e.Name;
-            if (System.Text.Encoding.UTF8.GetByteCount(path) > Tree.MaxPathBytes)
-            {
-                throw new CorruptObjectException($"Tree {treeId.ToShortString()} leads to a path longer than {Tree.MaxPathBytes} bytes "
-                    + $"('{CanonicalReader.Printable(path[..Math.Min(path.Length, 60)])}...'): nested too deep to check out.");
-            }
+    ValueTask<Commit?> IObjectSource.FindCommitAsync(ObjectId id, CancellationToken cancellationToken) => new(FindCommit(id));
 
-            if (e.Kind == TreeEntryKind.Directory)
-            {
-                foreach (var inner in Flatten(e.Id, path))
-                {
-                    yield return inner;
-                }
-            }
-            else
-            {
-                yield return (path, e);
-            }
+    ValueTask<Tree?> IObjectSource.FindTreeAsync(ObjectId id, CancellationToken cancellationToken) => new(FindTree(id));
+
+    ValueTask<FileManifest?> IObjectSource.FindManifestAsync(ObjectId fileId, CancellationToken cancellationToken) => new(FindManifest(fileId));
+
+    IAsyncEnumerable<ReadOnlyMemory<byte>> IChunkSource.ReadChunksAsync(IReadOnlyList<ChunkRef> chunks, CancellationToken cancellationToken) =>
+        Synchronously.AsAsync(ReadChunks(chunks));
+
+    private IEnumerable<ReadOnlyMemory<byte>> ReadChunks(IReadOnlyList<ChunkRef> chunks)
+    {
+        // One buffer for the run: each item is valid until the next is asked for.
+        var buffer = new byte[chunks.Count == 0 ? 0 : chunks.Max(c => c.Length)];
+        foreach (var chunk in chunks)
+        {
+            ReadChunk(chunk.Id, buffer.AsSpan(0, chunk.Length));
+            yield return buffer.AsMemory(0, chunk.Length);
         }
     }
-
-    /// <summary>The chunk list of a file, looked up through its manifest.</summary>
-    public IReadOnlyList<ChunkRef> GetChunks(ObjectId fileId) => GetManifest(fileId).Chunks;
 }

@@ -26,9 +26,9 @@ internal sealed class ObjectWriter : IChunkSink, IDisposable
     private readonly List<ObjectId> _candidates = [];
 
     // Separate from chunk ids: a one-chunk file's id equals its chunk's id, and its manifest must still be written.
-    private readonly HashSet<(ObjectId, EntryKind)> _pendingObjectIds = [];
-    private readonly List<(ObjectId Id, EntryKind Kind, byte[] Data)> _pendingObjects = [];
-    private PackWriter? _pack;
+    private readonly HashSet<(ObjectId, ObjectKind)> _pendingObjectIds = [];
+    private readonly List<(ObjectId Id, ObjectKind Kind, byte[] Data)> _pendingObjects = [];
+    private PackFile? _pack;
     private int _chunkInFile;
     private bool _compressing;
 
@@ -79,12 +79,12 @@ internal sealed class ObjectWriter : IChunkSink, IDisposable
                 _compressing = Pack().CompressionPays(bytes);
             }
 
-            var (entry, _) = Pack().Append(EntryKind.Chunk, c.Id, bytes, tryCompress: _compressing);
+            var entry = Pack().Append(ObjectKind.Chunk, c.Id, bytes, tryCompress: _compressing);
 
             _pending.Add(c.Id);
             NewChunks++;
             NewStoredBytes += entry.StoredLength + PackFormat.EntryHeaderSize;
-            if (_pack!.Length >= PackTargetSize)
+            if (_pack!.Writer.Length >= PackTargetSize)
             {
                 Publish(null);
             }
@@ -92,7 +92,7 @@ internal sealed class ObjectWriter : IChunkSink, IDisposable
     }
 
     /// <summary>Stores a metadata object unless the repository already has it.</summary>
-    public void PutObject(EntryKind kind, ObjectId id, byte[] data)
+    public void PutObject(ObjectKind kind, ObjectId id, byte[] data)
     {
         if (_pendingObjectIds.Contains((id, kind)) || _store.Database.HasObject(id, kind))
         {
@@ -112,8 +112,8 @@ internal sealed class ObjectWriter : IChunkSink, IDisposable
         long size = 0;
         if (_pack is not null)
         {
-            entries = _pack.Entries;
-            name = _pack.Finish();
+            entries = _pack.Writer.Entries;
+            name = _pack.Publish();
             size = new FileInfo(Path.Combine(_store.Packs.Directory, name)).Length;
             _pack.Dispose();
             _pack = null;
@@ -147,5 +147,5 @@ internal sealed class ObjectWriter : IChunkSink, IDisposable
         _pack = null;
     }
 
-    private PackWriter Pack() => _pack ??= new PackWriter(_store.Packs.Directory);
+    private PackWriter Pack() => (_pack ??= new PackFile(_store.Packs.Directory)).Writer;
 }

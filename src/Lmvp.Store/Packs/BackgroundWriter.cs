@@ -15,7 +15,7 @@ internal sealed class BackgroundWriter : IDisposable
     private const int BlockSize = 4 * 1024 * 1024;
     private const int BlocksInFlight = 3;
 
-    private readonly FileStream _stream;
+    private readonly Stream _stream;
     private readonly BlockingCollection<(byte[] Block, int Length)> _full = new(BlocksInFlight);
     private readonly BlockingCollection<byte[]> _free = new();
     private Task? _writer;
@@ -25,7 +25,7 @@ internal sealed class BackgroundWriter : IDisposable
     private int _blocksMade = 1;
     private bool _disposed;
 
-    public BackgroundWriter(FileStream stream)
+    public BackgroundWriter(Stream stream)
     {
         _stream = stream;
         Position = stream.Position;

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Lmvp.Store.Packs;
 
 /// <summary>Makes renames durable: on Linux a rename survives a power cut only once its directory is synced.</summary>
-internal static partial class FileSystemSync
+public static partial class FileSystemSync
 {
     /// <summary>fsyncs a directory (a no-op where the platform does not allow opening one).</summary>
     public static void FlushDirectory(string directory)

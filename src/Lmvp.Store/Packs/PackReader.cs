@@ -1,7 +1,5 @@
 using System.Buffers;
-using System.Buffers.Binary;
 using Microsoft.Win32.SafeHandles;
-using ZstdSharp;
 
 namespace Lmvp.Store.Packs;
 
@@ -30,44 +28,17 @@ internal sealed class PackReader : IDisposable
     public IReadOnlyList<PackEntry> ReadTrailer()
     {
         var length = Length;
-        if (length < PackFormat.HeaderSize + PackFormat.FooterSize)
-        {
-            throw new CorruptObjectException($"Pack {System.IO.Path.GetFileName(Path)} is truncated ({length} bytes).");
-        }
-
+        var name = System.IO.Path.GetFileName(Path);
         Span<byte> footer = stackalloc byte[PackFormat.FooterSize];
-        ReadExactly(length - PackFormat.FooterSize, footer);
-        if (!footer[48..].SequenceEqual(PackFormat.FooterMagic))
+        if (length >= PackFormat.FooterSize)
         {
-            throw new CorruptObjectException($"Pack {System.IO.Path.GetFileName(Path)} has no valid footer.");
+            ReadExactly(length - PackFormat.FooterSize, footer);
         }
 
-        var trailerOffset = BinaryPrimitives.ReadInt64LittleEndian(footer);
-        var count = BinaryPrimitives.ReadUInt32LittleEndian(footer[8..]);
-        var expectedHash = new ObjectId(footer.Slice(16, ObjectId.Size));
-        if (trailerOffset < PackFormat.HeaderSize || trailerOffset + ((long)count * PackFormat.TrailerEntrySize) != length - PackFormat.FooterSize)
-        {
-            throw new CorruptObjectException($"Pack {System.IO.Path.GetFileName(Path)} has an inconsistent footer.");
-        }
-
-        var trailer = new byte[count * PackFormat.TrailerEntrySize];
-        ReadExactly(trailerOffset, trailer);
-        if (ObjectId.Compute(trailer) != expectedHash)
-        {
-            throw new CorruptObjectException($"Pack {System.IO.Path.GetFileName(Path)} has a damaged trailer.");
-        }
-
-        var entries = new PackEntry[count];
-        for (var i = 0; i < count; i++)
-        {
-            entries[i] = PackFormat.ReadTrailerEntry(trailer.AsSpan(i * PackFormat.TrailerEntrySize, PackFormat.TrailerEntrySize));
-            if (entries[i].DataOffset + entries[i].StoredLength > trailerOffset)
-            {
-                throw new CorruptObjectException($"Pack {System.IO.Path.GetFileName(Path)} lists an entry past its end.");
-            }
-        }
-
-        return entries;
+        var (offset, size, hash) = PackFormat.ReadFooter(footer, length, name);
+        var trailer = new byte[size];
+        ReadExactly(offset, trailer);
+        return PackFormat.ReadTrailer(trailer, hash, offset, name);
     }
 
     /// <summary>Walks entries from the header without the trailer: the fallback when a trailer is damaged or missing.</summary>
@@ -122,32 +93,20 @@ internal sealed class PackReader : IDisposable
             throw new ArgumentException("Destination must be exactly the entry's raw length.", nameof(destination));
         }
 
-        if (entry.Compression == Compression.None)
+        string? error;
+        if (entry.Encoding == ChunkEncoding.Raw && entry.StoredLength == entry.RawLength)
         {
             ReadExactly(entry.DataOffset, destination);
+            error = verify && ObjectId.Compute(destination) != entry.Id ? "is corrupt: its bytes do not hash to its id" : null;
         }
         else
         {
-            var rented = ArrayPool<byte>.Shared.Rent(entry.StoredLength);
+            var rented = ArrayPool<byte>.Shared.Rent(Math.Max(entry.StoredLength, 1));
             try
             {
                 var stored = rented.AsSpan(0, entry.StoredLength);
                 ReadExactly(entry.DataOffset, stored);
-                int written;
-                try
-                {
-                    using var decompressor = new Decompressor();
-                    written = decompressor.Unwrap(stored, destination);
-                }
-                catch (ZstdException e)
-                {
-                    throw new CorruptObjectException($"{Describe(entry)} does not decompress: {e.Message}", e);
-                }
-
-                if (written != entry.RawLength)
-                {
-                    throw new CorruptObjectException($"{Describe(entry)} decompresses to {written} bytes, not {entry.RawLength}.");
-                }
+                error = PackFormat.DecodeEntry(entry, stored, destination, verify, null);
             }
             finally
             {
@@ -155,9 +114,9 @@ internal sealed class PackReader : IDisposable
             }
         }
 
-        if (verify && ObjectId.Compute(destination) != entry.Id)
+        if (error is not null)
         {
-            throw new CorruptObjectException($"{Describe(entry)} is corrupt: its bytes do not hash to its id.");
+            throw new CorruptObjectException($"{PackFormat.Describe(entry, System.IO.Path.GetFileName(Path))} {error}.");
         }
     }
 
@@ -166,9 +125,6 @@ internal sealed class PackReader : IDisposable
 
     /// <inheritdoc />
     public void Dispose() => _handle.Dispose();
-
-    private string Describe(in PackEntry entry) =>
-        $"{entry.Kind.ToString().ToLowerInvariant()} {entry.Id.ToShortString()} in {System.IO.Path.GetFileName(Path)} at offset {entry.Offset}";
 
     private void ReadExactly(long offset, Span<byte> destination)
     {

@@ -4,27 +4,34 @@ using ZstdSharp;
 
 namespace Lmvp.Store.Packs;
 
-/// <summary>Appends entries to a new pack under a temporary name and publishes it complete, or not at all.</summary>
-internal sealed class PackWriter : IDisposable
+/// <summary>Writes one pack into a stream: entries, then the trailer and footer that make it self-describing.</summary>
+/// <remarks>
+/// The client writes packs to a temporary file it renames once durable; lmvp-server writes them to a spool file and puts
+/// that into its blob store. Bytes go to the stream from a background thread in large blocks, so the copy into the page
+/// cache overlaps with the caller's hashing. Zstd level 1, kept only where it saves at least 10%.
+/// </remarks>
+public sealed class PackWriter : IDisposable
 {
     private const int CompressionLevel = 1;
 
-    private readonly string _directory;
-    private readonly string _tempPath;
-    private readonly FileStream _stream;
+    private readonly Stream _stream;
+    private readonly bool _leaveOpen;
     private readonly BackgroundWriter _out;
     private readonly List<PackEntry> _entries = [];
     private readonly Compressor _compressor = new(CompressionLevel);
     private readonly byte[] _header = new byte[PackFormat.EntryHeaderSize];
     private bool _finished;
+    private bool _disposed;
 
-    /// <summary>Starts a new pack in <paramref name="directory"/>.</summary>
-    public PackWriter(string directory)
+    /// <summary>Starts a pack at the current position of <paramref name="destination"/> (normally an empty file).</summary>
+    /// <param name="destination">Where the pack's bytes go.</param>
+    /// <param name="leaveOpen">Keep the stream open on dispose.</param>
+    public PackWriter(Stream destination, bool leaveOpen = false)
     {
-        _directory = directory;
-        _tempPath = Path.Combine(directory, PackFormat.TempPrefix + Guid.NewGuid().ToString("N") + PackFormat.Extension);
-        _stream = new FileStream(_tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.Read, bufferSize: 0);
-        _out = new BackgroundWriter(_stream);
+        ArgumentNullException.ThrowIfNull(destination);
+        _stream = destination;
+        _leaveOpen = leaveOpen;
+        _out = new BackgroundWriter(destination);
         Span<byte> header = stackalloc byte[PackFormat.HeaderSize];
         PackFormat.WriteHeader(header);
         _out.Write(header);
@@ -37,10 +44,10 @@ internal sealed class PackWriter : IDisposable
     public IReadOnlyList<PackEntry> Entries => _entries;
 
     /// <summary>Appends one entry; compresses it when <paramref name="tryCompress"/> and the result is at least 10% smaller.</summary>
-    /// <returns>The entry as written, and whether compression paid.</returns>
-    public (PackEntry Entry, bool Compressed) Append(EntryKind kind, ObjectId id, ReadOnlySpan<byte> raw, bool tryCompress)
+    /// <returns>The entry as written.</returns>
+    public PackEntry Append(ObjectKind kind, ObjectId id, ReadOnlySpan<byte> raw, bool tryCompress)
     {
-        ObjectDisposedException.ThrowIf(_finished, this);
+        ObjectDisposedException.ThrowIf(_finished || _disposed, this);
         if (raw.Length > PackFormat.MaxEntrySize)
         {
             throw new ArgumentException("Entry too large for a pack.", nameof(raw));
@@ -50,7 +57,7 @@ internal sealed class PackWriter : IDisposable
         try
         {
             var stored = raw;
-            var compression = Compression.None;
+            var encoding = ChunkEncoding.Raw;
             if (tryCompress && raw.Length >= 512)
             {
                 rented = ArrayPool<byte>.Shared.Rent(Compressor.GetCompressBound(raw.Length));
@@ -58,16 +65,16 @@ internal sealed class PackWriter : IDisposable
                 if (written <= raw.Length - (raw.Length / 10))
                 {
                     stored = rented.AsSpan(0, written);
-                    compression = Compression.Zstd;
+                    encoding = ChunkEncoding.Zstd;
                 }
             }
 
-            var entry = new PackEntry(id, kind, compression, _out.Position, stored.Length, raw.Length);
-            PackFormat.WriteEntryHeader(_header, kind, compression, stored.Length, raw.Length, id);
+            var entry = new PackEntry(id, kind, encoding, _out.Position, stored.Length, raw.Length);
+            PackFormat.WriteEntryHeader(_header, kind, encoding, stored.Length, raw.Length, id);
             _out.Write(_header);
             _out.Write(stored);
             _entries.Add(entry);
-            return (entry, compression != Compression.None);
+            return entry;
         }
         finally
         {
@@ -99,29 +106,29 @@ internal sealed class PackWriter : IDisposable
         }
     }
 
-    /// <summary>Copies an entry as it is stored elsewhere (gc): no recompression; the caller has verified <paramref name="stored"/>.</summary>
+    /// <summary>Copies an entry as it is stored elsewhere (gc): no re-encoding; the caller has verified <paramref name="stored"/>.</summary>
     /// <returns>The entry at its new offset.</returns>
     public PackEntry AppendStored(in PackEntry source, ReadOnlySpan<byte> stored)
     {
-        ObjectDisposedException.ThrowIf(_finished, this);
+        ObjectDisposedException.ThrowIf(_finished || _disposed, this);
         if (stored.Length != source.StoredLength)
         {
             throw new ArgumentException("Stored bytes must be exactly the entry's stored length.", nameof(stored));
         }
 
         var entry = source with { Offset = _out.Position };
-        PackFormat.WriteEntryHeader(_header, entry.Kind, entry.Compression, entry.StoredLength, entry.RawLength, entry.Id);
+        PackFormat.WriteEntryHeader(_header, entry.Kind, entry.Encoding, entry.StoredLength, entry.RawLength, entry.Id);
         _out.Write(_header);
         _out.Write(stored);
         _entries.Add(entry);
         return entry;
     }
 
-    /// <summary>Writes the trailer, flushes everything to disk and renames the pack to its final name.</summary>
-    /// <returns>The final file name (no directory).</returns>
+    /// <summary>Writes the trailer and footer and flushes the stream (not to disk: durability is the caller's).</summary>
+    /// <returns>The pack's name, <c>pack-&lt;trailer hash&gt;.pack</c>.</returns>
     public string Finish()
     {
-        ObjectDisposedException.ThrowIf(_finished, this);
+        ObjectDisposedException.ThrowIf(_finished || _disposed, this);
         var trailerOffset = _out.Position;
         var trailer = new byte[_entries.Count * PackFormat.TrailerEntrySize];
         for (var i = 0; i < _entries.Count; i++)
@@ -139,34 +146,25 @@ internal sealed class PackWriter : IDisposable
         _out.Write(trailer);
         _out.Write(footer);
         _out.Drain();
-        _out.Dispose();
-        _stream.Flush(flushToDisk: true);
-        _stream.Dispose();
-
-        var name = "pack-" + trailerHash.ToString()[..32] + PackFormat.Extension;
-        File.Move(_tempPath, Path.Combine(_directory, name), overwrite: true);
-        FileSystemSync.FlushDirectory(_directory);
+        _stream.Flush();
         _finished = true;
-        return name;
+        return PackFormat.NameFor(trailerHash);
     }
 
-    /// <summary>Abandons an unfinished pack: its temporary file is deleted.</summary>
+    /// <inheritdoc />
     public void Dispose()
     {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
         _compressor.Dispose();
         _out.Dispose();
-        if (!_finished)
+        if (!_leaveOpen)
         {
-            _finished = true;
             _stream.Dispose();
-            try
-            {
-                File.Delete(_tempPath);
-            }
-            catch (IOException)
-            {
-                // A leftover temporary pack is harmless: the next open of the repository removes it.
-            }
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using Lmvp.Store.Protocol;
 
 namespace Lmvp.Store.Sync;
 
@@ -18,15 +19,11 @@ internal sealed class FrameUploadContent : HttpContent
     /// <param name="counter">Counts the bytes handed to the connection.</param>
     public FrameUploadContent(long payloadBytes, int frameCount, Func<FrameWriter, CancellationToken, Task> writeFrames, TransferCounter counter)
     {
-        _length = FrameFormat.Magic.Length + payloadBytes + ((long)(frameCount + 1) * FrameFormat.FrameHeaderSize);
+        _length = FrameFormat.StreamSize(payloadBytes, frameCount);
         _writeFrames = writeFrames;
         _counter = counter;
         Headers.ContentType = new MediaTypeHeaderValue(FrameFormat.MediaType);
     }
-
-    /// <summary>The exact size of the body.</summary>
-    public static long SizeOf(long payloadBytes, int frameCount) =>
-        FrameFormat.Magic.Length + payloadBytes + ((long)(frameCount + 1) * FrameFormat.FrameHeaderSize);
 
     protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
         SerializeToStreamAsync(stream, context, CancellationToken.None);

@@ -1,8 +1,10 @@
 using System.Buffers;
 using System.Runtime.ExceptionServices;
 using System.Threading.Channels;
+using Lmvp.Store.Graph;
 using Lmvp.Store.Index;
 using Lmvp.Store.Packs;
+using Lmvp.Store.Protocol;
 
 namespace Lmvp.Store.Sync;
 
@@ -16,17 +18,14 @@ internal sealed class PushSession
 {
     internal const string RejectedMessage = "rejected: the remote has commits you don't have; run 'lmvp pull' first (or --force)";
 
-    private const int FirstRequestBytes = 1024 * 1024;
-    private const int PrefetchChunks = 32;
+    /// <summary>Half of what the server accepts, so a request never nears the server's limit.</summary>
+    private const int MaxFramesPerUpload = ProtocolLimits.MaxFramesPerUpload / 2;
 
     private readonly Repository _repository;
     private readonly SyncConnection _connection;
     private readonly SyncOptions _options;
     private readonly int _requestBytes;
     private long _progressDone;
-
-    /// <summary>Chunk uploads kept in flight at once after the first.</summary>
-    private const int UploadsInFlight = 2;
     private long _progressTotal;
 
     public PushSession(Repository repository, SyncConnection connection, SyncOptions options, int requestBytes)
@@ -39,15 +38,23 @@ internal sealed class PushSession
 
     private RepositoryDatabase Database => _repository.Database;
 
+    /// <summary>Reports <paramref name="bytes"/> more chunk bytes sent; shared by the concurrent uploads.</summary>
+    internal void ReportSent(int bytes)
+    {
+        // A retried request counts twice, so the figure is capped.
+        var done = Interlocked.Add(ref _progressDone, bytes);
+        _options.Progress?.Report(new ProgressInfo("push", Math.Min(done, _progressTotal), _progressTotal));
+    }
+
     public async Task<PushResult> RunAsync(string remote, string branch, PushOptions push, CancellationToken cancellationToken)
     {
-        var branchRef = Repository.HeadsPrefix + branch;
+        var branchRef = RefName.Branch(branch).FullName;
         var local = Database.GetRef(branchRef)
             ?? throw new ObjectNotFoundException($"Branch '{branch}' has no commit to push: make a commit first.");
         var planned = new List<(string Name, ObjectId Target)> { (branchRef, local) };
         if (push.Tags)
         {
-            planned.AddRange(Database.ListRefs(Repository.TagsPrefix).Select(t => (t.Key, t.Value)));
+            planned.AddRange(Database.ListRefs(RefName.TagsPrefix).Select(t => (t.Key, t.Value)));
         }
 
         var remoteRefs = await FetchSession.GetRefsAsync(_connection, cancellationToken).ConfigureAwait(false);
@@ -66,7 +73,7 @@ internal sealed class PushSession
             }
             else if (IsFastForward(old.Value, target))
             {
-                status = name.StartsWith(Repository.TagsPrefix, StringComparison.Ordinal) && !push.Force ? RefUpdateStatus.Rejected : RefUpdateStatus.FastForward;
+                status = name.StartsWith(RefName.TagsPrefix, StringComparison.Ordinal) && !push.Force ? RefUpdateStatus.Rejected : RefUpdateStatus.FastForward;
             }
             else
             {
@@ -109,7 +116,7 @@ internal sealed class PushSession
         }
 
         // The server now has the branch at `local` (or had it already): record that, as git does after a push.
-        Database.SetRef(Repository.RemotesPrefix + remote + "/" + branch, local);
+        Database.SetRef(RefName.RemoteTracking(remote, branch).FullName, local);
         var upstreamSet = false;
         if (push.SetUpstream && _repository.GetConfig($"branch.{branch}.remote") is null)
         {
@@ -121,100 +128,23 @@ internal sealed class PushSession
     }
 
     private bool IsFastForward(ObjectId old, ObjectId target) =>
-        Database.HasObject(old, EntryKind.Commit) && _repository.IsAncestor(old, target);
+        Database.HasObject(old, ObjectKind.Commit) && _repository.IsAncestor(old, target);
 
-    /// <summary>What the new commits reach that the server's refs do not: commits (oldest first), trees (children first) and manifests.</summary>
+    /// <summary>What the new commits reach that the server's refs do not: commits, trees and manifests.</summary>
     private PushPlan Plan(IEnumerable<ObjectId> targets, IEnumerable<ObjectId> remoteTargets)
     {
-        var store = _repository.Store;
-        var remoteKnown = new HashSet<ObjectId>();
-        foreach (var t in remoteTargets.Distinct())
+        var plan = new PushPlan([], [], []);
+        foreach (var node in Closure.Objects(_repository.Objects, targets.Distinct(), remoteTargets.Distinct()))
         {
-            if (!remoteKnown.Contains(t) && store.TryGetCommit(t, out _))
+            (node.Kind switch
             {
-                foreach (var c in _repository.Walk(t))
-                {
-                    remoteKnown.Add(c.Id);
-                }
-            }
+                ObjectKind.Commit => plan.Commits,
+                ObjectKind.Tree => plan.Trees,
+                _ => plan.Manifests,
+            }).Add(node.Id);
         }
 
-        // Depth-first over parents, emitting a commit after its parents: the server may then verify in order.
-        var commits = new List<ObjectId>();
-        var visited = new HashSet<ObjectId>();
-        var boundary = new HashSet<ObjectId>();
-        var treeOf = new Dictionary<ObjectId, ObjectId>();
-        foreach (var target in targets)
-        {
-            var stack = new Stack<(ObjectId Id, bool Expanded)>();
-            stack.Push((target, false));
-            while (stack.Count > 0)
-            {
-                var (id, expanded) = stack.Pop();
-                if (expanded)
-                {
-                    commits.Add(id);
-                    continue;
-                }
-
-                if (remoteKnown.Contains(id))
-                {
-                    boundary.Add(id);
-                    continue;
-                }
-
-                if (!visited.Add(id))
-                {
-                    continue;
-                }
-
-                var commit = store.GetCommit(id);
-                treeOf[id] = commit.TreeId;
-                stack.Push((id, true));
-                foreach (var p in commit.Parents)
-                {
-                    stack.Push((p, false));
-                }
-            }
-        }
-
-        // Whatever the server's commits at the boundary reach, it has: walk those trees first so they are skipped.
-        var seen = new HashSet<ObjectId>();
-        var trees = new List<ObjectId>();
-        var manifests = new List<ObjectId>();
-        foreach (var b in boundary)
-        {
-            WalkTree(store.GetCommit(b).TreeId, seen, null, null);
-        }
-
-        foreach (var c in commits)
-        {
-            WalkTree(treeOf[c], seen, trees, manifests);
-        }
-
-        return new PushPlan(commits, trees, manifests);
-    }
-
-    private void WalkTree(ObjectId treeId, HashSet<ObjectId> seen, List<ObjectId>? trees, List<ObjectId>? manifests)
-    {
-        if (!seen.Add(treeId))
-        {
-            return;
-        }
-
-        foreach (var e in _repository.Store.GetTree(treeId).Entries)
-        {
-            if (e.Kind == TreeEntryKind.Directory)
-            {
-                WalkTree(e.Id, seen, trees, manifests);
-            }
-            else if (e.Kind == TreeEntryKind.File && seen.Add(e.Id))
-            {
-                manifests?.Add(e.Id);
-            }
-        }
-
-        trees?.Add(treeId);
+        return plan;
     }
 
     /// <summary>Asks what the server lacks and sends it; with <paramref name="everything"/>, asks about every chunk, not only those of new manifests.</summary>
@@ -265,7 +195,7 @@ internal sealed class PushSession
 
         var objects = candidates.Where(missingObjects.Contains).ToList();
         _progressTotal += chunks.Sum(c => (long)c.Location.RawLength);
-        await UploadChunksAsync(chunks, cancellationToken).ConfigureAwait(false);
+        await new ChunkUploader(_repository, _connection, _requestBytes, MaxFramesPerUpload, this).UploadAsync(chunks, cancellationToken).ConfigureAwait(false);
         await UploadObjectsAsync(objects, cancellationToken).ConfigureAwait(false);
     }
 
@@ -273,13 +203,14 @@ internal sealed class PushSession
     {
         var asked = new HashSet<ObjectId>(ids);
         var missing = new HashSet<ObjectId>();
-        for (var start = 0; start < ids.Count; start += ProtocolJson.MaxIdsPerRequest)
+        for (var start = 0; start < ids.Count; start += ProtocolLimits.MaxIdsPerRequest)
         {
-            var batch = ids.Skip(start).Take(ProtocolJson.MaxIdsPerRequest);
-            var answer = await _connection.PostJsonAsync<MissingMessage>(path, new IdsMessage(ProtocolJson.Hex(batch)), cancellationToken).ConfigureAwait(false);
-            foreach (var hex in answer.Missing ?? [])
+            var batch = ids.Skip(start).Take(ProtocolLimits.MaxIdsPerRequest);
+            var answer = await _connection.PostJsonAsync(path, new IdListRequest(ProtocolIds.Hex(batch)), ProtocolJsonContext.Default.IdListRequest,
+                ProtocolJsonContext.Default.MissingResponse, cancellationToken).ConfigureAwait(false);
+            foreach (var hex in answer.Missing)
             {
-                var id = ProtocolJson.ParseId(hex, _connection.Url.ServerBase);
+                var id = ProtocolIds.Parse(hex, _connection.Url.ServerBase);
                 if (asked.Contains(id))
                 {
                     missing.Add(id);
@@ -290,178 +221,12 @@ internal sealed class PushSession
         return missing;
     }
 
-    private async Task UploadChunksAsync(List<(ObjectId Id, ChunkLocation Location)> chunks, CancellationToken cancellationToken)
-    {
-        // Packs are opened here, on this thread, so the concurrent senders below never touch the index database.
-        foreach (var packId in chunks.Select(c => c.Location.PackId).Distinct())
-        {
-            _repository.Store.Packs.Get(packId);
-        }
-
-        var batches = new List<List<(ObjectId Id, ChunkLocation Location)>>();
-        var start = 0;
-        while (start < chunks.Count)
-        {
-            // The first request is small: a refusal (read-only token, expired token) then comes back before 64 MiB
-            // are streamed at a server that has already answered.
-            var limit = start == 0 ? Math.Min(_requestBytes, FirstRequestBytes) : _requestBytes;
-            long payload = 0;
-            var end = start;
-            while (end < chunks.Count && end - start < ProtocolJson.MaxFramesPerUpload && (end == start || payload + chunks[end].Location.RawLength + FrameFormat.FrameHeaderSize <= limit))
-            {
-                payload += chunks[end].Location.RawLength + FrameFormat.FrameHeaderSize;
-                end++;
-            }
-
-            batches.Add(chunks.GetRange(start, end - start));
-            start = end;
-        }
-
-        if (batches.Count == 0)
-        {
-            return;
-        }
-
-        await UploadChunkBatchAsync(batches[0], cancellationToken).ConfigureAwait(false);
-
-        // Two requests in flight: while the server publishes one batch (fsync, rename, index) the next is streaming.
-        // One request at a time left client and server each idle half the time. A killed push loses at most both.
-        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        using var gate = new SemaphoreSlim(UploadsInFlight);
-        var running = new List<Task>();
-        foreach (var batch in batches.Skip(1))
-        {
-            try
-            {
-                await gate.WaitAsync(failed.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                break; // an upload failed: its exception is rethrown below
-            }
-
-            running.Add(Task.Run(async () =>
-            {
-                try
-                {
-                    await UploadChunkBatchAsync(batch, failed.Token).ConfigureAwait(false);
-                }
-                catch
-                {
-                    await failed.CancelAsync().ConfigureAwait(false);
-                    throw;
-                }
-                finally
-                {
-                    gate.Release();
-                }
-            }, CancellationToken.None));
-        }
-
-        try
-        {
-            await Task.WhenAll(running).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            // Cancelled because a sibling failed: report the sibling's error, not the cancellation.
-            var real = running.Where(t => t.IsFaulted).Select(t => t.Exception!.InnerException!).FirstOrDefault();
-            if (real is not null)
-            {
-                ExceptionDispatchInfo.Throw(real);
-            }
-
-            throw;
-        }
-    }
-
-    private async Task UploadChunkBatchAsync(List<(ObjectId Id, ChunkLocation Location)> batch, CancellationToken cancellationToken)
-    {
-        var rawBytes = batch.Sum(c => (long)c.Location.RawLength);
-        await _connection.PostFramesAsync<StoredMessage>(
-            "chunks",
-            () => new FrameUploadContent(rawBytes, batch.Count, (writer, ct) => WriteChunksAsync(writer, batch, ct), _connection.Counter),
-            FrameUploadContent.SizeOf(rawBytes, batch.Count),
-            cancellationToken).ConfigureAwait(false);
-        _connection.Counter.ChunksSent(batch.Count, rawBytes);
-    }
-
-    private async Task WriteChunksAsync(FrameWriter writer, List<(ObjectId Id, ChunkLocation Location)> batch, CancellationToken cancellationToken)
-    {
-        // A reader reads and verifies the next chunks while this thread sends: disk, hashing and socket overlap.
-        var channel = Channel.CreateBounded<(ObjectId Id, byte[] Buffer, int Length)>(new BoundedChannelOptions(PrefetchChunks) { SingleReader = true, SingleWriter = true });
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        Exception? readError = null;
-        var reader = Task.Run(async () =>
-        {
-            try
-            {
-                foreach (var (id, location) in batch)
-                {
-                    var buffer = ArrayPool<byte>.Shared.Rent(location.RawLength);
-                    try
-                    {
-                        // A verified read: a chunk damaged on this disk is never sent (the server would refuse it anyway).
-                        _repository.Store.ReadChunk(id, location, buffer.AsSpan(0, location.RawLength));
-                        await channel.Writer.WriteAsync((id, buffer, location.RawLength), stop.Token).ConfigureAwait(false);
-                    }
-                    catch
-                    {
-                        ArrayPool<byte>.Shared.Return(buffer);
-                        throw;
-                    }
-                }
-            }
-            catch (Exception e)
-            {
-                readError = e;
-            }
-            finally
-            {
-                channel.Writer.Complete();
-            }
-        }, CancellationToken.None);
-
-        try
-        {
-            await foreach (var (id, buffer, length) in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-            {
-                try
-                {
-                    await writer.WriteAsync(FrameKind.Chunk, id, buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
-                }
-                finally
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                }
-
-                // Shared by the concurrent uploads; a retried request counts twice, so the figure is capped.
-                var done = Interlocked.Add(ref _progressDone, length);
-                _options.Progress?.Report(new ProgressInfo("push", Math.Min(done, _progressTotal), _progressTotal));
-            }
-        }
-        finally
-        {
-            await stop.CancelAsync().ConfigureAwait(false);
-            await reader.ConfigureAwait(false);
-            while (channel.Reader.TryRead(out var left))
-            {
-                ArrayPool<byte>.Shared.Return(left.Buffer);
-            }
-        }
-
-        if (readError is not null && readError is not OperationCanceledException)
-        {
-            ExceptionDispatchInfo.Throw(readError);
-        }
-    }
-
     private async Task UploadObjectsAsync(List<ObjectId> ids, CancellationToken cancellationToken)
     {
         var start = 0;
         while (start < ids.Count)
         {
-            var batch = new List<(ObjectId Id, FrameKind Kind, byte[] Data)>();
+            var batch = new List<(ObjectId Id, ObjectKind Kind, byte[] Data)>();
             long payload = 0;
             while (start < ids.Count)
             {
@@ -470,18 +235,18 @@ internal sealed class PushSession
                     throw new CorruptObjectException($"Cannot push: object {ids[start].ToShortString()} is missing from this repository; run 'lmvp fsck'.");
                 }
 
-                if (batch.Count > 0 && (batch.Count >= ProtocolJson.MaxFramesPerUpload || payload + data.Length + FrameFormat.FrameHeaderSize > _requestBytes))
+                if (batch.Count > 0 && (batch.Count >= MaxFramesPerUpload || payload + data.Length + FrameFormat.FrameHeaderSize > _requestBytes))
                 {
                     break;
                 }
 
-                batch.Add((ids[start], (FrameKind)kind, data));
+                batch.Add((ids[start], kind, data));
                 payload += data.Length + FrameFormat.FrameHeaderSize;
                 start++;
             }
 
             var bytes = batch.Sum(o => (long)o.Data.Length);
-            await _connection.PostFramesAsync<StoredMessage>(
+            await _connection.PostFramesAsync(
                 "objects",
                 () => new FrameUploadContent(bytes, batch.Count, async (writer, ct) =>
                 {
@@ -490,7 +255,8 @@ internal sealed class PushSession
                         await writer.WriteAsync(kind, id, data, ct).ConfigureAwait(false);
                     }
                 }, _connection.Counter),
-                FrameUploadContent.SizeOf(bytes, batch.Count),
+                FrameFormat.StreamSize(bytes, batch.Count),
+                ProtocolJsonContext.Default.StoredResponse,
                 cancellationToken).ConfigureAwait(false);
             _connection.Counter.ObjectsSent(batch.Count);
         }
@@ -504,7 +270,8 @@ internal sealed class PushSession
         {
             try
             {
-                await _connection.PostJsonAsync<Dictionary<string, object?>>("refs/update", body, cancellationToken).ConfigureAwait(false);
+                await _connection.PostJsonAsync("refs/update", body, ProtocolJsonContext.Default.RefUpdateRequest, ProtocolJsonContext.Default.RefUpdateResponse,
+                    cancellationToken).ConfigureAwait(false);
                 return true;
             }
             catch (RemoteException e) when (e.StatusCode == 409)

@@ -2,6 +2,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using Lmvp.Store.Protocol;
 
 namespace Lmvp.Store.Sync;
 
@@ -55,24 +57,27 @@ internal sealed class SyncConnection : IDisposable
     /// <summary>The server base URL, as messages name it.</summary>
     public string Server { get; }
 
-    public Task<T> GetJsonAsync<T>(string path, CancellationToken cancellationToken) =>
-        SendAsync(() => new HttpRequestMessage(HttpMethod.Get, path), ReadJsonAsync<T>, _options.Timeout, cancellationToken);
+    public Task<T> GetJsonAsync<T>(string path, JsonTypeInfo<T> answer, CancellationToken cancellationToken) =>
+        SendAsync(() => new HttpRequestMessage(HttpMethod.Get, path), (r, ct) => ReadJsonAsync(r, answer, ct), _options.Timeout, cancellationToken);
 
-    public Task<T> PostJsonAsync<T>(string path, object body, CancellationToken cancellationToken)
+    public Task<TAnswer> PostJsonAsync<TBody, TAnswer>(string path, TBody body, JsonTypeInfo<TBody> bodyType, JsonTypeInfo<TAnswer> answer,
+        CancellationToken cancellationToken)
     {
-        var bytes = JsonSerializer.SerializeToUtf8Bytes(body, body.GetType(), ProtocolJson.Options);
-        return SendAsync(() => JsonRequest(path, bytes), ReadJsonAsync<T>, _options.Timeout, cancellationToken);
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(body, bodyType);
+        return SendAsync(() => JsonRequest(path, bytes), (r, ct) => ReadJsonAsync(r, answer, ct), _options.Timeout, cancellationToken);
     }
 
     /// <summary>Posts a frame stream built afresh for each try by <paramref name="content"/>.</summary>
-    public Task<T> PostFramesAsync<T>(string path, Func<HttpContent> content, long bodyBytes, CancellationToken cancellationToken) =>
-        SendAsync(() => new HttpRequestMessage(HttpMethod.Post, path) { Content = content() }, ReadJsonAsync<T>, DataTimeout(bodyBytes), cancellationToken);
+    public Task<T> PostFramesAsync<T>(string path, Func<HttpContent> content, long bodyBytes, JsonTypeInfo<T> answer, CancellationToken cancellationToken) =>
+        SendAsync(() => new HttpRequestMessage(HttpMethod.Post, path) { Content = content() }, (r, ct) => ReadJsonAsync(r, answer, ct), DataTimeout(bodyBytes),
+            cancellationToken);
 
     /// <summary>Posts JSON built afresh for each try and hands the frame-stream answer to <paramref name="read"/>.</summary>
     /// <remarks>A retry calls <paramref name="body"/> again, so a reader that keeps what it already received can ask only for the rest.</remarks>
-    public Task PostForFramesAsync(string path, Func<object> body, Func<Stream, CancellationToken, Task> read, long expectedBytes, CancellationToken cancellationToken) =>
+    public Task PostForFramesAsync<TBody>(string path, Func<TBody> body, JsonTypeInfo<TBody> bodyType, Func<Stream, CancellationToken, Task> read,
+        long expectedBytes, CancellationToken cancellationToken) =>
         SendAsync(
-            () => JsonRequest(path, JsonSerializer.SerializeToUtf8Bytes(body(), ProtocolJson.Options)),
+            () => JsonRequest(path, JsonSerializer.SerializeToUtf8Bytes(body(), bodyType)),
             async (response, ct) =>
             {
                 var stream = new CountingStream(await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false), Counter.Received);
@@ -99,14 +104,14 @@ internal sealed class SyncConnection : IDisposable
     /// on slower links, a smaller sync.requestBytes keeps requests inside it.</summary>
     private TimeSpan DataTimeout(long bytes) => _options.Timeout + TimeSpan.FromSeconds(bytes / (128.0 * 1024.0));
 
-    private async Task<T> ReadJsonAsync<T>(HttpResponseMessage response, CancellationToken cancellationToken)
+    private async Task<T> ReadJsonAsync<T>(HttpResponseMessage response, JsonTypeInfo<T> answer, CancellationToken cancellationToken)
     {
         var stream = new CountingStream(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), Counter.Received, MaxJsonAnswer);
         await using (stream.ConfigureAwait(false))
         {
             try
             {
-                return await JsonSerializer.DeserializeAsync<T>(stream, ProtocolJson.Options, cancellationToken).ConfigureAwait(false)
+                return await JsonSerializer.DeserializeAsync(stream, answer, cancellationToken).ConfigureAwait(false)
                     ?? throw new RemoteException($"{Server} sent an empty answer to {response.RequestMessage?.RequestUri?.AbsolutePath}.");
             }
             catch (JsonException e)
@@ -286,7 +291,7 @@ internal sealed class SyncConnection : IDisposable
 
                 try
                 {
-                    if (JsonSerializer.Deserialize<ErrorMessage>(buffer.AsSpan(0, total), ProtocolJson.Options)?.Error is { Length: > 0 } error)
+                    if (JsonSerializer.Deserialize(buffer.AsSpan(0, total), ProtocolJsonContext.Default.ApiError)?.Error is { Length: > 0 } error)
                     {
                         return OneLine(error);
                     }

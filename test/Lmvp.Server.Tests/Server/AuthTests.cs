@@ -343,8 +343,8 @@ public sealed class AuthTests
         var alice = await server.CreateUserAsync("alice");
         using var anonymous = server.CreateClient();
         var (_, login) = await Wire.PostJsonAsync(anonymous, "api/v1/auth/login", new { username = "alice", password = alice.Password });
-        var sessionId = (await server.Metadata.FindSessionByRefreshAsync(Secrets.Hash(login.GetProperty("refreshToken").GetString()!), default))!.Id;
-        var user = (await server.Metadata.FindUserAsync("alice", default))!;
+        var sessionId = (await server.Metadata.Sessions.FindSessionByRefreshAsync(Secrets.Hash(login.GetProperty("refreshToken").GetString()!), default))!.Id;
+        var user = (await server.Metadata.Users.FindUserAsync("alice", default))!;
 
         // Signed with the server's own key, for a live session, but issued 21 minutes ago.
         var serverKey = new SessionTokens(SessionTokens.LoadOrCreateKey(server.DataDirectory));
@@ -447,9 +447,9 @@ public sealed class AuthTests
 
         // A restart keeps users and tokens and does not bootstrap again.
         await server.RestartAsync();
-        server.Services.GetRequiredService<IMetadataStore>().Should().NotBeNull();
+        server.Services.GetRequiredService<MetadataStores>().Should().NotBeNull();
         using var again = server.CreateClient(server.AdminToken);
         (await Wire.GetJsonAsync(again, "api/v1/user")).Status.Should().Be(HttpStatusCode.OK);
-        (await server.Metadata.ListUsersAsync(default)).Should().ContainSingle();
+        (await server.Metadata.Users.ListUsersAsync(default)).Should().ContainSingle();
     }
 }

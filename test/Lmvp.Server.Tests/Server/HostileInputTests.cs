@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Lmvp.Server.Tests.Support;
+using Lmvp.Store.Protocol;
 using Lmvp.Store;
 using Lmvp.Store.Objects;
 using Lmvp.Store.Sync;
@@ -40,7 +41,7 @@ public sealed class HostileInputTests
         var chunks = client.Chunks();
         var tampered = chunks[^1].Data.ToArray();
         tampered[tampered.Length / 2] ^= 0x40;
-        var body = Wire.Frames([.. chunks.SkipLast(1), new WireObject(FrameKind.Chunk, chunks[^1].Id, tampered)]);
+        var body = Wire.Frames([.. chunks.SkipLast(1), new WireObject(ObjectKind.Chunk, chunks[^1].Id, tampered)]);
 
         var (status, error) = await Wire.UploadAsync(http, $"api/v1/repos/{repo}/chunks", body);
 
@@ -58,17 +59,17 @@ public sealed class HostileInputTests
         await using var _ = server;
         using var __ = client;
         var objects = client.Objects();
-        var commit = objects.First(o => o.Kind == FrameKind.Commit);
-        var tree = objects.First(o => o.Kind == FrameKind.Tree);
-        var manifest = objects.First(o => o.Kind == FrameKind.Manifest);
+        var commit = objects.First(o => o.Kind == ObjectKind.Commit);
+        var tree = objects.First(o => o.Kind == ObjectKind.Tree);
+        var manifest = objects.First(o => o.Kind == ObjectKind.Manifest);
 
         foreach (var bad in new[]
         {
             commit with { Id = ObjectId.Compute("other"u8) },
             tree with { Data = [.. tree.Data, 0] },
             manifest with { Id = ObjectId.Compute("another file"u8) },
-            new WireObject(FrameKind.Commit, tree.Id, tree.Data),
-            new WireObject(FrameKind.Chunk, ObjectId.Compute("c"u8), "c"u8.ToArray()),
+            new WireObject(ObjectKind.Commit, tree.Id, tree.Data),
+            new WireObject(ObjectKind.Chunk, ObjectId.Compute("c"u8), "c"u8.ToArray()),
         })
         {
             var (status, error) = await Wire.UploadAsync(http, $"api/v1/repos/{repo}/objects", Wire.Frames([.. objects, bad]));
@@ -90,7 +91,7 @@ public sealed class HostileInputTests
         var (server, http, repo, client) = await SetUpAsync();
         await using var _ = server;
         using var __ = client;
-        var manifest = client.Objects().First(o => o.Kind == FrameKind.Manifest);
+        var manifest = client.Objects().First(o => o.Kind == ObjectKind.Manifest);
         var writer = new CanonicalWriter();
         writer.WriteMagic("LTRE"u8, 1);
         writer.WriteVarUInt(1);
@@ -100,7 +101,7 @@ public sealed class HostileInputTests
         writer.WriteUInt64(5);
         writer.WriteId(manifest.Id);
         var bytes = writer.ToArray();
-        var evil = new WireObject(FrameKind.Tree, ObjectId.Compute(bytes), bytes);
+        var evil = new WireObject(ObjectKind.Tree, ObjectId.Compute(bytes), bytes);
 
         var (status, error) = await Wire.UploadAsync(http, $"api/v1/repos/{repo}/objects", Wire.Frames([manifest, evil]));
 
@@ -133,12 +134,12 @@ public sealed class HostileInputTests
             ["truncated after chunks"] = good[..^FrameFormat.FrameHeaderSize],
             ["truncated inside a chunk"] = good[..(good.Length / 2)],
             ["unknown kind"] = [.. FrameFormat.Magic, .. Frame(9, 1, 1)],
-            ["chunk frame over 4 MiB"] = [.. FrameFormat.Magic, .. Frame(1, (uint)FrameFormat.MaxChunkFrame + 1, 0)],
+            ["chunk frame over 4 MiB"] = [.. FrameFormat.Magic, .. Frame(1, (uint)ProtocolLimits.MaxChunkFrame + 1, 0)],
             ["length claims more than sent"] = [.. FrameFormat.Magic, .. Frame(1, 1000, 10)],
             ["end frame with a length"] = [.. FrameFormat.Magic, .. Frame(0, 5, 0)],
             ["bytes after the end"] = [.. good, 1, 2, 3],
-            ["empty chunk"] = Wire.Frames([new WireObject(FrameKind.Chunk, ObjectId.Compute([]), [])]),
-            ["tree sent as chunk"] = Wire.Frames([.. chunks, .. client.Objects().Where(o => o.Kind == FrameKind.Tree)]),
+            ["empty chunk"] = Wire.Frames([new WireObject(ObjectKind.Chunk, ObjectId.Compute([]), [])]),
+            ["tree sent as chunk"] = Wire.Frames([.. chunks, .. client.Objects().Where(o => o.Kind == ObjectKind.Tree)]),
         };
         foreach (var (what, body) in cases)
         {

@@ -57,7 +57,7 @@ public sealed class SyncEndpointTests
             new { ids = order.Select(i => i.ToString()).ToArray() });
         downloadStatus.Should().Be(HttpStatusCode.OK);
         downloaded.Select(d => d.Id).Should().Equal(order, "chunks come in the order asked");
-        downloaded.Should().OnlyContain(d => d.Kind == FrameKind.Chunk && ObjectId.Compute(d.Data) == d.Id);
+        downloaded.Should().OnlyContain(d => d.Kind == ObjectKind.Chunk && ObjectId.Compute(d.Data) == d.Id);
     }
 
     [Test]
@@ -79,7 +79,7 @@ public sealed class SyncEndpointTests
         status.Should().Be(HttpStatusCode.OK);
         var expected = client.Objects().Select(o => o.Id).Where(id => !firstObjects.Contains(id)).ToHashSet();
         frames.Select(f => f.Id).Should().BeEquivalentTo(expected, "only the second commit, its root tree and the new manifest are new");
-        frames.Should().Contain(f => f.Id == second.Id && f.Kind == FrameKind.Commit);
+        frames.Should().Contain(f => f.Id == second.Id && f.Kind == ObjectKind.Commit);
     }
 
     [Test]

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Lmvp.Store.Protocol;
 using Lmvp.Store;
 using Lmvp.Store.Packs;
 using Lmvp.Store.Sync;
@@ -9,7 +10,7 @@ using Lmvp.Store.Sync;
 namespace Lmvp.Server.Tests.Server;
 
 /// <summary>One object or chunk as it goes over the wire.</summary>
-internal sealed record WireObject(FrameKind Kind, ObjectId Id, byte[] Data);
+internal sealed record WireObject(ObjectKind Kind, ObjectId Id, byte[] Data);
 
 /// <summary>A client repository in a temporary directory, made with the Store library, whose objects and chunks the
 /// tests upload raw.</summary>
@@ -42,7 +43,7 @@ internal sealed class ClientRepo : IDisposable
 
     /// <summary>Every tree, commit and manifest the repository holds.</summary>
     public List<WireObject> Objects() =>
-        Repository.Database.ListObjects().Select(o => new WireObject((FrameKind)(byte)o.Kind, o.Id, o.Data)).ToList();
+        Repository.Database.ListObjects().Select(o => new WireObject(o.Kind, o.Id, o.Data)).ToList();
 
     /// <summary>Every chunk the repository holds, read back (verified) from its packs.</summary>
     public List<WireObject> Chunks() =>
@@ -50,7 +51,7 @@ internal sealed class ClientRepo : IDisposable
         {
             var data = new byte[c.Location.RawLength];
             Repository.Store.ReadChunk(c.Id, data);
-            return new WireObject(FrameKind.Chunk, c.Id, data);
+            return new WireObject(ObjectKind.Chunk, c.Id, data);
         }).ToList();
 
     public void Dispose()
@@ -179,6 +180,4 @@ internal static class Wire
     public static string Error(this JsonElement body) =>
         body.ValueKind == JsonValueKind.Object && body.TryGetProperty("error", out var e) ? e.GetString() ?? "" : "";
 
-    /// <summary>A pack entry kind as a frame kind: the numbers are the same by design.</summary>
-    public static FrameKind ToFrameKind(EntryKind kind) => (FrameKind)(byte)kind;
 }

@@ -58,9 +58,9 @@ internal sealed class TestServer : IAsyncDisposable
     /// <summary>The running server's services (stores, for white-box checks of what was kept).</summary>
     public IServiceProvider Services => (_host ?? throw new InvalidOperationException("The server is stopped.")).Services;
 
-    internal IMetadataStore Metadata => Services.GetRequiredService<IMetadataStore>();
+    internal MetadataStores Metadata => Services.GetRequiredService<MetadataStores>();
 
-    internal IChunkStore Chunks => Services.GetRequiredService<IChunkStore>();
+    internal Lmvp.Server.Services.ChunkStore Chunks => Services.GetRequiredService<Lmvp.Server.Services.ChunkStore>();
 
     /// <summary>Starts a server on a free loopback port; over a new temporary directory unless <paramref name="dataDirectory"/> is given.</summary>
     public static async Task<TestServer> StartAsync(string? dataDirectory = null, CancellationToken cancellationToken = default)
@@ -98,7 +98,7 @@ internal sealed class TestServer : IAsyncDisposable
     public async Task<string> CreateTokenAsync(string userName, string scope = "write", DateTimeOffset? expiresAt = null,
         CancellationToken cancellationToken = default)
     {
-        var user = await Metadata.FindUserAsync(userName, cancellationToken) ?? throw new ArgumentException($"no user {userName}", nameof(userName));
+        var user = await Metadata.Users.FindUserAsync(userName, cancellationToken) ?? throw new ArgumentException($"no user {userName}", nameof(userName));
         if (!AccessLevels.TryParse(scope, out var level))
         {
             throw new ArgumentException($"bad scope {scope}", nameof(scope));

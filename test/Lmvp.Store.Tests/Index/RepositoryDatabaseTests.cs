@@ -65,7 +65,7 @@ public class RepositoryDatabaseTests
 
         var failing = () => db.InTransaction(() =>
         {
-            db.PutObject(id, EntryKind.Tree, [1, 2, 3]);
+            db.PutObject(id, ObjectKind.Tree, [1, 2, 3]);
             db.SetRef("refs/heads/x", id);
             throw new InvalidOperationException("boom");
         });
@@ -85,15 +85,15 @@ public class RepositoryDatabaseTests
         {
             foreach (var id in ids)
             {
-                db.PutObject(id, EntryKind.Commit, [0]);
+                db.PutObject(id, ObjectKind.Commit, [0]);
             }
         });
 
         var target = ids[17];
-        db.FindByPrefix(target.ToString()[..6], EntryKind.Commit, 10).Should().Equal(target);
-        db.FindByPrefix(target.ToString()[..6], EntryKind.Tree, 10).Should().BeEmpty();
-        db.FindByPrefix(target.ToString(), EntryKind.Commit, 10).Should().Equal(target);
+        db.FindByPrefix(target.ToString()[..6], ObjectKind.Commit, 10).Should().Equal(target);
+        db.FindByPrefix(target.ToString()[..6], ObjectKind.Tree, 10).Should().BeEmpty();
+        db.FindByPrefix(target.ToString(), ObjectKind.Commit, 10).Should().Equal(target);
         var firstDigit = target.ToString()[..1];
-        db.FindByPrefix(firstDigit, EntryKind.Commit, 100).Should().BeEquivalentTo(ids.Where(i => i.ToString().StartsWith(firstDigit, StringComparison.Ordinal)));
+        db.FindByPrefix(firstDigit, ObjectKind.Commit, 100).Should().BeEquivalentTo(ids.Where(i => i.ToString().StartsWith(firstDigit, StringComparison.Ordinal)));
     }
 }

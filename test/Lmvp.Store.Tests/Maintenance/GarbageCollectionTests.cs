@@ -30,7 +30,7 @@ public sealed class GarbageCollectionTests
         repo.Write("q.bin", TestData.Random(600_000, 3));
         repo.Write("log.txt", Notes.Concat("\nend"u8.ToArray()).ToArray());
         kept = repo.Commit("main keeps q and log").Commit.Id;
-        repo.Repository.DeleteBranch("exp");
+        repo.Repository.DeleteBranch("exp", force: true);
         return repo;
     }
 
@@ -94,7 +94,7 @@ public sealed class GarbageCollectionTests
         repo.Repository.UpdateRef("refs/remotes/origin/feature", commits["remote"]);
         foreach (var b in new[] { "tagged", "remote", "detached", "doomed" })
         {
-            repo.Repository.DeleteBranch(b);
+            repo.Repository.DeleteBranch(b, force: true);
         }
 
         repo.Repository.Checkout(commits["detached"].ToString());
@@ -126,9 +126,9 @@ public sealed class GarbageCollectionTests
         File.WriteAllBytes(freshOrphan, TestData.Random(30_000, 7));
         File.SetLastWriteTimeUtc(oldOrphan, DateTime.UtcNow - GarbageCollector.OrphanGrace - TimeSpan.FromMinutes(5));
 
-        using (var writing = new PackWriter(packs))
+        using (var writing = new PackFile(packs))
         {
-            writing.Append(EntryKind.Chunk, ObjectId.Compute("x"u8), "x"u8, tryCompress: false);
+            writing.Writer.Append(ObjectKind.Chunk, ObjectId.Compute("x"u8), "x"u8, tryCompress: false);
             var whileWriting = () => repo.Repository.CollectGarbage();
             whileWriting.Should().Throw<LmvpException>().WithMessage("Cannot run gc: a commit or fetch is writing to this repository*");
             repo.Repository.CollectGarbage(dryRun: true).LeftoverPacksDeleted.Should().Be(2, "a dry run may look, and counts only packs no one holds open");

@@ -40,7 +40,7 @@ public sealed class RebuildIndexTests
             Time = T0.AddMinutes(minutes),
         }).Commit.Id;
 
-    private static (HashSet<ObjectId> Chunks, HashSet<(ObjectId, EntryKind)> Objects) Contents(Repository repository) =>
+    private static (HashSet<ObjectId> Chunks, HashSet<(ObjectId, ObjectKind)> Objects) Contents(Repository repository) =>
         (repository.Database.ListChunkIds().ToHashSet(), repository.Database.ListObjectSummaries().Select(o => (o.Id, o.Kind)).ToHashSet());
 
     private static void DeleteDatabase(ScratchRepository repo)

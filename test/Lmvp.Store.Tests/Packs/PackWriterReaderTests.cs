@@ -19,27 +19,27 @@ public class PackWriterReaderTests
         Encoding.ASCII.GetBytes(string.Concat(Enumerable.Range(0, (length / 10) + 1).Select(i => $"line {i:D10} ok\n")))[..length];
 
     /// <summary>A pack of a compressible chunk, an incompressible chunk, a small one, an empty one and a tree object.</summary>
-    private (string Path, List<(ObjectId Id, EntryKind Kind, byte[] Data)> Written, List<PackEntry> Entries) WritePack()
+    private (string Path, List<(ObjectId Id, ObjectKind Kind, byte[] Data)> Written, List<PackEntry> Entries) WritePack()
     {
-        var written = new List<(ObjectId, EntryKind, byte[])>
+        var written = new List<(ObjectId, ObjectKind, byte[])>
         {
-            (default, EntryKind.Chunk, Compressible(64 * 1024)),
-            (default, EntryKind.Chunk, TestData.Random(64 * 1024, seed: 1)),
-            (default, EntryKind.Chunk, Compressible(300)),
-            (default, EntryKind.Chunk, []),
-            (default, EntryKind.Tree, Tree.Create([new TreeEntry("f", TreeEntryKind.File, false, 1, ObjectId.Compute("f"u8))]).Encoded),
-            (default, EntryKind.Chunk, TestData.Random(256 * 1024, seed: 2)),
+            (default, ObjectKind.Chunk, Compressible(64 * 1024)),
+            (default, ObjectKind.Chunk, TestData.Random(64 * 1024, seed: 1)),
+            (default, ObjectKind.Chunk, Compressible(300)),
+            (default, ObjectKind.Chunk, []),
+            (default, ObjectKind.Tree, Tree.Create([new TreeEntry("f", TreeEntryKind.File, false, 1, ObjectId.Compute("f"u8))]).Encoded),
+            (default, ObjectKind.Chunk, TestData.Random(256 * 1024, seed: 2)),
         };
         written = written.Select(w => (ObjectId.Compute(w.Item3), w.Item2, w.Item3)).ToList();
 
-        using var writer = new PackWriter(_dir.Path);
+        using var writer = new PackFile(_dir.Path);
         foreach (var (id, kind, data) in written)
         {
-            writer.Append(kind, id, data, tryCompress: true);
+            writer.Writer.Append(kind, id, data, tryCompress: true);
         }
 
-        var entries = writer.Entries.ToList();
-        var name = writer.Finish();
+        var entries = writer.Writer.Entries.ToList();
+        var name = writer.Publish();
         return (Path.Combine(_dir.Path, name), written, entries);
     }
 
@@ -67,20 +67,21 @@ public class PackWriterReaderTests
     {
         var (_, _, entries) = WritePack();
 
-        entries[0].Compression.Should().Be(Compression.Zstd, "repetitive text compresses");
+        entries[0].Encoding.Should().Be(ChunkEncoding.Zstd, "repetitive text compresses");
         entries[0].StoredLength.Should().BeLessThan(entries[0].RawLength / 2);
-        entries[1].Compression.Should().Be(Compression.None, "random bytes do not compress");
+        entries[1].Encoding.Should().Be(ChunkEncoding.Raw, "random bytes do not compress");
         entries[1].StoredLength.Should().Be(entries[1].RawLength);
-        entries[2].Compression.Should().Be(Compression.None, "tiny entries are never worth a zstd frame");
-        entries[5].Compression.Should().Be(Compression.None);
+        entries[2].Encoding.Should().Be(ChunkEncoding.Raw, "tiny entries are never worth a zstd frame");
+        entries[5].Encoding.Should().Be(ChunkEncoding.Raw);
     }
 
     [Test]
     public void Append_WithoutTryCompress_StoresRaw()
     {
-        using var writer = new PackWriter(_dir.Path);
+        using var writer = new PackFile(_dir.Path);
         var data = Compressible(100_000);
-        var (entry, compressed) = writer.Append(EntryKind.Chunk, ObjectId.Compute(data), data, tryCompress: false);
+        var entry = writer.Writer.Append(ObjectKind.Chunk, ObjectId.Compute(data), data, tryCompress: false);
+        var compressed = entry.Encoding != ChunkEncoding.Raw;
         compressed.Should().BeFalse();
         entry.StoredLength.Should().Be(data.Length);
     }
@@ -160,7 +161,7 @@ public class PackWriterReaderTests
     {
         var (path, _, entries) = WritePack();
         var entry = entries[0];
-        entry.Compression.Should().Be(Compression.Zstd);
+        entry.Encoding.Should().Be(ChunkEncoding.Zstd);
         using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite);
         using var reader = PackReader.Open(path);
         var original = new byte[entry.RawLength];
@@ -327,9 +328,9 @@ public class PackWriterReaderTests
     [Test]
     public void Dispose_WithoutFinish_DeletesTheTemporaryPack()
     {
-        using (var writer = new PackWriter(_dir.Path))
+        using (var writer = new PackFile(_dir.Path))
         {
-            writer.Append(EntryKind.Chunk, ObjectId.Compute("x"u8), "x"u8, tryCompress: false);
+            writer.Writer.Append(ObjectKind.Chunk, ObjectId.Compute("x"u8), "x"u8, tryCompress: false);
             Directory.GetFiles(_dir.Path).Should().ContainSingle().Which.Should().Contain(PackFormat.TempPrefix);
         }
 
@@ -339,19 +340,19 @@ public class PackWriterReaderTests
     [Test]
     public void Append_AfterFinish_Throws_AndOversizedEntriesAreRefused()
     {
-        using var writer = new PackWriter(_dir.Path);
-        var tooBig = () => writer.Append(EntryKind.Chunk, ObjectId.Zero, new byte[PackFormat.MaxEntrySize + 1], tryCompress: false);
+        using var writer = new PackFile(_dir.Path);
+        var tooBig = () => writer.Writer.Append(ObjectKind.Chunk, ObjectId.Zero, new byte[PackFormat.MaxEntrySize + 1], tryCompress: false);
         tooBig.Should().Throw<ArgumentException>();
-        writer.Finish();
-        var append = () => writer.Append(EntryKind.Chunk, ObjectId.Zero, "x"u8.ToArray(), tryCompress: false);
+        writer.Publish();
+        var append = () => writer.Writer.Append(ObjectKind.Chunk, ObjectId.Zero, "x"u8.ToArray(), tryCompress: false);
         append.Should().Throw<ObjectDisposedException>();
     }
 
     [Test]
     public void Finish_EmptyPack_IsValid()
     {
-        using var writer = new PackWriter(_dir.Path);
-        var name = writer.Finish();
+        using var writer = new PackFile(_dir.Path);
+        var name = writer.Publish();
         using var reader = PackReader.Open(Path.Combine(_dir.Path, name));
         reader.ReadTrailer().Should().BeEmpty();
         reader.ScanEntries().Should().BeEmpty();

@@ -26,7 +26,7 @@ internal sealed class HistoryRenderBenchmark
         foreach (var name in new[] { "warm-up", "long-run" })
         {
             await server.CreateRepositoryAsync(owner.WriteToken, name, isPrivate: true);
-            await WriteHistoryAsync(server, (await server.Metadata.FindRepositoryAsync("bench", name, default))!);
+            await WriteHistoryAsync(server, (await server.Metadata.Repositories.FindRepositoryAsync("bench", name, default))!);
         }
 
         TestContext.Out.WriteLine($"wrote 2 x {Commits} commits in {write.ElapsedMilliseconds} ms");
@@ -43,12 +43,12 @@ internal sealed class HistoryRenderBenchmark
         TestContext.Out.WriteLine($"all {Commits} rows, cold (every commit read from SQLite, verified and decoded): {cold.Milliseconds:0} ms, {cold.Bytes / 1024} KiB of HTML");
 
         // What the metadata store alone costs: one GetObjectAsync per commit, as the history walk makes them.
-        var record = (await server.Metadata.FindRepositoryAsync("bench", "warm-up", default))!;
-        var head = (await server.Metadata.ListRefsAsync(record.Id, default))[0].Value;
+        var record = (await server.Metadata.Repositories.FindRepositoryAsync("bench", "warm-up", default))!;
+        var head = (await server.Metadata.Refs.ListRefsAsync(record.Id, default))[0].Value;
         var reads = Stopwatch.StartNew();
         for (ObjectId? id = head; id is { } current;)
         {
-            var stored = (await server.Metadata.GetObjectAsync(record.Id, current, default))!.Value;
+            var stored = (await server.Metadata.Objects.GetObjectAsync(record.Id, current, default))!.Value;
             var decoded = Commit.Decode(stored.Data.Span, current);
             id = decoded.Parents.Count > 0 ? decoded.Parents[0] : null;
         }
@@ -57,13 +57,13 @@ internal sealed class HistoryRenderBenchmark
 
         // The web UI's walk (with its cache) over a third, never-read copy, in process.
         await server.CreateRepositoryAsync(owner.WriteToken, "third", isPrivate: true);
-        var third = (await server.Metadata.FindRepositoryAsync("bench", "third", default))!;
+        var third = (await server.Metadata.Repositories.FindRepositoryAsync("bench", "third", default))!;
         await WriteHistoryAsync(server, third);
         var http = new Microsoft.AspNetCore.Http.DefaultHttpContext { RequestServices = server.Services };
         var web = (await Lmvp.Server.Web.WebContext.BindAsync(http, null!))!;
-        var view = new Lmvp.Server.Web.Data.RepositoryView(web, third, AccessLevel.Admin);
+        var view = Lmvp.Server.Web.Data.RepositoryView.Open(web, third, AccessLevel.Admin);
         var walk = Stopwatch.StartNew();
-        var history = await view.HistoryAsync((await server.Metadata.ListRefsAsync(third.Id, default))[0].Value);
+        var history = await view.HistoryAsync((await server.Metadata.Refs.ListRefsAsync(third.Id, default))[0].Value);
         TestContext.Out.WriteLine($"RepositoryView.HistoryAsync, cold, in process: {walk.ElapsedMilliseconds} ms for {history.Count} commits");
 
         var warm = new List<double>();
@@ -109,7 +109,7 @@ internal sealed class HistoryRenderBenchmark
     private static async Task WriteHistoryAsync(TestServer server, RepositoryRecord repository)
     {
         var tree = Tree.Create([]);
-        var objects = new List<MetadataObject> { new(tree.Id, FrameKind.Tree, tree.Encoded) };
+        var objects = new List<MetadataObject> { new(tree.Id, ObjectKind.Tree, tree.Encoded) };
         var parent = (ObjectId?)null;
         var start = DateTimeOffset.UtcNow.AddDays(-30);
         var random = new Random(5);
@@ -120,12 +120,12 @@ internal sealed class HistoryRenderBenchmark
                 Math.Round(0.2 + (0.8 * Math.Exp(-i / (300.0 * (m + 1)))) + (0.03 * Math.Sin(i / 150.0)) + (random.NextDouble() * 0.02), 6)));
             var commit = Commit.Create(tree.Id, parent is { } p ? [p] : [], "Bench <bench@example.com>", start.AddMinutes(i),
                 $"epoch {i + 1}", metrics, new Provenance("0123456789abcdef0123456789abcdef01234567", "main", false, null));
-            objects.Add(new MetadataObject(commit.Id, FrameKind.Commit, commit.Encoded));
+            objects.Add(new MetadataObject(commit.Id, ObjectKind.Commit, commit.Encoded));
             parent = commit.Id;
         }
 
-        await server.Metadata.PutObjectsAsync(repository.Id, objects.ToAsyncEnumerable(), default);
-        (await server.Metadata.CompareAndSwapRefAsync(repository.Id, "refs/heads/main", null, parent!.Value, default)).Should().Be(RefUpdateOutcome.Updated);
+        await server.Metadata.Objects.PutObjectsAsync(repository.Id, objects.ToAsyncEnumerable(), default);
+        (await server.Metadata.Refs.CompareAndSwapRefAsync(repository.Id, "refs/heads/main", null, parent!.Value, default)).Should().Be(RefUpdateOutcome.Updated);
     }
 
     private static async Task<(double Milliseconds, long Bytes)> TimeAsync(SiteClient client, string path)

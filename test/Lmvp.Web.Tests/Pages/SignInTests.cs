@@ -64,13 +64,13 @@ internal sealed class SignInTests
     public async Task PostWithoutAntiforgeryToken_IsRefusedAndChangesNothing()
     {
         using var client = await SiteClient.SignInAsync(World.BaseUrl, "bob", World.Bob.Password);
-        var before = await World.Server.Metadata.ListTokensAsync((await World.Server.Metadata.FindUserAsync("bob", default))!.Id, default);
+        var before = await World.Server.Metadata.Tokens.ListTokensAsync((await World.Server.Metadata.Users.FindUserAsync("bob", default))!.Id, default);
 
         using var forged = await client.PostFormAsync("settings/tokens", new() { ["name"] = "forged", ["scope"] = "admin", ["days"] = "30" });
 
         forged.StatusCode.Should().Be(HttpStatusCode.BadRequest);
         (await forged.Content.ReadAsStringAsync()).Should().Contain("Form expired");
-        var after = await World.Server.Metadata.ListTokensAsync((await World.Server.Metadata.FindUserAsync("bob", default))!.Id, default);
+        var after = await World.Server.Metadata.Tokens.ListTokensAsync((await World.Server.Metadata.Users.FindUserAsync("bob", default))!.Id, default);
         after.Should().HaveSameCount(before, "a cross-site post must not create a token");
     }
 

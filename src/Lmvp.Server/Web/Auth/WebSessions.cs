@@ -21,10 +21,10 @@ internal sealed class WebSessions
     public static readonly TimeSpan Lifetime = TimeSpan.FromDays(14);
 
     private readonly IDataProtector _protector;
-    private readonly IMetadataStore _store;
+    private readonly MetadataStores _store;
     private readonly TimeProvider _time;
 
-    public WebSessions(IDataProtectionProvider protection, IMetadataStore store, TimeProvider time)
+    public WebSessions(IDataProtectionProvider protection, MetadataStores store, TimeProvider time)
     {
         _protector = protection.CreateProtector("Lmvp.Web.SessionCookie.v1");
         _store = store;
@@ -34,7 +34,7 @@ internal sealed class WebSessions
     /// <summary>Checks a password and, when it matches an enabled user, starts a session and sets its cookie.</summary>
     public async Task<UserRecord?> SignInAsync(HttpContext http, string userName, string password, CancellationToken cancellationToken)
     {
-        var user = Lmvp.Server.Api.Names.IsValid(userName) ? await _store.FindUserAsync(userName, cancellationToken) : null;
+        var user = Lmvp.Server.Api.Names.IsValid(userName) ? await _store.Users.FindUserAsync(userName, cancellationToken) : null;
         if (!Passwords.Verify(user?.PasswordHash, password) || user is null || user.IsDisabled)
         {
             return null;
@@ -42,7 +42,7 @@ internal sealed class WebSessions
 
         var now = _time.GetUtcNow();
         var unusedRefresh = Secrets.Hash(Secrets.Create(Secrets.RefreshPrefix));
-        var session = await _store.CreateSessionAsync(user.Id, Secrets.NewSessionId(), unusedRefresh, now + Lifetime, cancellationToken);
+        var session = await _store.Sessions.CreateSessionAsync(user.Id, Secrets.NewSessionId(), unusedRefresh, now + Lifetime, cancellationToken);
         var value = _protector.Protect(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{user.Id}:{session.Id}"));
         http.Response.Cookies.Append(CookieName, value, CookieOptions(http, session.ExpiresAt));
         return user;
@@ -74,13 +74,13 @@ internal sealed class WebSessions
         }
 
         var sessionId = plain[(colon + 1)..];
-        var session = await _store.GetSessionAsync(sessionId, cancellationToken);
+        var session = await _store.Sessions.GetSessionAsync(sessionId, cancellationToken);
         if (session is null || session.UserId != userId || session.RevokedAt is not null || session.ExpiresAt <= _time.GetUtcNow())
         {
             return null;
         }
 
-        var user = await _store.GetUserAsync(userId, cancellationToken);
+        var user = await _store.Users.GetUserAsync(userId, cancellationToken);
         if (user is null || user.IsDisabled)
         {
             return null;
@@ -95,7 +95,7 @@ internal sealed class WebSessions
     {
         if (caller?.SessionId is { } sessionId)
         {
-            await _store.RevokeSessionAsync(sessionId, _time.GetUtcNow(), cancellationToken);
+            await _store.Sessions.RevokeSessionAsync(sessionId, _time.GetUtcNow(), cancellationToken);
         }
 
         http.Response.Cookies.Delete(CookieName, CookieOptions(http, null));

@@ -70,7 +70,7 @@ internal static class AccountPages
             return RegisterPage(web, code, userName, char.ToUpperInvariant(problem[0]) + problem[1..] + ".", StatusCodes.Status400BadRequest);
         }
 
-        var (outcome, _) = await web.Store.RedeemInvitationAsync(Secrets.Hash(code), userName, Passwords.Hash(password), web.Now, web.Aborted);
+        var (outcome, _) = await web.Store.Invitations.RedeemInvitationAsync(Secrets.Hash(code), userName, Passwords.Hash(password), web.Now, web.Aborted);
         return outcome switch
         {
             RedeemOutcome.Created => await SignInNewUserAsync(web, userName, password),

@@ -38,7 +38,7 @@ internal static class AdminPages
             return await RenderAsync(web, passwordProblem, null, StatusCodes.Status400BadRequest);
         }
 
-        var user = await web.Store.CreateUserAsync(name, Passwords.Hash(password), admin, web.Aborted);
+        var user = await web.Store.Users.CreateUserAsync(name, Passwords.Hash(password), admin, web.Aborted);
         return user is null
             ? await RenderAsync(web, $"the user name '{name}' is taken", null, StatusCodes.Status409Conflict)
             : Results.Redirect(Urls.AdminUsers);
@@ -54,7 +54,7 @@ internal static class AdminPages
         var form = await web.Http.Request.ReadFormAsync(web.Aborted);
         var admin = form["admin"].ToString() == "on";
         var code = Secrets.Create(Secrets.InvitationPrefix);
-        await web.Store.CreateInvitationAsync(web.Caller!.UserId, Secrets.Hash(code), null, AccessLevel.None, admin, web.Now.AddDays(7), web.Aborted);
+        await web.Store.Invitations.CreateInvitationAsync(web.Caller!.UserId, Secrets.Hash(code), null, AccessLevel.None, admin, web.Now.AddDays(7), web.Aborted);
         return await RenderAsync(web, null, (code, admin), StatusCodes.Status200OK);
     }
 
@@ -65,7 +65,7 @@ internal static class AdminPages
 
     private static async Task<IResult> RenderAsync(WebContext web, string? error, (string Code, bool Admin)? invitation, int status)
     {
-        var users = await web.Store.ListUsersAsync(web.Aborted);
+        var users = await web.Store.Users.ListUsersAsync(web.Aborted);
         var page = new Page(web, "Users");
         var html = page.Body;
         html.Add($"<div class=\"row spread\"><h1>Users</h1><span class=\"muted\">{users.Count} account{(users.Count == 1 ? "" : "s")}</span></div>");

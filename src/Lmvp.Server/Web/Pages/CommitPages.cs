@@ -2,6 +2,7 @@ using System.Globalization;
 using Lmvp.Server.Web.Data;
 using Lmvp.Server.Web.Html;
 using Lmvp.Store;
+using Lmvp.Store.Graph;
 
 namespace Lmvp.Server.Web.Pages;
 
@@ -13,25 +14,21 @@ internal static class CommitPages
 
     public static void Map(RouteGroupBuilder web)
     {
-        web.MapGet("/repos/{owner}/{name}/commit/{id}", CommitAsync);
-        web.MapGet("/repos/{owner}/{name}/compare", CompareAsync);
+        var repository = web.MapGroup("/repos/{owner}/{name}").WithRepositoryPage();
+        repository.MapGet("/commit/{id}", CommitAsync);
+        repository.MapGet("/compare", CompareAsync);
     }
 
-    public static async Task<IResult> CommitAsync(WebContext web, string owner, string name, string id)
+    public static async Task<IResult> CommitAsync(RepositoryView repo, string id)
     {
-        if (web.Caller is null)
-        {
-            return web.RedirectToSignIn();
-        }
-
-        var repo = await web.OpenRepositoryAsync(owner, name);
-        if (repo is null || !ObjectId.TryParse(id, out var commitId) || await repo.TryGetCommitAsync(commitId) is not { } commit)
+        var web = repo.Web;
+        if (!ObjectId.TryParse(id, out var commitId) || await repo.TryGetCommitAsync(commitId) is not { } commit)
         {
             return Page.NotFound(web);
         }
 
-        var files = await repo.FlattenAsync(commit.TreeId);
-        var added = await Snapshots.AddedBytesAsync(repo, commit);
+        var files = await TreeWalk.ToDictionaryAsync(repo.Graph, commit.TreeId, web.Aborted);
+        var added = await SnapshotDiffer.AddedBytesAsync(repo.Graph, commit, web.Aborted);
         var total = files.Values.Sum(f => f.Size);
         var page = new Page(web, Format.Subject(commit.Message, 60) + " · " + repo.Record.FullName) { Repository = repo, Tab = RepositoryTab.History };
         var html = page.Body;
@@ -102,18 +99,9 @@ internal static class CommitPages
         return page.ToResult();
     }
 
-    public static async Task<IResult> CompareAsync(WebContext web, string owner, string name, string? from, string? to, string? branch)
+    public static async Task<IResult> CompareAsync(RepositoryView repo, string? from, string? to, string? branch)
     {
-        if (web.Caller is null)
-        {
-            return web.RedirectToSignIn();
-        }
-
-        var repo = await web.OpenRepositoryAsync(owner, name);
-        if (repo is null)
-        {
-            return Page.NotFound(web);
-        }
+        var web = repo.Web;
 
         var fromCommit = await repo.ResolveCommitAsync(from);
         var toCommit = await repo.ResolveCommitAsync(to);
@@ -122,8 +110,8 @@ internal static class CommitPages
             return await ComparePickerAsync(web, repo, branch, from, to);
         }
 
-        var files = await Snapshots.CompareFilesAsync(repo, fromCommit, toCommit);
-        var metrics = Snapshots.CompareMetrics(fromCommit, toCommit);
+        var files = await SnapshotDiffer.CompareTreesAsync(repo.Graph, fromCommit.TreeId, toCommit.TreeId, web.Aborted);
+        var metrics = SnapshotDiffer.CompareMetrics(fromCommit, toCommit);
         var page = new Page(web, "Compare · " + repo.Record.FullName) { Repository = repo, Tab = RepositoryTab.Compare, Wide = true };
         var html = page.Body;
         html.Add($"<div class=\"compare sides\">");

@@ -12,7 +12,7 @@ namespace Lmvp.Server.Web.Pages;
 /// <remarks>
 /// ASP.NET's file result does the HTTP part (Content-Length, single <c>Range</c> → 206 with Content-Range, unsatisfiable →
 /// 416, <c>If-Range</c>, <c>If-None-Match</c> → 304; a multi-range request gets the whole file, which HTTP allows) over a
-/// <see cref="ChunkedFileStream"/>, which reads one verified chunk at a time. The file id is the BLAKE3 of the content,
+/// <see cref="Lmvp.Store.Graph.VerifiedFileStream"/>, which reads one verified chunk at a time. The file id is the BLAKE3 of the content,
 /// so it is a strong validator: the same id is the same bytes at every commit. Signed-in browsers use their cookie;
 /// scripts may send the same <c>Authorization: Bearer</c> token as the API (read scope).
 /// </remarks>
@@ -58,13 +58,12 @@ internal static class DownloadEndpoint
             return Page.Message(web, StatusCodes.Status404NotFound, "Not a file", "This is a symbolic link; it has no content to download.");
         }
 
-        var manifest = await repo.GetManifestAsync(entry.Id);
         var headers = web.Http.Response.Headers;
 
         // The bytes behind a URL never change (the commit id pins them), so a browser may keep them; they are still private.
         headers.CacheControl = "private, max-age=31536000, immutable";
         headers.ContentSecurityPolicy = "default-src 'none'; sandbox";
-        var stream = new ChunkedFileStream(web.Service<IChunkStore>(), repo.Id, manifest, web.Aborted);
+        var stream = await repo.OpenFileAsync(entry.Id);
         return TypedResults.Stream(stream, "application/octet-stream", entry.Name, lastModified: null,
             entityTag: new EntityTagHeaderValue("\"" + entry.Id + "\""), enableRangeProcessing: true);
     }
@@ -76,7 +75,7 @@ internal static class DownloadEndpoint
             return null;
         }
 
-        var record = await web.Store.FindRepositoryAsync(owner, name, web.Aborted);
+        var record = await web.Store.Repositories.FindRepositoryAsync(owner, name, web.Aborted);
         if (record is null)
         {
             return null;
@@ -84,6 +83,6 @@ internal static class DownloadEndpoint
 
         var role = await web.Service<RepositoryAccess>().GetRoleAsync(caller, record, web.Aborted);
         var effective = AccessLevels.Min(role, caller.Scope);
-        return effective >= AccessLevel.Read ? new RepositoryView(web, record, role) : null;
+        return effective >= AccessLevel.Read ? RepositoryView.Open(web, record, role) : null;
     }
 }

@@ -13,25 +13,17 @@ internal static class HistoryPages
 
     public static void Map(RouteGroupBuilder web)
     {
-        web.MapGet("/repos/{owner}/{name}/history", HistoryAsync);
-        web.MapGet("/repos/{owner}/{name}/metrics", MetricsAsync);
+        var repository = web.MapGroup("/repos/{owner}/{name}").WithRepositoryPage();
+        repository.MapGet("/history", HistoryAsync);
+        repository.MapGet("/metrics", MetricsAsync);
     }
 
     /// <summary>One row: a commit, its 1-based position on the branch (oldest is 1) and the sort key.</summary>
     private readonly record struct Row(Commit Commit, int Number);
 
-    public static async Task<IResult> HistoryAsync(WebContext web, string owner, string name, string? branch, string? sort, string? dir, string? page)
+    public static async Task<IResult> HistoryAsync(RepositoryView repo, string? branch, string? sort, string? dir, string? page)
     {
-        if (web.Caller is null)
-        {
-            return web.RedirectToSignIn();
-        }
-
-        var repo = await web.OpenRepositoryAsync(owner, name);
-        if (repo is null)
-        {
-            return Page.NotFound(web);
-        }
+        var web = repo.Web;
 
         var resolved = await repo.ResolveBranchAsync(branch);
         if (resolved is not { } current)
@@ -171,18 +163,9 @@ internal static class HistoryPages
         return page.ToResult();
     }
 
-    public static async Task<IResult> MetricsAsync(WebContext web, string owner, string name, string? branch)
+    public static async Task<IResult> MetricsAsync(RepositoryView repo, string? branch)
     {
-        if (web.Caller is null)
-        {
-            return web.RedirectToSignIn();
-        }
-
-        var repo = await web.OpenRepositoryAsync(owner, name);
-        if (repo is null)
-        {
-            return Page.NotFound(web);
-        }
+        var web = repo.Web;
 
         var resolved = await repo.ResolveBranchAsync(branch);
         if (resolved is not { } current)

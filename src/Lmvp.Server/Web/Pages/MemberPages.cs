@@ -14,135 +14,95 @@ internal static class MemberPages
 
     public static void Map(RouteGroupBuilder web)
     {
-        web.MapGet("/repos/{owner}/{name}/members", MembersAsync);
-        web.MapPost("/repos/{owner}/{name}/members", SetMemberAsync);
-        web.MapPost("/repos/{owner}/{name}/members/remove", RemoveMemberAsync);
-        web.MapPost("/repos/{owner}/{name}/invitations", InviteAsync);
-        web.MapPost("/repos/{owner}/{name}/invitations/{id:long}/delete", DeleteInvitationAsync);
+        var team = web.MapGroup("/repos/{owner}/{name}").WithRepositoryPage(AccessLevel.Admin,
+            repo => $"Only admins of {repo.Record.FullName} manage its members; your role is {repo.Role.ToName()}.");
+        team.MapGet("/members", MembersAsync);
+        team.MapPost("/members", SetMemberAsync);
+        team.MapPost("/members/remove", RemoveMemberAsync);
+        team.MapPost("/invitations", InviteAsync);
+        team.MapPost("/invitations/{id:long}/delete", DeleteInvitationAsync);
     }
 
-    public static async Task<IResult> MembersAsync(WebContext web, string owner, string name)
-    {
-        var (repo, denied) = await OpenAsAdminAsync(web, owner, name);
-        return denied ?? await RenderAsync(web, repo!, null, null, StatusCodes.Status200OK);
-    }
+    public static Task<IResult> MembersAsync(RepositoryView repo) => RenderAsync(repo.Web, repo, null, null, StatusCodes.Status200OK);
 
-    public static async Task<IResult> SetMemberAsync(WebContext web, string owner, string name)
+    public static async Task<IResult> SetMemberAsync(RepositoryView repo)
     {
-        var (repo, denied) = await OpenAsAdminAsync(web, owner, name);
-        if (denied is not null)
-        {
-            return denied;
-        }
-
+        var web = repo.Web;
         var form = await web.Http.Request.ReadFormAsync(web.Aborted);
         var userName = form["username"].ToString().Trim();
         if (!AccessLevels.TryParse(form["role"].ToString(), out var role))
         {
-            return await RenderAsync(web, repo!, "Choose a role: read, write or admin.", null, StatusCodes.Status400BadRequest);
+            return await RenderAsync(web, repo, "Choose a role: read, write or admin.", null, StatusCodes.Status400BadRequest);
         }
 
-        var user = Lmvp.Server.Api.Names.IsValid(userName) ? await web.Store.FindUserAsync(userName, web.Aborted) : null;
+        var user = Lmvp.Server.Api.Names.IsValid(userName) ? await web.Store.Users.FindUserAsync(userName, web.Aborted) : null;
         if (user is null)
         {
-            return await RenderAsync(web, repo!, $"There is no user named \u201c{userName}\u201d. Invite them below instead.", null,
+            return await RenderAsync(web, repo, $"There is no user named \u201c{userName}\u201d. Invite them below instead.", null,
                 StatusCodes.Status404NotFound);
         }
 
-        if (user.Id == repo!.Record.OwnerId)
+        if (user.Id == repo.Record.OwnerId)
         {
             return await RenderAsync(web, repo, $"{user.Name} owns {repo.Record.FullName} and is always its admin.", null, StatusCodes.Status400BadRequest);
         }
 
-        await web.Store.SetMemberAsync(repo.Id, user.Id, role, web.Aborted);
+        await web.Store.Repositories.SetMemberAsync(repo.Id, user.Id, role, web.Aborted);
         return Results.Redirect(Urls.Members(repo.Owner, repo.Name));
     }
 
-    public static async Task<IResult> RemoveMemberAsync(WebContext web, string owner, string name)
+    public static async Task<IResult> RemoveMemberAsync(RepositoryView repo)
     {
-        var (repo, denied) = await OpenAsAdminAsync(web, owner, name);
-        if (denied is not null)
-        {
-            return denied;
-        }
-
+        var web = repo.Web;
         var form = await web.Http.Request.ReadFormAsync(web.Aborted);
         var userName = form["username"].ToString();
-        var user = Lmvp.Server.Api.Names.IsValid(userName) ? await web.Store.FindUserAsync(userName, web.Aborted) : null;
-        if (user is null || !await web.Store.RemoveMemberAsync(repo!.Id, user.Id, web.Aborted))
+        var user = Lmvp.Server.Api.Names.IsValid(userName) ? await web.Store.Users.FindUserAsync(userName, web.Aborted) : null;
+        if (user is null || !await web.Store.Repositories.RemoveMemberAsync(repo.Id, user.Id, web.Aborted))
         {
-            return await RenderAsync(web, repo!, $"\u201c{userName}\u201d is not a member.", null, StatusCodes.Status404NotFound);
+            return await RenderAsync(web, repo, $"\u201c{userName}\u201d is not a member.", null, StatusCodes.Status404NotFound);
         }
 
         return Results.Redirect(Urls.Members(repo.Owner, repo.Name));
     }
 
-    public static async Task<IResult> InviteAsync(WebContext web, string owner, string name)
+    public static async Task<IResult> InviteAsync(RepositoryView repo)
     {
-        var (repo, denied) = await OpenAsAdminAsync(web, owner, name);
-        if (denied is not null)
-        {
-            return denied;
-        }
-
+        var web = repo.Web;
         var form = await web.Http.Request.ReadFormAsync(web.Aborted);
         if (!AccessLevels.TryParse(form["role"].ToString(), out var role))
         {
-            return await RenderAsync(web, repo!, "Choose a role: read, write or admin.", null, StatusCodes.Status400BadRequest);
+            return await RenderAsync(web, repo, "Choose a role: read, write or admin.", null, StatusCodes.Status400BadRequest);
         }
 
         if (!int.TryParse(form["days"].ToString(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var days)
             || days < 1 || days > 365)
         {
-            return await RenderAsync(web, repo!, "An invitation lasts 1 to 365 days.", null, StatusCodes.Status400BadRequest);
+            return await RenderAsync(web, repo, "An invitation lasts 1 to 365 days.", null, StatusCodes.Status400BadRequest);
         }
 
         var code = Secrets.Create(Secrets.InvitationPrefix);
-        await web.Store.CreateInvitationAsync(web.Caller!.UserId, Secrets.Hash(code), repo!.Id, role, makeAdmin: false, web.Now.AddDays(days), web.Aborted);
+        await web.Store.Invitations.CreateInvitationAsync(web.Caller!.UserId, Secrets.Hash(code), repo.Id, role, makeAdmin: false, web.Now.AddDays(days), web.Aborted);
         return await RenderAsync(web, repo, null, (code, role, days), StatusCodes.Status200OK);
     }
 
-    public static async Task<IResult> DeleteInvitationAsync(WebContext web, string owner, string name, long id)
+    public static async Task<IResult> DeleteInvitationAsync(RepositoryView repo, long id)
     {
-        var (repo, denied) = await OpenAsAdminAsync(web, owner, name);
-        if (denied is not null)
-        {
-            return denied;
-        }
-
-        var invitation = await web.Store.GetInvitationAsync(id, web.Aborted);
-        if (invitation is null || invitation.RepositoryId != repo!.Id)
+        var web = repo.Web;
+        var invitation = await web.Store.Invitations.GetInvitationAsync(id, web.Aborted);
+        if (invitation is null || invitation.RepositoryId != repo.Id)
         {
             return Page.NotFound(web);
         }
 
-        await web.Store.DeleteInvitationAsync(id, web.Aborted);
+        await web.Store.Invitations.DeleteInvitationAsync(id, web.Aborted);
         return Results.Redirect(Urls.Members(repo.Owner, repo.Name));
-    }
-
-    private static async Task<(RepositoryView? Repository, IResult? Denied)> OpenAsAdminAsync(WebContext web, string owner, string name)
-    {
-        if (web.Caller is null)
-        {
-            return (null, web.RedirectToSignIn());
-        }
-
-        var repo = await web.OpenRepositoryAsync(owner, name);
-        if (repo is null)
-        {
-            return (null, Page.NotFound(web));
-        }
-
-        return repo.Role < AccessLevel.Admin
-            ? (null, Page.Forbidden(web, $"Only admins of {repo.Record.FullName} manage its members; your role is {repo.Role.ToName()}."))
-            : (repo, null);
     }
 
     private static async Task<IResult> RenderAsync(WebContext web, RepositoryView repo, string? error, (string Code, AccessLevel Role, int Days)? created,
         int status)
     {
-        var members = await web.Store.ListMembersAsync(repo.Id, web.Aborted);
-        var owner = await web.Store.GetUserAsync(repo.Record.OwnerId, web.Aborted);
+        var members = await web.Store.Repositories.ListMembersAsync(repo.Id, web.Aborted);
+        var owner = await web.Store.Users.GetUserAsync(repo.Record.OwnerId, web.Aborted);
         var page = new Page(web, "Members · " + repo.Record.FullName) { Repository = repo, Tab = RepositoryTab.Members };
         var html = page.Body;
         if (error is not null)
@@ -194,7 +154,7 @@ internal static class MemberPages
             <button type="submit" id="invite-submit">Create invitation</button></form>
             """);
 
-        var invitations = (await web.Store.ListInvitationsAsync(null, web.Aborted))
+        var invitations = (await web.Store.Invitations.ListInvitationsAsync(null, web.Aborted))
             .Where(i => i.RepositoryId == repo.Id && i.UsedAt is null && i.ExpiresAt > web.Now).ToList();
         if (invitations.Count > 0)
         {

@@ -1,4 +1,5 @@
 using Lmvp.Server.Auth;
+using Lmvp.Server.Services;
 using Lmvp.Server.Storage;
 using Lmvp.Server.Web.Data;
 using Lmvp.Server.Web.Html;
@@ -17,8 +18,9 @@ internal static class RepositoryPages
     {
         web.MapGet(Urls.Home, ListAsync);
         web.MapPost(Urls.NewRepository, CreateAsync);
-        web.MapGet("/repos/{owner}/{name}", RepositoryAsync);
-        web.MapGet("/repos/{owner}/{name}/tree/{commit}/{**path}", TreeAsync);
+        var repository = web.MapGroup("/repos/{owner}/{name}").WithRepositoryPage();
+        repository.MapGet("", RepositoryAsync);
+        repository.MapGet("/tree/{commit}/{**path}", TreeAsync);
 
         // A repository's clone URL (http://server/owner/name) opened in a browser lands on its page.
         web.MapGet("/{owner}/{name}", (string owner, string name) => Results.Redirect(Urls.Repository(owner, name))).WithOrder(1000);
@@ -49,7 +51,7 @@ internal static class RepositoryPages
                 StatusCodes.Status400BadRequest);
         }
 
-        var created = await web.Store.CreateRepositoryAsync(caller.UserId, name, form["private"].ToString() == "on", description, web.Aborted);
+        var created = await web.Store.Repositories.CreateRepositoryAsync(caller.UserId, name, form["private"].ToString() == "on", description, web.Aborted);
         return created is null
             ? await RenderListAsync(web, $"You already have a repository named {name}.", StatusCodes.Status409Conflict)
             : Results.Redirect(Urls.Repository(created.Owner, created.Name));
@@ -62,7 +64,7 @@ internal static class RepositoryPages
             return web.RedirectToSignIn();
         }
 
-        var visible = await web.Store.ListVisibleRepositoriesAsync(caller.UserId, caller.IsServerAdmin, web.Aborted);
+        var visible = await web.Store.Repositories.ListVisibleRepositoriesAsync(caller.UserId, caller.IsServerAdmin, web.Aborted);
         var page = new Page(web, "Repositories");
         page.Body.Add($"""
             <div class="row spread"><h1>Repositories</h1></div>
@@ -107,7 +109,7 @@ internal static class RepositoryPages
         foreach (var (record, memberRole) in visible)
         {
             var role = RepositoryAccess.RoleFromMembership(caller, record, memberRole);
-            var repo = new RepositoryView(web, record, role);
+            var repo = RepositoryView.Open(web, record, role);
             var head = await repo.ResolveBranchAsync(null);
             var commit = head is { } h ? await repo.GetCommitAsync(h.Head) : null;
             var size = commit is null ? (long?)null : await repo.TreeSizeAsync(commit.TreeId);
@@ -139,18 +141,9 @@ internal static class RepositoryPages
         html.Add($"</tbody></table></section>");
     }
 
-    public static async Task<IResult> RepositoryAsync(WebContext web, string owner, string name, string? branch)
+    public static async Task<IResult> RepositoryAsync(RepositoryView repo, string? branch)
     {
-        if (web.Caller is null)
-        {
-            return web.RedirectToSignIn();
-        }
-
-        var repo = await web.OpenRepositoryAsync(owner, name);
-        if (repo is null)
-        {
-            return Page.NotFound(web);
-        }
+        var web = repo.Web;
 
         var resolved = await repo.ResolveBranchAsync(branch);
         if (resolved is null && !string.IsNullOrEmpty(branch))
@@ -197,15 +190,10 @@ internal static class RepositoryPages
         return page.ToResult();
     }
 
-    public static async Task<IResult> TreeAsync(WebContext web, string owner, string name, string commit, string? path)
+    public static async Task<IResult> TreeAsync(RepositoryView repo, string commit, string? path)
     {
-        if (web.Caller is null)
-        {
-            return web.RedirectToSignIn();
-        }
-
-        var repo = await web.OpenRepositoryAsync(owner, name);
-        if (repo is null || !ObjectId.TryParse(commit, out var commitId) || await repo.TryGetCommitAsync(commitId) is not { } c)
+        var web = repo.Web;
+        if (!ObjectId.TryParse(commit, out var commitId) || await repo.TryGetCommitAsync(commitId) is not { } c)
         {
             return Page.NotFound(web);
         }

@@ -60,7 +60,7 @@ internal static class TokenPages
             return web.RedirectToSignIn();
         }
 
-        return await web.Store.RevokeTokenAsync(caller.UserId, id, web.Aborted)
+        return await web.Store.Tokens.RevokeTokenAsync(caller.UserId, id, web.Aborted)
             ? Results.Redirect(Urls.Tokens)
             : Page.NotFound(web);
     }
@@ -69,7 +69,7 @@ internal static class TokenPages
 
     private static async Task<IResult> RenderAsync(WebContext web, string? error, (TokenRecord Record, string Value)? created, int status)
     {
-        var tokens = await web.Store.ListTokensAsync(web.Caller!.UserId, web.Aborted);
+        var tokens = await web.Store.Tokens.ListTokensAsync(web.Caller!.UserId, web.Aborted);
         var page = new Page(web, "Access tokens");
         var html = page.Body;
         html.Add($"""

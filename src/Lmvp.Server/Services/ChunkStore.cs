@@ -1,0 +1,287 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using Lmvp.Server.Storage;
+using Lmvp.Store;
+using Lmvp.Store.Packs;
+
+namespace Lmvp.Server.Services;
+
+/// <summary>One chunk read from the store; its data is valid only until the next one.</summary>
+internal readonly record struct ChunkData(ObjectId Id, ReadOnlyMemory<byte> Data);
+
+/// <summary>The chunk bytes of every repository: packs (the client's pack format) kept in the blob store and located through
+/// the chunk index. Chunks are stored per repository, so what one holds never shows in another's answers.</summary>
+/// <remarks>
+/// An upload writes one pack to a local spool file, puts it in the blob store whole, then records its chunks in the index
+/// in one transaction: a chunk is visible only once its bytes are durable. A pack that was put but not indexed (the server
+/// died in between) is indexed from its own trailer by <see cref="RecoverAsync"/> at the next start. Reads look chunks up in
+/// batches and read runs of neighbouring chunks with one range read; every chunk is hashed to its id before it is served.
+/// </remarks>
+internal sealed class ChunkStore
+{
+    /// <summary>Chunks looked up in the index at once.</summary>
+    private const int LookupBatch = 256;
+
+    /// <summary>The most bytes one range read covers.</summary>
+    private const int MaxRunBytes = 8 << 20;
+
+    /// <summary>A gap up to this size between two chunks is read through rather than split into two reads.</summary>
+    private const int MaxGapBytes = 64 << 10;
+
+    private readonly IBlobStore _blobs;
+    private readonly IChunkIndex _index;
+    private readonly string _spoolDirectory;
+
+    public ChunkStore(IBlobStore blobs, IChunkIndex index, string spoolDirectory)
+    {
+        _blobs = blobs;
+        _index = index;
+        _spoolDirectory = spoolDirectory;
+    }
+
+    /// <summary>The blob a repository's pack is kept as.</summary>
+    public static string BlobName(long repositoryId, string pack) =>
+        $"repos/{repositoryId.ToString(System.Globalization.CultureInfo.InvariantCulture)}/packs/{pack}";
+
+    /// <summary>The ids in <paramref name="ids"/> the repository does not hold, in order, each once.</summary>
+    public Task<IReadOnlyList<ObjectId>> FindMissingAsync(long repositoryId, IReadOnlyList<ObjectId> ids, CancellationToken cancellationToken) =>
+        _index.FindMissingAsync(repositoryId, ids, cancellationToken);
+
+    /// <summary>Starts a batch of verified chunks that becomes visible all at once on <see cref="ChunkBatch.CommitAsync"/>, or never.</summary>
+    public ChunkBatch BeginBatch(long repositoryId) => new(this, repositoryId);
+
+    /// <summary>Reads chunks in the order given, each verified against its id; an item's data is valid only until the next one.</summary>
+    /// <exception cref="ObjectNotFoundException">The repository does not hold one of them.</exception>
+    /// <exception cref="CorruptObjectException">Stored bytes are damaged.</exception>
+    public async IAsyncEnumerable<ChunkData> ReadManyAsync(long repositoryId, IReadOnlyList<ObjectId> ids, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        byte[]? run = null;
+        byte[]? decoded = null;
+        try
+        {
+            for (var start = 0; start < ids.Count; start += LookupBatch)
+            {
+                var batch = Slice(ids, start, Math.Min(LookupBatch, ids.Count - start));
+                var locations = await _index.LookupAsync(repositoryId, batch, cancellationToken).ConfigureAwait(false);
+                var i = 0;
+                while (i < batch.Count)
+                {
+                    var first = locations[i] ?? throw new ObjectNotFoundException($"Chunk {batch[i].ToShortString()} not found.");
+                    var end = i + 1;
+                    var runEnd = first.Entry.DataOffset + first.Entry.StoredLength;
+                    while (end < batch.Count && locations[end] is { } next && next.Pack == first.Pack && next.Entry.DataOffset >= runEnd
+                        && next.Entry.DataOffset - runEnd <= MaxGapBytes && next.Entry.DataOffset + next.Entry.StoredLength - first.Entry.DataOffset <= MaxRunBytes)
+                    {
+                        runEnd = next.Entry.DataOffset + next.Entry.StoredLength;
+                        end++;
+                    }
+
+                    var length = (int)(runEnd - first.Entry.DataOffset);
+                    if (run is null || run.Length < length)
+                    {
+                        Return(run);
+                        run = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1 << 20));
+                    }
+
+                    await _blobs.ReadExactlyAsync(BlobName(repositoryId, first.Pack), first.Entry.DataOffset, run.AsMemory(0, length), cancellationToken)
+                        .ConfigureAwait(false);
+                    for (var k = i; k < end; k++)
+                    {
+                        var entry = locations[k]!.Entry;
+                        var stored = run.AsMemory((int)(entry.DataOffset - first.Entry.DataOffset), entry.StoredLength);
+                        ReadOnlyMemory<byte> raw;
+                        if (entry.Encoding == ChunkEncoding.Raw)
+                        {
+                            raw = stored;
+                            if (ObjectId.Compute(raw.Span) != entry.Id)
+                            {
+                                throw new CorruptObjectException($"Chunk {entry.Id.ToShortString()} in {locations[k]!.Pack} at offset {entry.Offset} is corrupt: its bytes do not hash to its id.");
+                            }
+                        }
+                        else
+                        {
+                            if (decoded is null || decoded.Length < entry.RawLength)
+                            {
+                                Return(decoded);
+                                decoded = ArrayPool<byte>.Shared.Rent(Math.Max(entry.RawLength, 256 << 10));
+                            }
+
+                            PackFormat.DecodeEntry(entry, stored.Span, decoded.AsSpan(0, entry.RawLength));
+                            raw = decoded.AsMemory(0, entry.RawLength);
+                        }
+
+                        yield return new ChunkData(entry.Id, raw);
+                    }
+
+                    i = end;
+                }
+            }
+        }
+        finally
+        {
+            Return(run);
+            Return(decoded);
+        }
+    }
+
+    /// <summary>Indexes every pack the blob store holds and the index does not list (a server that died between putting a
+    /// pack and indexing it); returns how many it indexed.</summary>
+    public async Task<int> RecoverAsync(CancellationToken cancellationToken)
+    {
+        var byRepository = new Dictionary<long, List<BlobInfo>>();
+        await foreach (var blob in _blobs.ListAsync("repos/", cancellationToken).ConfigureAwait(false))
+        {
+            var parts = blob.Name.Split('/');
+            if (parts is ["repos", var id, "packs", var name] && name.EndsWith(PackFormat.Extension, StringComparison.Ordinal)
+                && long.TryParse(id, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var repositoryId))
+            {
+                (byRepository.TryGetValue(repositoryId, out var list) ? list : byRepository[repositoryId] = []).Add(blob);
+            }
+        }
+
+        var indexed = 0;
+        foreach (var (repositoryId, blobs) in byRepository)
+        {
+            var known = (await _index.ListPacksAsync(repositoryId, cancellationToken).ConfigureAwait(false)).Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+            foreach (var blob in blobs)
+            {
+                var name = blob.Name[(blob.Name.LastIndexOf('/') + 1)..];
+                if (!known.Contains(name))
+                {
+                    var entries = await ReadTrailerAsync(blob.Name, blob.Length, cancellationToken).ConfigureAwait(false);
+                    await _index.AddPackAsync(repositoryId, name, blob.Length, entries, cancellationToken).ConfigureAwait(false);
+                    indexed++;
+                }
+            }
+        }
+
+        return indexed;
+    }
+
+    /// <summary>The entries a pack blob's own trailer lists, verified.</summary>
+    public async Task<IReadOnlyList<PackEntry>> ReadTrailerAsync(string blob, long length, CancellationToken cancellationToken)
+    {
+        var footer = new byte[PackFormat.FooterSize];
+        if (length >= PackFormat.FooterSize)
+        {
+            await _blobs.ReadExactlyAsync(blob, length - PackFormat.FooterSize, footer, cancellationToken).ConfigureAwait(false);
+        }
+
+        var name = blob[(blob.LastIndexOf('/') + 1)..];
+        var (offset, size, hash) = PackFormat.ReadFooter(footer, length, name);
+        var trailer = new byte[size];
+        await _blobs.ReadExactlyAsync(blob, offset, trailer, cancellationToken).ConfigureAwait(false);
+        return PackFormat.ReadTrailer(trailer, hash, offset, name);
+    }
+
+    private static void Return(byte[]? buffer)
+    {
+        if (buffer is not null)
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static IReadOnlyList<ObjectId> Slice(IReadOnlyList<ObjectId> ids, int start, int count)
+    {
+        if (start == 0 && count == ids.Count)
+        {
+            return ids;
+        }
+
+        var slice = new ObjectId[count];
+        for (var i = 0; i < count; i++)
+        {
+            slice[i] = ids[start + i];
+        }
+
+        return slice;
+    }
+
+    /// <summary>One upload's chunks: a spooled pack, put and indexed on commit; disposing an uncommitted batch keeps nothing.</summary>
+    internal sealed class ChunkBatch : IAsyncDisposable
+    {
+        // Trial-compress every 16th chunk and compress the ones after it only when the trial saved 10%:
+        // the same cheap decision as a client's commit. Float weights are incompressible and cost one trial in sixteen.
+        private const int SampleEvery = 16;
+
+        private readonly ChunkStore _store;
+        private readonly long _repositoryId;
+        private readonly HashSet<ObjectId> _added = [];
+        private FileStream? _spool;
+        private PackWriter? _pack;
+        private int _sample;
+        private bool _compressing;
+        private bool _done;
+
+        public ChunkBatch(ChunkStore store, long repositoryId)
+        {
+            _store = store;
+            _repositoryId = repositoryId;
+        }
+
+        /// <summary>Adds a chunk whose bytes the caller has verified against <paramref name="id"/>; false when this batch already holds it.</summary>
+        public bool Add(ObjectId id, ReadOnlySpan<byte> data)
+        {
+            ObjectDisposedException.ThrowIf(_done, this);
+            if (!_added.Add(id))
+            {
+                return false;
+            }
+
+            if (_pack is null)
+            {
+                _spool = new FileStream(Path.Combine(_store._spoolDirectory, "pack-" + Guid.NewGuid().ToString("N")), FileMode.CreateNew, FileAccess.ReadWrite,
+                    FileShare.None, 0, FileOptions.DeleteOnClose);
+                _pack = new PackWriter(_spool, leaveOpen: true);
+            }
+
+            if (_sample++ % SampleEvery == 0)
+            {
+                _compressing = _pack.CompressionPays(data);
+            }
+
+            _pack.Append(ObjectKind.Chunk, id, data, tryCompress: _compressing);
+            return true;
+        }
+
+        /// <summary>Makes every added chunk durable and visible; returns how many the repository did not hold before.</summary>
+        public async Task<int> CommitAsync(CancellationToken cancellationToken)
+        {
+            ObjectDisposedException.ThrowIf(_done, this);
+            _done = true;
+            if (_pack is null)
+            {
+                return 0;
+            }
+
+            var entries = _pack.Entries;
+            var name = _pack.Finish();
+            var missing = await _store._index.FindMissingAsync(_repositoryId, [.. _added], cancellationToken).ConfigureAwait(false);
+            if (missing.Count == 0)
+            {
+                return 0; // a retried upload: every chunk arrived before
+            }
+
+            var size = _spool!.Length;
+            _spool.Position = 0;
+            await _store._blobs.PutAsync(BlobName(_repositoryId, name), _spool, cancellationToken).ConfigureAwait(false);
+
+            // The pack is durable: index it even if the request is being cancelled, so the two stay in step.
+            await _store._index.AddPackAsync(_repositoryId, name, size, entries, CancellationToken.None).ConfigureAwait(false);
+            return missing.Count;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _done = true;
+            _pack?.Dispose();
+            _pack = null;
+            if (_spool is not null)
+            {
+                await _spool.DisposeAsync().ConfigureAwait(false);
+                _spool = null;
+            }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+namespace Lmvp.Server.Storage;
+
+/// <summary>Immutable named blobs (pack files): the byte seam under the chunk store, filled by a local directory or an
+/// S3-compatible bucket.</summary>
+/// <remarks>
+/// What every provider guarantees, and what the contract suite checks:
+/// <list type="bullet">
+/// <item>Atomic put: a blob is visible whole or not at all. A put that fails or is cancelled leaves no blob and no part of one.</item>
+/// <item>Read-after-write: once <see cref="PutAsync"/> returns, every read and listing sees the blob.</item>
+/// <item>A put under an existing name replaces the blob whole (last writer wins); readers see the old or the new bytes, never a mix.</item>
+/// <item>Reads may return fewer bytes than asked, as <see cref="Stream.ReadAsync(Memory{byte}, CancellationToken)"/> may; 0 means the end.</item>
+/// <item>Names are relative paths of [A-Za-z0-9._-] segments joined by '/'; listing is by prefix, in name order.</item>
+/// </list>
+/// Formats and indexes live above this seam, never inside a provider.
+/// </remarks>
+internal interface IBlobStore
+{
+    /// <summary>Stores <paramref name="content"/> (from its position to its end) as blob <paramref name="name"/>.</summary>
+    Task PutAsync(string name, Stream content, CancellationToken cancellationToken);
+
+    /// <summary>Reads up to <paramref name="destination"/>'s length from <paramref name="offset"/>; 0 at or past the end.</summary>
+    /// <exception cref="BlobNotFoundException">There is no such blob.</exception>
+    Task<int> ReadAsync(string name, long offset, Memory<byte> destination, CancellationToken cancellationToken);
+
+    /// <summary>The blob's length, or null when there is no such blob.</summary>
+    Task<long?> GetLengthAsync(string name, CancellationToken cancellationToken);
+
+    /// <summary>The blobs whose name starts with <paramref name="prefix"/>, in name order.</summary>
+    IAsyncEnumerable<BlobInfo> ListAsync(string prefix, CancellationToken cancellationToken);
+
+    /// <summary>Deletes a blob; false when there was none.</summary>
+    Task<bool> DeleteAsync(string name, CancellationToken cancellationToken);
+}
+
+/// <summary>A blob in a listing.</summary>
+/// <param name="Name">Its name.</param>
+/// <param name="Length">Its length in bytes.</param>
+internal sealed record BlobInfo(string Name, long Length);
+
+/// <summary>A blob that was asked for does not exist.</summary>
+internal sealed class BlobNotFoundException : IOException
+{
+    public BlobNotFoundException(string message) : base(message) { }
+
+    public BlobNotFoundException() { }
+
+    public BlobNotFoundException(string message, Exception innerException) : base(message, innerException) { }
+}
+
+/// <summary>Reads that fill their buffer, over a store that may return short reads.</summary>
+internal static class BlobReads
+{
+    /// <summary>Reads exactly <paramref name="destination"/>'s length from <paramref name="offset"/>, or throws when the blob ends first.</summary>
+    public static async Task ReadExactlyAsync(this IBlobStore store, string name, long offset, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        var total = 0;
+        while (total < destination.Length)
+        {
+            var n = await store.ReadAsync(name, offset + total, destination[total..], cancellationToken).ConfigureAwait(false);
+            if (n == 0)
+            {
+                throw new Lmvp.Store.CorruptObjectException($"Blob {name} ends at {offset + total}, before the {destination.Length} bytes asked at {offset}.");
+            }
+
+            total += n;
+        }
+    }
+}

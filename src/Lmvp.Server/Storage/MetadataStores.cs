@@ -1,0 +1,184 @@
+using Lmvp.Store;
+using Lmvp.Store.Packs;
+
+namespace Lmvp.Server.Storage;
+
+// The metadata seams, one per aggregate. Every implementation is safe to call from many requests at once, changes several
+// rows only in one transaction, and passes the contract suites in test/Lmvp.Server.Tests/Storage. Secrets (token values,
+// refresh tokens, invitation codes) arrive already hashed. Times are kept to the millisecond.
+
+/// <summary>User accounts.</summary>
+internal interface IUserStore
+{
+    /// <summary>How many users exist (zero on a new server).</summary>
+    Task<long> CountUsersAsync(CancellationToken cancellationToken);
+
+    /// <summary>Creates a user; null when the name is taken (names compare case-insensitively).</summary>
+    Task<UserRecord?> CreateUserAsync(string name, string? passwordHash, bool isAdmin, CancellationToken cancellationToken);
+
+    /// <summary>The user of that name (any case), or null.</summary>
+    Task<UserRecord?> FindUserAsync(string name, CancellationToken cancellationToken);
+
+    /// <summary>The user with that id, or null.</summary>
+    Task<UserRecord?> GetUserAsync(long userId, CancellationToken cancellationToken);
+
+    /// <summary>Every user, by name.</summary>
+    Task<IReadOnlyList<UserRecord>> ListUsersAsync(CancellationToken cancellationToken);
+
+    /// <summary>Replaces a user's password hash.</summary>
+    Task SetPasswordHashAsync(long userId, string passwordHash, CancellationToken cancellationToken);
+
+    /// <summary>Changes whether a user is a server admin or disabled (null leaves a flag as it is); the user after, or null.</summary>
+    Task<UserRecord?> UpdateUserAsync(long userId, bool? isAdmin, bool? isDisabled, CancellationToken cancellationToken);
+}
+
+/// <summary>Personal access tokens, stored as hashes.</summary>
+internal interface ITokenStore
+{
+    /// <summary>Records a new token.</summary>
+    Task<TokenRecord> CreateTokenAsync(long userId, string name, byte[] hash, AccessLevel scope, DateTimeOffset? expiresAt, CancellationToken cancellationToken);
+
+    /// <summary>The token with this hash and its user, whatever its state (the caller checks expiry and revocation).</summary>
+    Task<(TokenRecord Token, UserRecord User)?> FindTokenAsync(byte[] hash, CancellationToken cancellationToken);
+
+    /// <summary>A user's tokens, oldest first.</summary>
+    Task<IReadOnlyList<TokenRecord>> ListTokensAsync(long userId, CancellationToken cancellationToken);
+
+    /// <summary>Revokes one of the user's tokens; false when the user has no such token.</summary>
+    Task<bool> RevokeTokenAsync(long userId, long tokenId, CancellationToken cancellationToken);
+
+    /// <summary>Records when a token was last used.</summary>
+    Task TouchTokenAsync(long tokenId, DateTimeOffset when, CancellationToken cancellationToken);
+}
+
+/// <summary>Sign-in sessions and their refresh tokens.</summary>
+internal interface ISessionStore
+{
+    /// <summary>Creates a session with its first refresh token, in one transaction.</summary>
+    Task<SessionRecord> CreateSessionAsync(long userId, string sessionId, byte[] refreshHash, DateTimeOffset expiresAt, CancellationToken cancellationToken);
+
+    /// <summary>The session, or null.</summary>
+    Task<SessionRecord?> GetSessionAsync(string sessionId, CancellationToken cancellationToken);
+
+    /// <summary>Spends a refresh token and stores its successor in one transaction; a token spent twice revokes its session.</summary>
+    Task<(RefreshOutcome Outcome, SessionRecord? Session)> RotateRefreshTokenAsync(byte[] oldHash, byte[] newHash, DateTimeOffset newExpiresAt,
+        DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>The session a refresh token belongs to, or null.</summary>
+    Task<SessionRecord?> FindSessionByRefreshAsync(byte[] refreshHash, CancellationToken cancellationToken);
+
+    /// <summary>Ends a session.</summary>
+    Task RevokeSessionAsync(string sessionId, DateTimeOffset when, CancellationToken cancellationToken);
+}
+
+/// <summary>Invitations to register.</summary>
+internal interface IInvitationStore
+{
+    /// <summary>Records an invitation.</summary>
+    Task<InvitationRecord> CreateInvitationAsync(long createdBy, byte[] codeHash, long? repositoryId, AccessLevel role, bool makeAdmin,
+        DateTimeOffset expiresAt, CancellationToken cancellationToken);
+
+    /// <summary>Invitations made by <paramref name="createdBy"/>, or all of them when null.</summary>
+    Task<IReadOnlyList<InvitationRecord>> ListInvitationsAsync(long? createdBy, CancellationToken cancellationToken);
+
+    /// <summary>The invitation, or null.</summary>
+    Task<InvitationRecord?> GetInvitationAsync(long invitationId, CancellationToken cancellationToken);
+
+    /// <summary>Deletes an invitation; false when there was none.</summary>
+    Task<bool> DeleteInvitationAsync(long invitationId, CancellationToken cancellationToken);
+
+    /// <summary>Spends an invitation and creates the user (and membership) in one transaction; at most one redeemer of a code wins.</summary>
+    Task<(RedeemOutcome Outcome, UserRecord? User)> RedeemInvitationAsync(byte[] codeHash, string userName, string passwordHash,
+        DateTimeOffset now, CancellationToken cancellationToken);
+}
+
+/// <summary>Repositories and their members.</summary>
+internal interface IRepositoryStore
+{
+    /// <summary>Creates a repository; null when the owner already has one of that name.</summary>
+    Task<RepositoryRecord?> CreateRepositoryAsync(long ownerId, string name, bool isPrivate, string description, CancellationToken cancellationToken);
+
+    /// <summary>The repository owner/name (any case), or null.</summary>
+    Task<RepositoryRecord?> FindRepositoryAsync(string owner, string name, CancellationToken cancellationToken);
+
+    /// <summary>The repository with that id, or null.</summary>
+    Task<RepositoryRecord?> GetRepositoryAsync(long repositoryId, CancellationToken cancellationToken);
+
+    /// <summary>Repositories that are public, owned by <paramref name="userId"/> or shared with them (every one for a server admin),
+    /// by full name, each with the user's member role (None when not a member).</summary>
+    Task<IReadOnlyList<(RepositoryRecord Repository, AccessLevel MemberRole)>> ListVisibleRepositoriesAsync(long userId, bool isServerAdmin,
+        CancellationToken cancellationToken);
+
+    /// <summary>Changes visibility or description (null leaves it); the repository after, or null.</summary>
+    Task<RepositoryRecord?> UpdateRepositoryAsync(long repositoryId, bool? isPrivate, string? description, CancellationToken cancellationToken);
+
+    /// <summary>The user's membership role in the repository (not counting ownership), or None.</summary>
+    Task<AccessLevel> GetMemberRoleAsync(long repositoryId, long userId, CancellationToken cancellationToken);
+
+    /// <summary>Adds a member or changes their role.</summary>
+    Task SetMemberAsync(long repositoryId, long userId, AccessLevel role, CancellationToken cancellationToken);
+
+    /// <summary>Removes a member; false when they were not one.</summary>
+    Task<bool> RemoveMemberAsync(long repositoryId, long userId, CancellationToken cancellationToken);
+
+    /// <summary>The members and their roles, by name.</summary>
+    Task<IReadOnlyList<MemberRecord>> ListMembersAsync(long repositoryId, CancellationToken cancellationToken);
+}
+
+/// <summary>A repository's branches and tags.</summary>
+internal interface IRefStore
+{
+    /// <summary>Every ref, by name.</summary>
+    Task<IReadOnlyList<KeyValuePair<string, ObjectId>>> ListRefsAsync(long repositoryId, CancellationToken cancellationToken);
+
+    /// <summary>The commit a ref points at, or null.</summary>
+    Task<ObjectId?> GetRefAsync(long repositoryId, string name, CancellationToken cancellationToken);
+
+    /// <summary>Moves a ref from <paramref name="expected"/> (null: must not exist) to <paramref name="target"/> atomically, across
+    /// processes: of several concurrent updates from the same value exactly one wins. When the repository had no branch before,
+    /// <paramref name="name"/>'s branch becomes its default.</summary>
+    Task<RefUpdateOutcome> CompareAndSwapRefAsync(long repositoryId, string name, ObjectId? expected, ObjectId target, CancellationToken cancellationToken);
+}
+
+/// <summary>A repository's commits, trees and file manifests, stored verified, and which of them are known complete.</summary>
+internal interface IObjectStore
+{
+    /// <summary>The ids in <paramref name="ids"/> the repository does not hold, in order, each once.</summary>
+    Task<IReadOnlyList<ObjectId>> FindMissingObjectsAsync(long repositoryId, IReadOnlyList<ObjectId> ids, CancellationToken cancellationToken);
+
+    /// <summary>Stores verified objects all together or not at all; returns how many were new.</summary>
+    Task<int> PutObjectsAsync(long repositoryId, IAsyncEnumerable<MetadataObject> objects, CancellationToken cancellationToken);
+
+    /// <summary>The object with that id, or null.</summary>
+    Task<MetadataObject?> GetObjectAsync(long repositoryId, ObjectId id, CancellationToken cancellationToken);
+
+    /// <summary>Up to <paramref name="limit"/> commits whose id starts with <paramref name="hexPrefix"/> (lowercase hex).</summary>
+    Task<IReadOnlyList<ObjectId>> FindCommitsByPrefixAsync(long repositoryId, string hexPrefix, int limit, CancellationToken cancellationToken);
+
+    /// <summary>True when <paramref name="id"/> (a commit or tree) was marked as having its whole closure present.</summary>
+    Task<bool> IsCompleteAsync(long repositoryId, ObjectId id, CancellationToken cancellationToken);
+
+    /// <summary>Marks commits and trees whose whole closure (down to every chunk) is present.</summary>
+    Task MarkCompleteAsync(long repositoryId, IReadOnlyCollection<ObjectId> ids, CancellationToken cancellationToken);
+}
+
+/// <summary>Where each chunk of a repository is: which pack blob, at which offset, stored how.</summary>
+internal interface IChunkIndex
+{
+    /// <summary>The ids in <paramref name="ids"/> the repository does not hold, in order, each once.</summary>
+    Task<IReadOnlyList<ObjectId>> FindMissingAsync(long repositoryId, IReadOnlyList<ObjectId> ids, CancellationToken cancellationToken);
+
+    /// <summary>Where each of <paramref name="ids"/> is, in the order asked; null for a chunk the repository does not hold.</summary>
+    Task<IReadOnlyList<ChunkLocation?>> LookupAsync(long repositoryId, IReadOnlyList<ObjectId> ids, CancellationToken cancellationToken);
+
+    /// <summary>Records a pack and its chunk entries in one transaction; a chunk already indexed keeps its first location, and
+    /// adding a pack again changes nothing.</summary>
+    Task AddPackAsync(long repositoryId, string pack, long size, IReadOnlyList<PackEntry> entries, CancellationToken cancellationToken);
+
+    /// <summary>The packs a repository's chunks are in, by name.</summary>
+    Task<IReadOnlyList<PackRecord>> ListPacksAsync(long repositoryId, CancellationToken cancellationToken);
+}
+
+/// <summary>Every metadata aggregate of one server, opened together over one database.</summary>
+internal sealed record MetadataStores(IUserStore Users, ITokenStore Tokens, ISessionStore Sessions, IInvitationStore Invitations,
+    IRepositoryStore Repositories, IRefStore Refs, IObjectStore Objects, IChunkIndex Chunks);

@@ -1,0 +1,190 @@
+using System.Data;
+using System.Data.Common;
+using System.Globalization;
+
+namespace Lmvp.Server.Storage.Sql;
+
+/// <summary>A relational database the metadata stores run on: connections, commands, migrations, and the few places where
+/// SQLite and PostgreSQL differ.</summary>
+/// <remarks>
+/// The stores write SQL both engines accept: <c>@name</c> parameters, <c>ON CONFLICT … DO NOTHING/UPDATE</c>, <c>RETURNING</c>,
+/// conditional updates for compare-and-swap (so a race between processes has exactly one winner), times as Unix
+/// milliseconds, flags as 0/1 integers, ids as byte strings. Each call opens a pooled connection; every multi-row change
+/// runs in one transaction.
+/// </remarks>
+internal abstract class SqlDatabase
+{
+    /// <summary>Ids asked about in one query (an IN list of parameters).</summary>
+    public const int IdBatch = 500;
+
+    protected SqlDatabase(TimeProvider time)
+    {
+        Time = time;
+    }
+
+    /// <summary>The clock stores stamp rows with.</summary>
+    public TimeProvider Time { get; }
+
+    /// <summary>Where the database is, for messages (never a password).</summary>
+    public abstract string Description { get; }
+
+    /// <summary>The schema, as migrations: element <c>i</c> brings the schema from version <c>i</c> to <c>i + 1</c>.</summary>
+    protected abstract IReadOnlyList<string> Migrations { get; }
+
+    /// <summary>The schema version this code reads and writes.</summary>
+    public int LatestVersion => Migrations.Count;
+
+    /// <summary>Opens a connection.</summary>
+    public abstract ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken);
+
+    /// <summary>Now, in Unix milliseconds.</summary>
+    public long Now() => Time.GetUtcNow().ToUnixTimeMilliseconds();
+
+    /// <summary>Applies every migration the database lacks, each in its own transaction; returns the versions before and after.</summary>
+    /// <exception cref="InvalidOperationException">The database is newer than this server.</exception>
+    public async Task<(int From, int To)> MigrateAsync(CancellationToken cancellationToken)
+    {
+        await using var c = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await NonQueryAsync(c, null, "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)", cancellationToken).ConfigureAwait(false);
+        var from = await VersionAsync(c, null, cancellationToken).ConfigureAwait(false);
+        if (from > LatestVersion)
+        {
+            throw new InvalidOperationException($"{Description} has schema version {from}; this lmvp-server reads version {LatestVersion} or older.");
+        }
+
+        for (var v = from; v < LatestVersion; v++)
+        {
+            await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            if (await VersionAsync(c, tx, cancellationToken).ConfigureAwait(false) != v)
+            {
+                continue; // another server migrated meanwhile
+            }
+
+            foreach (var statement in Migrations[v].Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                await NonQueryAsync(c, tx, statement, cancellationToken).ConfigureAwait(false);
+            }
+
+            await NonQueryAsync(c, tx, "INSERT INTO meta(key, value) VALUES('schema_version', @v) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                cancellationToken, ("@v", (v + 1).ToString(CultureInfo.InvariantCulture))).ConfigureAwait(false);
+            await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return (from, LatestVersion);
+    }
+
+    /// <summary>The schema version the database is at (0 when new).</summary>
+    public async Task<int> VersionAsync(CancellationToken cancellationToken)
+    {
+        await using var c = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await NonQueryAsync(c, null, "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)", cancellationToken).ConfigureAwait(false);
+        return await VersionAsync(c, null, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A command with <c>@name</c> parameters.</summary>
+    public static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    {
+        var cmd = connection.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.Transaction = transaction;
+        foreach (var (name, value) in parameters)
+        {
+            Add(cmd, name, value);
+        }
+
+        return cmd;
+    }
+
+    /// <summary>A NULL of type text (a plain null parameter is a NULL integer).</summary>
+    public static readonly object NullText = new();
+
+    /// <summary>Adds a parameter; null becomes an integer NULL, <see cref="NullText"/> a text NULL.</summary>
+    public static DbParameter Add(DbCommand command, string name, object? value)
+    {
+        var p = command.CreateParameter();
+        p.ParameterName = name;
+        if (value is null || ReferenceEquals(value, NullText))
+        {
+            // Typed, so PostgreSQL can resolve coalesce(@p, column) and @p IS NULL.
+            p.DbType = value is null ? DbType.Int64 : DbType.String;
+            p.Value = DBNull.Value;
+        }
+        else
+        {
+            p.Value = value;
+        }
+
+        command.Parameters.Add(p);
+        return p;
+    }
+
+    public static async Task<int> NonQueryAsync(DbConnection connection, DbTransaction? transaction, string sql, CancellationToken cancellationToken,
+        params (string Name, object? Value)[] parameters)
+    {
+        await using var cmd = Command(connection, transaction, sql, parameters);
+        return await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public static async Task<object?> ScalarAsync(DbConnection connection, DbTransaction? transaction, string sql, CancellationToken cancellationToken,
+        params (string Name, object? Value)[] parameters)
+    {
+        await using var cmd = Command(connection, transaction, sql, parameters);
+        var value = await cmd.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+        return value is DBNull ? null : value;
+    }
+
+    /// <summary>"@p0, @p1, …" for an IN list of <paramref name="count"/> parameters.</summary>
+    public static string InList(int count) => string.Join(", ", Enumerable.Range(0, count).Select(i => "@p" + i.ToString(CultureInfo.InvariantCulture)));
+
+    /// <summary>Runs <paramref name="query"/> (whose IN list is <see cref="InList"/>) over <paramref name="ids"/> in batches, collecting the
+    /// ids of the rows found (column 0).</summary>
+    public static async Task<HashSet<Lmvp.Store.ObjectId>> FindExistingAsync(DbConnection connection, DbTransaction? transaction,
+        Func<int, string> query, IReadOnlyList<Lmvp.Store.ObjectId> ids, (string Name, object? Value)[] fixedParameters, CancellationToken cancellationToken)
+    {
+        var found = new HashSet<Lmvp.Store.ObjectId>();
+        for (var start = 0; start < ids.Count; start += IdBatch)
+        {
+            var count = Math.Min(IdBatch, ids.Count - start);
+            await using var cmd = Command(connection, transaction, query(count), fixedParameters);
+            for (var i = 0; i < count; i++)
+            {
+                Add(cmd, "@p" + i.ToString(CultureInfo.InvariantCulture), ids[start + i].ToArray());
+            }
+
+            await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                found.Add(new Lmvp.Store.ObjectId((byte[])r[0]));
+            }
+        }
+
+        return found;
+    }
+
+    /// <summary>The ids not in <paramref name="present"/>, in order, each once.</summary>
+    public static IReadOnlyList<Lmvp.Store.ObjectId> Missing(IReadOnlyList<Lmvp.Store.ObjectId> ids, HashSet<Lmvp.Store.ObjectId> present)
+    {
+        var seen = new HashSet<Lmvp.Store.ObjectId>();
+        var missing = new List<Lmvp.Store.ObjectId>();
+        foreach (var id in ids)
+        {
+            if (seen.Add(id) && !present.Contains(id))
+            {
+                missing.Add(id);
+            }
+        }
+
+        return missing;
+    }
+
+    public static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);
+
+    public static DateTimeOffset? NullableTime(DbDataReader r, int i) => r.IsDBNull(i) ? null : FromMs(r.GetInt64(i));
+
+    public static long? Ms(DateTimeOffset? value) => value?.ToUnixTimeMilliseconds();
+
+    private static async Task<int> VersionAsync(DbConnection c, DbTransaction? tx, CancellationToken cancellationToken) =>
+        await ScalarAsync(c, tx, "SELECT value FROM meta WHERE key = 'schema_version'", cancellationToken).ConfigureAwait(false) is string v
+            ? int.Parse(v, CultureInfo.InvariantCulture)
+            : 0;
+}

@@ -1,0 +1,84 @@
+using Lmvp.Store;
+using static Lmvp.Server.Storage.Sql.SqlDatabase;
+
+namespace Lmvp.Server.Storage.Sql;
+
+/// <summary>Metadata objects and completeness marks in a SQL database.</summary>
+internal sealed class SqlObjectStore(SqlDatabase db) : IObjectStore
+{
+    public async Task<IReadOnlyList<ObjectId>> FindMissingObjectsAsync(long repositoryId, IReadOnlyList<ObjectId> ids, CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var present = await FindExistingAsync(c, null, n => $"SELECT id FROM objects WHERE repo_id = @r AND id IN ({InList(n)})", ids,
+            [("@r", repositoryId)], cancellationToken).ConfigureAwait(false);
+        return Missing(ids, present);
+    }
+
+    public async Task<int> PutObjectsAsync(long repositoryId, IAsyncEnumerable<MetadataObject> objects, CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = Command(c, tx, "INSERT INTO objects(repo_id, id, kind, data) VALUES(@r, @id, @k, @d) ON CONFLICT DO NOTHING", ("@r", repositoryId));
+        var pId = Add(cmd, "@id", Array.Empty<byte>());
+        var pKind = Add(cmd, "@k", 0L);
+        var pData = Add(cmd, "@d", Array.Empty<byte>());
+        var stored = 0;
+        await foreach (var o in objects.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            pId.Value = o.Id.ToArray();
+            pKind.Value = (long)o.Kind;
+            pData.Value = o.Data.ToArray();
+            stored += await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return stored;
+    }
+
+    public async Task<MetadataObject?> GetObjectAsync(long repositoryId, ObjectId id, CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = Command(c, null, "SELECT kind, data FROM objects WHERE repo_id = @r AND id = @id", ("@r", repositoryId), ("@id", id.ToArray()));
+        await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await r.ReadAsync(cancellationToken).ConfigureAwait(false) ? new MetadataObject(id, (ObjectKind)r.GetInt64(0), (byte[])r[1]) : null;
+    }
+
+    public async Task<IReadOnlyList<ObjectId>> FindCommitsByPrefixAsync(long repositoryId, string hexPrefix, int limit, CancellationToken cancellationToken)
+    {
+        var low = Convert.FromHexString(hexPrefix.PadRight(ObjectId.HexLength, '0'));
+        var high = Convert.FromHexString(hexPrefix.PadRight(ObjectId.HexLength, 'f'));
+        await using var c = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = Command(c, null, "SELECT id FROM objects WHERE repo_id = @r AND id >= @lo AND id <= @hi AND kind = @k ORDER BY id LIMIT @n",
+            ("@r", repositoryId), ("@lo", low), ("@hi", high), ("@k", (long)ObjectKind.Commit), ("@n", (long)limit));
+        await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var list = new List<ObjectId>();
+        while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            list.Add(new ObjectId((byte[])r[0]));
+        }
+
+        return list;
+    }
+
+    public async Task<bool> IsCompleteAsync(long repositoryId, ObjectId id, CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await ScalarAsync(c, null, "SELECT 1 FROM complete WHERE repo_id = @r AND id = @id", cancellationToken, ("@r", repositoryId), ("@id", id.ToArray()))
+            .ConfigureAwait(false) is not null;
+    }
+
+    public async Task MarkCompleteAsync(long repositoryId, IReadOnlyCollection<ObjectId> ids, CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = Command(c, tx, "INSERT INTO complete(repo_id, id) VALUES(@r, @id) ON CONFLICT DO NOTHING", ("@r", repositoryId));
+        var pId = Add(cmd, "@id", Array.Empty<byte>());
+        foreach (var id in ids)
+        {
+            pId.Value = id.ToArray();
+            await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,12 @@
+namespace Lmvp.Store.Chunking;
+
+/// <summary>Receives the chunks of a file in order, a batch at a time, with their ids and bytes.</summary>
+internal interface IChunkSink
+{
+    /// <summary>Called with consecutive chunks laid back to back in <paramref name="data"/>; always on one thread, in file order.</summary>
+    /// <remarks>Batches let a store answer "which of these do I have" with one index query instead of one per chunk.</remarks>
+    void Accept(ReadOnlySpan<ChunkRef> chunks, ReadOnlySpan<byte> data);
+}
+
+/// <summary>The result of chunking one file: its whole-content id, its size and its chunks.</summary>
+internal sealed record ChunkedFile(ObjectId FileId, long Size, IReadOnlyList<ChunkRef> Chunks);

@@ -1,0 +1,288 @@
+using System.Buffers;
+using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
+using System.Threading.Channels;
+using Lmvp.Store.Objects;
+using Lmvp.Store.Protocol;
+
+namespace Lmvp.Store.Sync;
+
+/// <summary>The chunk half of a fetch: asks the server for the chunks the repository lacks, in batches, and keeps each one
+/// only after hashing it to its id.</summary>
+/// <remarks>
+/// Chunks are published in batches (one pack per batch), so an interrupted fetch keeps what arrived and a re-run asks only
+/// for the rest. Within a batch, one thread receives and checks order and sizes while a second hashes each chunk and writes
+/// it to the pack, so network and hashing overlap.
+/// </remarks>
+internal sealed class ChunkDownloader
+{
+    /// <summary>Chunks received but not yet hashed and written.</summary>
+    private const int PipelineDepth = 32;
+
+    /// <summary>Verified chunks handed to the pack writer together.</summary>
+    private const int StagingBytes = 4 * 1024 * 1024;
+
+    private readonly Repository _repository;
+    private readonly SyncConnection _connection;
+    private readonly SyncOptions _options;
+    private readonly int _batchBytes;
+
+    public ChunkDownloader(Repository repository, SyncConnection connection, SyncOptions options, int batchBytes)
+    {
+        _repository = repository;
+        _connection = connection;
+        _options = options;
+        _batchBytes = batchBytes;
+    }
+
+    private string Server => _connection.Server;
+
+    /// <summary>Downloads every chunk of <paramref name="manifests"/> the repository lacks; each is verified before it is kept.</summary>
+    public async Task DownloadAsync(IEnumerable<FileManifest> manifests, CancellationToken cancellationToken)
+    {
+        var database = _repository.Database;
+        var needed = new List<(ObjectId Id, int Length)>();
+        var seen = new HashSet<ObjectId>();
+        foreach (var manifest in manifests)
+        {
+            foreach (var c in manifest.Chunks)
+            {
+                if (seen.Add(c.Id))
+                {
+                    needed.Add((c.Id, c.Length));
+                }
+            }
+        }
+
+        // One index query per 128 ids, not one per chunk.
+        var present = database.FindExistingChunks(needed.ConvertAll(c => c.Id));
+        needed.RemoveAll(c => present.Contains(c.Id));
+
+        var total = needed.Sum(n => (long)n.Length);
+        long done = 0;
+        var start = 0;
+        while (start < needed.Count)
+        {
+            long bytes = 0;
+            var end = start;
+            while (end < needed.Count && end - start < ProtocolLimits.MaxIdsPerRequest && (end == start || bytes + needed[end].Length <= _batchBytes))
+            {
+                bytes += needed[end].Length;
+                end++;
+            }
+
+            var batch = needed.GetRange(start, end - start);
+            using (var writer = new ObjectWriter(_repository.Store))
+            {
+                writer.BeginFile();
+                var state = new BatchState();
+                try
+                {
+                    await _connection.PostForFramesAsync(
+                        "chunks/download",
+                        () => new IdListRequest(ProtocolIds.Hex(batch.Skip(state.Next).Select(b => b.Id))),
+                        ProtocolJsonContext.Default.IdListRequest,
+                        (stream, ct) => ReadChunkStreamAsync(stream, batch, state, writer, length =>
+                        {
+                            done += length;
+                            _connection.Counter.ChunkReceived(length);
+                            _options.Progress?.Report(new ProgressInfo("fetch", done, total));
+                        }, ct),
+                        bytes,
+                        cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (state.Next > 0 && e is RemoteException or OperationCanceledException or IOException)
+                {
+                    // Given up or cancelled part-way: keep the verified chunks of this batch too, so a re-run skips them.
+                    writer.Publish(null);
+                    if (e is RemoteException { StatusCode: 404 } r)
+                    {
+                        throw LacksChunks(r);
+                    }
+
+                    throw;
+                }
+                catch (RemoteException e) when (e.StatusCode == 404)
+                {
+                    throw LacksChunks(e);
+                }
+
+                writer.Publish(null);
+            }
+
+            start = end;
+        }
+
+        var arrived = database.FindExistingChunks(needed.ConvertAll(c => c.Id));
+        foreach (var (id, _) in needed)
+        {
+            if (!arrived.Contains(id))
+            {
+                throw new CorruptObjectException($"Chunk {id.ToShortString()} is still missing after the download.");
+            }
+        }
+    }
+
+    private RemoteException LacksChunks(RemoteException e) =>
+        new($"{Server} lacks chunks of its own commits ({e.ServerMessage}); what arrived so far is kept.", e);
+
+    /// <summary>Reads one chunks/download answer: this thread receives and checks order and sizes, a second thread hashes
+    /// each chunk and writes it to the pack, so network and hashing overlap.</summary>
+    /// <remarks>A retry after a broken stream asks only for the chunks after <see cref="BatchState.Next"/>: those before
+    /// are verified and pending in the writer.</remarks>
+    private async Task ReadChunkStreamAsync(Stream stream, List<(ObjectId Id, int Length)> batch, BatchState state, ObjectWriter writer,
+        Action<int> onChunk, CancellationToken cancellationToken)
+    {
+        var reader = new FrameReader(stream, ProtocolLimits.MaxChunkFrame);
+        var channel = Channel.CreateBounded<(ObjectId Id, byte[] Buffer, int Length)>(new BoundedChannelOptions(PipelineDepth) { SingleReader = true, SingleWriter = true });
+        using var consumerFailed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Exception? consumerError = null;
+        var consumer = Task.Run(async () =>
+        {
+            // Verified chunks are staged back to back and handed to the writer together: one index lookup per batch
+            // instead of one per chunk. The stage is flushed whenever the queue runs dry, so progress stays live.
+            var staging = ArrayPool<byte>.Shared.Rent(StagingBytes);
+            var staged = new List<ChunkRef>();
+            var used = 0;
+            void Flush()
+            {
+                if (staged.Count == 0)
+                {
+                    return;
+                }
+
+                writer.Accept(CollectionsMarshal.AsSpan(staged), staging.AsSpan(0, used));
+                foreach (var c in staged)
+                {
+                    state.Next++;
+                    onChunk(c.Length);
+                }
+
+                staged.Clear();
+                used = 0;
+            }
+
+            try
+            {
+                await foreach (var (id, buffer, length) in channel.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+                {
+                    try
+                    {
+                        if (ObjectId.Compute(buffer.AsSpan(0, length)) != id)
+                        {
+                            throw new CorruptObjectException($"Chunk {id.ToShortString()} from {Server} is corrupt: its bytes do not hash to its id. It was not kept.");
+                        }
+
+                        if (used + length > staging.Length)
+                        {
+                            Flush();
+                        }
+
+                        if (length > staging.Length)
+                        {
+                            writer.Accept([new ChunkRef(id, length)], buffer.AsSpan(0, length));
+                            state.Next++;
+                            onChunk(length);
+                        }
+                        else
+                        {
+                            buffer.AsSpan(0, length).CopyTo(staging.AsSpan(used));
+                            used += length;
+                            staged.Add(new ChunkRef(id, length));
+                        }
+                    }
+                    finally
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                    }
+
+                    if (channel.Reader.Count == 0)
+                    {
+                        Flush();
+                    }
+                }
+
+                Flush();
+            }
+            catch (Exception e)
+            {
+                consumerError = e;
+                await consumerFailed.CancelAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(staging);
+            }
+        }, CancellationToken.None);
+
+        var expected = state.Next;
+        Exception? readError = null;
+        try
+        {
+            while (await reader.ReadAsync(consumerFailed.Token).ConfigureAwait(false) is { } frame)
+            {
+                if (expected >= batch.Count)
+                {
+                    throw new RemoteException($"{Server} sent more chunks than were asked for.");
+                }
+
+                var (id, length) = batch[expected];
+                if (frame.Kind != ObjectKind.Chunk || frame.Id != id)
+                {
+                    throw new RemoteException($"{Server} answered with {frame.Kind.ToString().ToLowerInvariant()} {frame.Id.ToShortString()} where chunk {id.ToShortString()} was asked for.");
+                }
+
+                if (frame.Data.Length != length)
+                {
+                    throw new CorruptObjectException($"Chunk {id.ToShortString()} from {Server} has {frame.Data.Length} bytes, not {length}. It was not kept.");
+                }
+
+                var buffer = ArrayPool<byte>.Shared.Rent(length);
+                frame.Data.Span.CopyTo(buffer);
+                try
+                {
+                    await channel.Writer.WriteAsync((id, buffer, length), consumerFailed.Token).ConfigureAwait(false);
+                }
+                catch
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    throw;
+                }
+
+                expected++;
+            }
+        }
+        catch (Exception e)
+        {
+            readError = e;
+        }
+
+        channel.Writer.TryComplete();
+        await consumer.ConfigureAwait(false);
+        while (channel.Reader.TryRead(out var left))
+        {
+            ArrayPool<byte>.Shared.Return(left.Buffer);
+        }
+
+        if (consumerError is not null)
+        {
+            ExceptionDispatchInfo.Throw(consumerError);
+        }
+
+        if (readError is not null)
+        {
+            ExceptionDispatchInfo.Throw(readError);
+        }
+
+        if (state.Next != batch.Count)
+        {
+            throw new RemoteException($"{Server} sent {state.Next} of the {batch.Count} chunks asked for.");
+        }
+    }
+
+    /// <summary>How far one download batch got: chunks before <see cref="Next"/> are verified and pending in the writer.</summary>
+    private sealed class BatchState
+    {
+        public int Next { get; set; }
+    }
+}

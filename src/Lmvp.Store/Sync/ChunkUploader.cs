@@ -1,0 +1,203 @@
+using System.Buffers;
+using System.Runtime.ExceptionServices;
+using System.Threading.Channels;
+using Lmvp.Store.Index;
+using Lmvp.Store.Protocol;
+
+namespace Lmvp.Store.Sync;
+
+/// <summary>The chunk half of a push: streams the chunks the server lacks in requests of about the configured size, reading
+/// and verifying each from the packs while the previous ones are on the wire.</summary>
+/// <remarks>The first request is small, so a refusal comes back before much is streamed; after it two requests are kept in
+/// flight, so while the server publishes one batch (fsync, rename, index) the next is streaming. A killed push loses at most
+/// the requests in flight; a re-run asks again what is missing.</remarks>
+internal sealed class ChunkUploader
+{
+    private const int FirstRequestBytes = 1024 * 1024;
+
+    /// <summary>Chunk uploads kept in flight at once after the first.</summary>
+    private const int UploadsInFlight = 2;
+
+    /// <summary>Chunks read ahead of the socket.</summary>
+    private const int PrefetchChunks = 32;
+
+    private readonly Repository _repository;
+    private readonly SyncConnection _connection;
+    private readonly int _requestBytes;
+    private readonly int _maxFrames;
+    private readonly PushSession _progress;
+
+    public ChunkUploader(Repository repository, SyncConnection connection, int requestBytes, int maxFrames, PushSession progress)
+    {
+        _repository = repository;
+        _connection = connection;
+        _requestBytes = requestBytes;
+        _maxFrames = maxFrames;
+        _progress = progress;
+    }
+
+    public async Task UploadAsync(List<(ObjectId Id, ChunkLocation Location)> chunks, CancellationToken cancellationToken)
+    {
+        // Packs are opened here, on this thread, so the concurrent senders below never touch the index database.
+        foreach (var packId in chunks.Select(c => c.Location.PackId).Distinct())
+        {
+            _repository.Store.Packs.Get(packId);
+        }
+
+        var batches = new List<List<(ObjectId Id, ChunkLocation Location)>>();
+        var start = 0;
+        while (start < chunks.Count)
+        {
+            // The first request is small: a refusal (read-only token, expired token) then comes back before 64 MiB
+            // are streamed at a server that has already answered.
+            var limit = start == 0 ? Math.Min(_requestBytes, FirstRequestBytes) : _requestBytes;
+            long payload = 0;
+            var end = start;
+            while (end < chunks.Count && end - start < _maxFrames && (end == start || payload + chunks[end].Location.RawLength + FrameFormat.FrameHeaderSize <= limit))
+            {
+                payload += chunks[end].Location.RawLength + FrameFormat.FrameHeaderSize;
+                end++;
+            }
+
+            batches.Add(chunks.GetRange(start, end - start));
+            start = end;
+        }
+
+        if (batches.Count == 0)
+        {
+            return;
+        }
+
+        await UploadChunkBatchAsync(batches[0], cancellationToken).ConfigureAwait(false);
+
+        // Two requests in flight: while the server publishes one batch (fsync, rename, index) the next is streaming.
+        // One request at a time left client and server each idle half the time. A killed push loses at most both.
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        using var gate = new SemaphoreSlim(UploadsInFlight);
+        var running = new List<Task>();
+        foreach (var batch in batches.Skip(1))
+        {
+            try
+            {
+                await gate.WaitAsync(failed.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                break; // an upload failed: its exception is rethrown below
+            }
+
+            running.Add(Task.Run(async () =>
+            {
+                try
+                {
+                    await UploadChunkBatchAsync(batch, failed.Token).ConfigureAwait(false);
+                }
+                catch
+                {
+                    await failed.CancelAsync().ConfigureAwait(false);
+                    throw;
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            }, CancellationToken.None));
+        }
+
+        try
+        {
+            await Task.WhenAll(running).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Cancelled because a sibling failed: report the sibling's error, not the cancellation.
+            var real = running.Where(t => t.IsFaulted).Select(t => t.Exception!.InnerException!).FirstOrDefault();
+            if (real is not null)
+            {
+                ExceptionDispatchInfo.Throw(real);
+            }
+
+            throw;
+        }
+    }
+
+    private async Task UploadChunkBatchAsync(List<(ObjectId Id, ChunkLocation Location)> batch, CancellationToken cancellationToken)
+    {
+        var rawBytes = batch.Sum(c => (long)c.Location.RawLength);
+        await _connection.PostFramesAsync(
+            "chunks",
+            () => new FrameUploadContent(rawBytes, batch.Count, (writer, ct) => WriteChunksAsync(writer, batch, ct), _connection.Counter),
+            FrameFormat.StreamSize(rawBytes, batch.Count),
+            ProtocolJsonContext.Default.StoredResponse,
+            cancellationToken).ConfigureAwait(false);
+        _connection.Counter.ChunksSent(batch.Count, rawBytes);
+    }
+
+    private async Task WriteChunksAsync(FrameWriter writer, List<(ObjectId Id, ChunkLocation Location)> batch, CancellationToken cancellationToken)
+    {
+        // A reader reads and verifies the next chunks while this thread sends: disk, hashing and socket overlap.
+        var channel = Channel.CreateBounded<(ObjectId Id, byte[] Buffer, int Length)>(new BoundedChannelOptions(PrefetchChunks) { SingleReader = true, SingleWriter = true });
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Exception? readError = null;
+        var reader = Task.Run(async () =>
+        {
+            try
+            {
+                foreach (var (id, location) in batch)
+                {
+                    var buffer = ArrayPool<byte>.Shared.Rent(location.RawLength);
+                    try
+                    {
+                        // A verified read: a chunk damaged on this disk is never sent (the server would refuse it anyway).
+                        _repository.Store.ReadChunk(id, location, buffer.AsSpan(0, location.RawLength));
+                        await channel.Writer.WriteAsync((id, buffer, location.RawLength), stop.Token).ConfigureAwait(false);
+                    }
+                    catch
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        throw;
+                    }
+                }
+            }
+            catch (Exception e)
+            {
+                readError = e;
+            }
+            finally
+            {
+                channel.Writer.Complete();
+            }
+        }, CancellationToken.None);
+
+        try
+        {
+            await foreach (var (id, buffer, length) in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    await writer.WriteAsync(ObjectKind.Chunk, id, buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
+
+                _progress.ReportSent(length);
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            await reader.ConfigureAwait(false);
+            while (channel.Reader.TryRead(out var left))
+            {
+                ArrayPool<byte>.Shared.Return(left.Buffer);
+            }
+        }
+
+        if (readError is not null && readError is not OperationCanceledException)
+        {
+            ExceptionDispatchInfo.Throw(readError);
+        }
+    }
+}
