@@ -6,6 +6,17 @@ namespace Lmvp.Server.Api;
 /// <summary>Error results with the protocol's <see cref="ApiError"/> body.</summary>
 internal static class Errors
 {
+    /// <summary>Declares, for the OpenAPI document, that a group's endpoints may answer these statuses with an <see cref="ApiError"/>.</summary>
+    public static RouteGroupBuilder WithErrorResponses(this RouteGroupBuilder group, params int[] statuses)
+    {
+        foreach (var status in statuses)
+        {
+            group.WithMetadata(new Microsoft.AspNetCore.Http.ProducesResponseTypeMetadata(status, typeof(ApiError), ["application/json"]));
+        }
+
+        return group;
+    }
+
     public static JsonHttpResult<ApiError> Status(int statusCode, string message) => TypedResults.Json(new ApiError(message), statusCode: statusCode);
 
     public static JsonHttpResult<ApiError> BadRequest(string message) => Status(StatusCodes.Status400BadRequest, message);

@@ -10,7 +10,7 @@ internal static class AuthEndpoints
 {
     public static RouteGroupBuilder MapAuthEndpoints(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/v1/auth").WithTags("Auth").AllowAnonymous();
+        var group = app.MapGroup("/api/v1/auth").WithTags("Auth").AllowAnonymous().WithErrorResponses(400, 401, 409);
         group.MapPost("/login", LoginAsync).WithSummary("Sign in with a password: a 20-minute access token and a 30-day refresh token.");
         group.MapPost("/refresh", RefreshAsync).WithSummary("Spend a refresh token for a new pair (the old one stops working).");
         group.MapPost("/logout", LogoutAsync).WithSummary("End a session: its access and refresh tokens stop working.");

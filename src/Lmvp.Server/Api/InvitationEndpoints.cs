@@ -12,7 +12,7 @@ internal static class InvitationEndpoints
 
     public static void MapInvitationEndpoints(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/v1/invitations").WithTags("Invitations").RequireAuthorization();
+        var group = app.MapGroup("/api/v1/invitations").WithTags("Invitations").RequireAuthorization().WithErrorResponses(400, 401, 403, 404);
         group.MapPost("/", CreateAsync).WithSummary("Invite someone: a repository admin to their repository, a server admin to anything.");
         group.MapGet("/", ListAsync).WithSummary("Invitations the caller made (server admins: all).");
         group.MapDelete("/{id:long}", DeleteAsync).WithSummary("Withdraw an invitation.");

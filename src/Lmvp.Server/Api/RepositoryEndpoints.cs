@@ -12,7 +12,7 @@ internal static class RepositoryEndpoints
 
     public static void MapRepositoryEndpoints(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/v1/repos").WithTags("Repositories").RequireAuthorization();
+        var group = app.MapGroup("/api/v1/repos").WithTags("Repositories").RequireAuthorization().WithErrorResponses(400, 401, 403, 404, 409);
         group.MapGet("/", ListAsync).WithSummary("Repositories the caller can read.");
         group.MapPost("/", CreateAsync).WithSummary("Create a repository owned by the caller (a push never creates one).");
         var repository = group.MapGroup("/{owner}/{name}").WithRepositoryAccess();

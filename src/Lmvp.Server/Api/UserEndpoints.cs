@@ -10,13 +10,13 @@ internal static class UserEndpoints
 {
     public static void MapUserEndpoints(this IEndpointRouteBuilder app)
     {
-        var self = app.MapGroup("/api/v1/user").WithTags("Users").RequireAuthorization();
+        var self = app.MapGroup("/api/v1/user").WithTags("Users").RequireAuthorization().WithErrorResponses(400, 401, 403, 404, 409);
         self.MapGet("/", GetCurrentUser).WithSummary("The caller.");
         self.MapGet("/tokens", ListTokensAsync).WithSummary("The caller's personal access tokens (never their values).");
         self.MapPost("/tokens", CreateTokenAsync).WithSummary("Create a personal access token; its value is shown only in this answer.");
         self.MapDelete("/tokens/{id:long}", RevokeTokenAsync).WithSummary("Revoke one of the caller's tokens.");
 
-        var users = app.MapGroup("/api/v1/users").WithTags("Users").RequireAuthorization();
+        var users = app.MapGroup("/api/v1/users").WithTags("Users").RequireAuthorization().WithErrorResponses(400, 401, 403, 404, 409);
         users.MapGet("/", ListUsersAsync).WithSummary("Every user (server admins).");
         users.MapPost("/", CreateUserAsync).WithSummary("Create a user directly (server admins).");
         users.MapPatch("/{username}", UpdateUserAsync).WithSummary("Make a user a server admin or not, disable or enable them (server admins).");

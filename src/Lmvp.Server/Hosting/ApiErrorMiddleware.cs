@@ -27,6 +27,12 @@ internal sealed class ApiErrorMiddleware
             await FailAsync(context, e.StatusCode, Describe(e));
             return;
         }
+        catch (Storage.StorageFailedException e)
+        {
+            _logger.LogError(e, "Storage failed on {Method} {Path}", context.Request.Method, context.Request.Path);
+            await FailAsync(context, StatusCodes.Status503ServiceUnavailable, e.Message);
+            return;
+        }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
             // The client went away or the request timed out: there is no one to answer.

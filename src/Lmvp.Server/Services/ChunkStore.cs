@@ -83,8 +83,7 @@ internal sealed class ChunkStore
                         run = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1 << 20));
                     }
 
-                    await _blobs.ReadExactlyAsync(BlobName(repositoryId, first.Pack), first.Entry.DataOffset, run.AsMemory(0, length), cancellationToken)
-                        .ConfigureAwait(false);
+                    await ReadRunAsync(BlobName(repositoryId, first.Pack), first.Entry.DataOffset, run.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
                     for (var k = i; k < end; k++)
                     {
                         var entry = locations[k]!.Entry;
@@ -172,6 +171,22 @@ internal sealed class ChunkStore
         var trailer = new byte[size];
         await _blobs.ReadExactlyAsync(blob, offset, trailer, cancellationToken).ConfigureAwait(false);
         return PackFormat.ReadTrailer(trailer, hash, offset, name);
+    }
+
+    private async Task ReadRunAsync(string blob, long offset, Memory<byte> destination, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _blobs.ReadExactlyAsync(blob, offset, destination, cancellationToken).ConfigureAwait(false);
+        }
+        catch (BlobNotFoundException e)
+        {
+            throw new CorruptObjectException($"The server's pack {blob} is missing: {e.Message}", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StorageFailedException($"the server could not read its pack storage ({e.Message.Split('\n')[0].TrimEnd('.')})", e);
+        }
     }
 
     private static void Return(byte[]? buffer)
@@ -265,7 +280,14 @@ internal sealed class ChunkStore
 
             var size = _spool!.Length;
             _spool.Position = 0;
-            await _store._blobs.PutAsync(BlobName(_repositoryId, name), _spool, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await _store._blobs.PutAsync(BlobName(_repositoryId, name), _spool, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException && e is not BlobNotFoundException)
+            {
+                throw new StorageFailedException($"the server could not store a pack ({e.Message.Split('\n')[0].TrimEnd('.')}); nothing was kept", e);
+            }
 
             // The pack is durable: index it even if the request is being cancelled, so the two stay in step.
             await _store._index.AddPackAsync(_repositoryId, name, size, entries, CancellationToken.None).ConfigureAwait(false);

@@ -66,3 +66,14 @@ internal static class BlobReads
         }
     }
 }
+
+/// <summary>A storage backend failed (an I/O error, a full disk, an object store that did not answer); the request that met it
+/// changed nothing and may be tried again.</summary>
+internal sealed class StorageFailedException : Exception
+{
+    public StorageFailedException(string message) : base(message) { }
+
+    public StorageFailedException() { }
+
+    public StorageFailedException(string message, Exception innerException) : base(message, innerException) { }
+}

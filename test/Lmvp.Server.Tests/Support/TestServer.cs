@@ -30,8 +30,11 @@ internal sealed class TestServer : IAsyncDisposable
     private ServerHost? _host;
     private readonly bool _ownsDirectory;
 
-    private TestServer(ServerHost host, string dataDirectory, bool ownsDirectory)
+    private readonly Func<IBlobStore, IBlobStore>? _decorateBlobs;
+
+    private TestServer(ServerHost host, string dataDirectory, bool ownsDirectory, Func<IBlobStore, IBlobStore>? decorateBlobs)
     {
+        _decorateBlobs = decorateBlobs;
         _host = host;
         DataDirectory = dataDirectory;
         _ownsDirectory = ownsDirectory;
@@ -63,12 +66,13 @@ internal sealed class TestServer : IAsyncDisposable
     internal Lmvp.Server.Services.ChunkStore Chunks => Services.GetRequiredService<Lmvp.Server.Services.ChunkStore>();
 
     /// <summary>Starts a server on a free loopback port; over a new temporary directory unless <paramref name="dataDirectory"/> is given.</summary>
-    public static async Task<TestServer> StartAsync(string? dataDirectory = null, CancellationToken cancellationToken = default)
+    public static async Task<TestServer> StartAsync(string? dataDirectory = null, Func<IBlobStore, IBlobStore>? decorateBlobs = null,
+        CancellationToken cancellationToken = default)
     {
         var owns = dataDirectory is null;
         var directory = dataDirectory ?? Path.Combine(Path.GetTempPath(), $"lmvp-server-test-{Guid.NewGuid():N}");
-        var host = await StartHostAsync(directory, 0, cancellationToken);
-        return new TestServer(host, directory, owns);
+        var host = await StartHostAsync(directory, 0, decorateBlobs, cancellationToken);
+        return new TestServer(host, directory, owns, decorateBlobs);
     }
 
     /// <summary>An HttpClient with <see cref="BaseUrl"/> as its base address and, when given, <c>Authorization: Bearer token</c>.</summary>
@@ -138,7 +142,7 @@ internal sealed class TestServer : IAsyncDisposable
     {
         var port = Port;
         await StopAsync();
-        _host = await StartHostAsync(DataDirectory, port, cancellationToken);
+        _host = await StartHostAsync(DataDirectory, port, _decorateBlobs, cancellationToken);
     }
 
     /// <summary>Stops the server; the data directory stays until dispose.</summary>
@@ -170,12 +174,13 @@ internal sealed class TestServer : IAsyncDisposable
         }
     }
 
-    private static Task<ServerHost> StartHostAsync(string directory, int port, CancellationToken cancellationToken) =>
+    private static Task<ServerHost> StartHostAsync(string directory, int port, Func<IBlobStore, IBlobStore>? decorateBlobs, CancellationToken cancellationToken) =>
         ServerHost.StartAsync(new ServerOptions
         {
             DataDirectory = directory,
             Urls = [$"http://127.0.0.1:{port}"],
             Out = TextWriter.Null,
             MinimumLogLevel = LogLevel.Warning,
+            DecorateBlobs = decorateBlobs,
         }, cancellationToken);
 }
