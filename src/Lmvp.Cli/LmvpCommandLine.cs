@@ -21,25 +21,27 @@ internal static class LmvpCommandLine
 
     public static RootCommand Build(CliContext context)
     {
-        var root = new RootCommand("lmvp: version model checkpoints. Commit, compare, push and pull training directories.");
-        root.Subcommands.Add(InitCommand.Create(context));
-        root.Subcommands.Add(StatusCommand.Create(context));
-        root.Subcommands.Add(CommitCommand.Create(context));
-        root.Subcommands.Add(LogCommand.Create(context));
-        root.Subcommands.Add(ShowCommand.Create(context));
-        root.Subcommands.Add(DiffCommand.Create(context));
-        root.Subcommands.Add(CheckoutCommand.Create(context));
-        root.Subcommands.Add(RestoreCommand.Create(context));
-        root.Subcommands.Add(BranchCommand.Create(context));
-        root.Subcommands.Add(TagCommand.Create(context));
-        root.Subcommands.Add(FsckCommand.Create(context));
-        root.Subcommands.Add(GcCommand.Create(context));
-        root.Subcommands.Add(RemoteCommand.Create(context));
-        root.Subcommands.Add(LoginCommand.Create(context));
-        root.Subcommands.Add(PushCommand.Create(context));
-        root.Subcommands.Add(FetchCommand.Create(context));
-        root.Subcommands.Add(PullCommand.Create(context));
-        root.Subcommands.Add(CloneCommand.Create(context));
+        var root = new RootCommand("lmvp: version model checkpoints. Commit, compare, push and pull training directories.")
+        {
+            InitCommand.Create(context),
+            StatusCommand.Create(context),
+            CommitCommand.Create(context),
+            LogCommand.Create(context),
+            ShowCommand.Create(context),
+            DiffCommand.Create(context),
+            CheckoutCommand.Create(context),
+            RestoreCommand.Create(context),
+            BranchCommand.Create(context),
+            TagCommand.Create(context),
+            FsckCommand.Create(context),
+            GcCommand.Create(context),
+            RemoteCommand.Create(context),
+            LoginCommand.Create(context),
+            PushCommand.Create(context),
+            FetchCommand.Create(context),
+            PullCommand.Create(context),
+            CloneCommand.Create(context),
+        };
         return root;
     }
 

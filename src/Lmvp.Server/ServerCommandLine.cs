@@ -26,9 +26,7 @@ internal static class ServerCommandLine
             Description = "Addresses to listen on, separated by ';' (port 0 picks a free one).",
             DefaultValueFactory = _ => ServerOptions.DefaultUrl,
         };
-        var root = new RootCommand("lmvp-server: hosts LMVP repositories for push, fetch and clone, with users, tokens and roles.");
-        root.Options.Add(data);
-        root.Options.Add(urls);
+        var root = new RootCommand("lmvp-server: hosts LMVP repositories for push, fetch and clone, with users, tokens and roles.") { data, urls };
         root.SetAction(async (parseResult, cancellationToken) =>
         {
             var options = new ServerOptions
@@ -45,10 +43,10 @@ internal static class ServerCommandLine
             return ExitOk;
         });
 
-        var admin = new Command("admin", "Administer the data directory directly (works while the server runs).");
-        admin.Subcommands.Add(CreateUserCommand(data, output, input));
-        admin.Subcommands.Add(CreateTokenCommand(data, output));
-        admin.Subcommands.Add(CreateRepositoryCommand(data, output));
+        var admin = new Command("admin", "Administer the data directory directly (works while the server runs).")
+        {
+            CreateUserCommand(data, output, input), CreateTokenCommand(data, output), CreateRepositoryCommand(data, output),
+        };
         root.Subcommands.Add(admin);
         return root;
     }
@@ -100,10 +98,7 @@ internal static class ServerCommandLine
         var name = new Argument<string>("name") { Description = "The new user's name." };
         var passwordStdin = new Option<bool>("--password-stdin") { Description = "Read the password from the first line of standard input." };
         var isAdmin = new Option<bool>("--admin") { Description = "Make the user a server admin." };
-        var command = new Command("create-user", "Create a user (without --password-stdin the user signs in with tokens only).");
-        command.Arguments.Add(name);
-        command.Options.Add(passwordStdin);
-        command.Options.Add(isAdmin);
+        var command = new Command("create-user", "Create a user (without --password-stdin the user signs in with tokens only).") { name, passwordStdin, isAdmin };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var userName = parseResult.GetValue(name)!;
@@ -141,11 +136,7 @@ internal static class ServerCommandLine
         scope.AcceptOnlyFromAmong("read", "write", "admin");
         var expiresDays = new Option<int?>("--expires-days") { Description = "Expire after this many days (default: never)." };
         var label = new Option<string>("--name") { Description = "A label for the token.", DefaultValueFactory = _ => "cli" };
-        var command = new Command("create-token", "Create a personal access token for a user and print it (only this once).");
-        command.Arguments.Add(name);
-        command.Options.Add(scope);
-        command.Options.Add(expiresDays);
-        command.Options.Add(label);
+        var command = new Command("create-token", "Create a personal access token for a user and print it (only this once).") { name, scope, expiresDays, label };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             _ = AccessLevels.TryParse(parseResult.GetValue(scope), out var level);
@@ -178,10 +169,7 @@ internal static class ServerCommandLine
         var fullName = new Argument<string>("repository") { Description = "OWNER/NAME; the owner must be an existing user." };
         var isPublic = new Option<bool>("--public") { Description = "Readable by every user of the server (default: private)." };
         var description = new Option<string>("--description") { Description = "A one-line description.", DefaultValueFactory = _ => "" };
-        var command = new Command("create-repo", "Create a repository owned by a user (the API and the web UI can too).");
-        command.Arguments.Add(fullName);
-        command.Options.Add(isPublic);
-        command.Options.Add(description);
+        var command = new Command("create-repo", "Create a repository owned by a user (the API and the web UI can too).") { fullName, isPublic, description };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var parts = parseResult.GetValue(fullName)!.Split('/');

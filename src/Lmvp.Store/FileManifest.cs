@@ -20,15 +20,9 @@ public sealed class FileManifest
 
     /// <summary>Creates a manifest; every chunk must be 1 byte to <see cref="MaxChunkLength"/> long and the lengths must add up to <paramref name="size"/>.</summary>
     public FileManifest(ObjectId fileId, long size, IReadOnlyList<ChunkRef> chunks)
-        : this(fileId, Check(size, chunks), chunks, checkedAlready: true)
     {
-    }
-
-    private FileManifest(ObjectId fileId, long size, IReadOnlyList<ChunkRef> chunks, bool checkedAlready)
-    {
-        _ = checkedAlready;
         FileId = fileId;
-        Size = size;
+        Size = Check(size, chunks);
         Chunks = chunks;
     }
 
@@ -93,7 +87,7 @@ public sealed class FileManifest
             throw reader.Fail($"chunk lengths add up to {total}, not {size}");
         }
 
-        return new FileManifest(fileId, (long)size, chunks, checkedAlready: true);
+        return new FileManifest(fileId, (long)size, chunks);
     }
 
     private static long Check(long size, IReadOnlyList<ChunkRef> chunks)

@@ -37,28 +37,14 @@ public sealed partial class Repository
     public ObjectId? GetRef(string fullName) => _database.GetRef(fullName);
 
     /// <summary>Creates a branch at <paramref name="startPoint"/>; with <paramref name="force"/>, moves an existing one (not the checked-out one).</summary>
-    public RefChange CreateBranch(string name, string startPoint = "HEAD", bool force = false)
-    {
-        var branch = RefName.Branch(name);
-        var target = ResolveCommit(startPoint);
-        ObjectId? old = null;
-        _database.InTransaction(() =>
+    public RefChange CreateBranch(string name, string startPoint = "HEAD", bool force = false) =>
+        CreateRef(RefName.Branch(name), startPoint, force, old =>
         {
-            old = _database.GetRef(branch.FullName);
-            if (old is not null && !force)
-            {
-                throw new RefConflictException($"A branch named '{name}' already exists.");
-            }
-
             if (old is not null && name == CurrentBranch)
             {
                 throw new RefConflictException($"Cannot force-update branch '{name}': it is checked out.");
             }
-
-            _database.SetRef(branch.FullName, target);
         });
-        return new RefChange(branch, old, target);
-    }
 
     /// <summary>Deletes a branch. The checked-out branch cannot be deleted, nor one that is not merged into HEAD unless <paramref name="force"/>.</summary>
     /// <exception cref="BranchNotMergedException">Its commits are not all reachable from HEAD, and <paramref name="force"/> is off.</exception>
@@ -120,23 +106,7 @@ public sealed partial class Repository
     }
 
     /// <summary>Creates a tag at <paramref name="revision"/>; with <paramref name="force"/>, moves an existing one.</summary>
-    public RefChange CreateTag(string name, string revision = "HEAD", bool force = false)
-    {
-        var tag = RefName.Tag(name);
-        var target = ResolveCommit(revision);
-        ObjectId? old = null;
-        _database.InTransaction(() =>
-        {
-            old = _database.GetRef(tag.FullName);
-            if (old is not null && !force)
-            {
-                throw new RefConflictException($"A tag named '{name}' already exists.");
-            }
-
-            _database.SetRef(tag.FullName, target);
-        });
-        return new RefChange(tag, old, target);
-    }
+    public RefChange CreateTag(string name, string revision = "HEAD", bool force = false) => CreateRef(RefName.Tag(name), revision, force, null);
 
     /// <summary>Deletes a tag.</summary>
     public RefChange DeleteTag(string name)
@@ -197,6 +167,25 @@ public sealed partial class Repository
             id = default;
             return false;
         }
+    }
+
+    /// <summary>Points a new ref (or, with <paramref name="force"/>, an existing one) at a revision, in one transaction.</summary>
+    private RefChange CreateRef(RefName name, string revision, bool force, Action<ObjectId?>? check)
+    {
+        var target = ResolveCommit(revision);
+        ObjectId? old = null;
+        _database.InTransaction(() =>
+        {
+            old = _database.GetRef(name.FullName);
+            if (old is not null && !force)
+            {
+                throw new RefConflictException($"A {(name.IsTag ? "tag" : "branch")} named '{name.ShortName}' already exists.");
+            }
+
+            check?.Invoke(old);
+            _database.SetRef(name.FullName, target);
+        });
+        return new RefChange(name, old, target);
     }
 
     private void SetHeadToBranch(string branch) => _refs.SetHeadToBranch(branch);

@@ -16,14 +16,7 @@ internal static class BranchCommand
         var force = new Option<bool>("--force", "-f") { Description = "Create or rename over an existing branch; delete an unmerged branch." };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Also show each branch tip's metrics when listing." };
         var json = new Option<bool>("--json") { Description = "List as JSON for scripts." };
-        var command = new Command("branch", "List, create, delete or rename branches.");
-        command.Arguments.Add(names);
-        command.Options.Add(delete);
-        command.Options.Add(deleteForce);
-        command.Options.Add(move);
-        command.Options.Add(force);
-        command.Options.Add(verbose);
-        command.Options.Add(json);
+        var command = new Command("branch", "List, create, delete or rename branches.") { names, delete, deleteForce, move, force, verbose, json };
         command.SetAction(parseResult =>
         {
             var args = parseResult.GetValue(names) ?? [];

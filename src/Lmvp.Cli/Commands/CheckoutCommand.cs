@@ -15,10 +15,7 @@ internal static class CheckoutCommand
         }.RejectOptionLikeValues();
         var newBranch = new Option<string?>("-b") { Description = "Create a branch named NEW at the revision and switch to it.", HelpName = "NEW" };
         var force = new Option<bool>("--force", "-f") { Description = "Discard uncommitted changes to tracked files and overwrite untracked ones in the way." };
-        var command = new Command("checkout", "Make the working tree match a branch or commit and move HEAD there.");
-        command.Arguments.Add(revision);
-        command.Options.Add(newBranch);
-        command.Options.Add(force);
+        var command = new Command("checkout", "Make the working tree match a branch or commit and move HEAD there.") { revision, newBranch, force };
         command.SetAction((parseResult, cancellationToken) =>
         {
             var rev = parseResult.GetValue(revision);

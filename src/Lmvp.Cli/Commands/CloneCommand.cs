@@ -13,13 +13,8 @@ internal static class CloneCommand
         var directory = new Argument<string?>("directory") { Description = "Where to put it (default: the repository's name).", Arity = ArgumentArity.ZeroOrOne }.RejectOptionLikeValues();
         var branch = new Option<string?>("--branch", "-b") { Description = "The branch to check out (default: the server's default branch)." };
         var config = new Option<string[]>("--config", "-c") { Description = "KEY=VALUE set in the new repository before fetching (e.g. sync.requestBytes=8388608); repeatable.", AllowMultipleArgumentsPerToken = false };
-        var json = new Option<bool>("--json") { Description = "Print JSON for scripts (with bytes on the wire)." };
-        var command = new Command("clone", "Copy a repository from a server and check out its files, verified; an interrupted clone resumes when run again.");
-        command.Arguments.Add(url);
-        command.Arguments.Add(directory);
-        command.Options.Add(branch);
-        command.Options.Add(config);
-        command.Options.Add(json);
+        var json = SyncCommandSupport.JsonOption();
+        var command = new Command("clone", "Copy a repository from a server and check out its files, verified; an interrupted clone resumes when run again.") { url, directory, branch, config, json };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var source = parseResult.GetValue(url)!;

@@ -15,12 +15,7 @@ internal static class CommitCommand
         var metricsFile = new Option<string?>("--metrics-file") { Description = "A JSON file with a flat object of metric names to numbers." };
         var author = new Option<string?>("--author") { Description = "Override the author (default: git user.name/email, else the OS user)." };
         var allowEmpty = new Option<bool>("--allow-empty") { Description = "Record a commit even if nothing changed." };
-        var command = new Command("commit", "Snapshot every file of the training directory.");
-        command.Options.Add(message);
-        command.Options.Add(metric);
-        command.Options.Add(metricsFile);
-        command.Options.Add(author);
-        command.Options.Add(allowEmpty);
+        var command = new Command("commit", "Snapshot every file of the training directory.") { message, metric, metricsFile, author, allowEmpty };
         command.SetAction((parseResult, cancellationToken) =>
         {
             var metrics = ParseMetrics(parseResult.GetValue(metric) ?? [], parseResult.GetValue(metricsFile), context);

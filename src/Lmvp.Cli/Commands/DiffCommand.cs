@@ -15,9 +15,7 @@ internal static class DiffCommand
             Arity = new ArgumentArity(0, 2),
         }.RejectOptionLikeValues();
         var json = new Option<bool>("--json") { Description = "Print JSON for scripts." };
-        var command = new Command("diff", "Compare two commits, or a commit with the working tree: sizes, bytes that differ by chunk, metric deltas.");
-        command.Arguments.Add(revisions);
-        command.Options.Add(json);
+        var command = new Command("diff", "Compare two commits, or a commit with the working tree: sizes, bytes that differ by chunk, metric deltas.") { revisions, json };
         command.SetAction((parseResult, cancellationToken) =>
         {
             var (from, to) = SplitRevisions(parseResult.GetValue(revisions) ?? []);

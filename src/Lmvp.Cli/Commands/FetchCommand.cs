@@ -10,17 +10,12 @@ internal static class FetchCommand
 {
     public static Command Create(CliContext context)
     {
-        var remote = new Argument<string>("remote") { Description = "The remote (default origin).", Arity = ArgumentArity.ZeroOrOne, DefaultValueFactory = _ => Repository.DefaultRemote }.RejectOptionLikeValues();
-        var json = new Option<bool>("--json") { Description = "Print JSON for scripts (with bytes on the wire)." };
-        var command = new Command("fetch", "Download commits, files and tags from a remote; moves REMOTE/BRANCH refs, never your branches.");
-        command.Arguments.Add(remote);
-        command.Options.Add(json);
+        var remote = SyncCommandSupport.RemoteArgument();
+        var json = SyncCommandSupport.JsonOption();
+        var command = new Command("fetch", "Download commits, files and tags from a remote; moves REMOTE/BRANCH refs, never your branches.") { remote, json };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            using var repository = context.OpenRepository();
-            var progress = SyncCommandSupport.Progress(context);
-            var result = await repository.FetchAsync(parseResult.GetValue(remote)!, SyncCommandSupport.Options(context, progress), cancellationToken);
-            progress?.Done();
+            var result = await SyncCommandSupport.RunAsync(context, (repository, options) => repository.FetchAsync(parseResult.GetValue(remote)!, options, cancellationToken));
             if (parseResult.GetValue(json))
             {
                 context.Out.WriteLine(JsonSerializer.Serialize(SyncCommandSupport.ToJson(result), JsonOptions.Default));
@@ -32,150 +27,4 @@ internal static class FetchCommand
         });
         return command;
     }
-}
-
-/// <summary>What push, fetch, pull and clone share: options from the CLI context, and git-style rendering of results.</summary>
-internal static class SyncCommandSupport
-{
-    /// <summary>The token store of this invocation's environment (LMVP_CONFIG_DIR, XDG_CONFIG_HOME, HOME, LMVP_TOKEN).</summary>
-    public static CredentialStore Credentials(CliContext context) => CredentialStore.FromEnvironment(context.GetEnvironmentVariable);
-
-    /// <summary>Progress lines on stderr when it is a terminal, else null.</summary>
-    public static PhasedProgress? Progress(CliContext context) => context.ErrorIsTerminal ? new PhasedProgress(context.Error) : null;
-
-    public static SyncOptions Options(CliContext context, IProgress<ProgressInfo>? progress) => new()
-    {
-        Credentials = Credentials(context),
-        Progress = progress,
-    };
-
-    public static void PrintFetch(CliContext context, FetchResult result)
-    {
-        var changed = result.Updates.Where(u => u.Status != RefUpdateStatus.UpToDate).ToList();
-        if (changed.Count == 0)
-        {
-            return; // git fetch is silent when nothing moved
-        }
-
-        context.Out.WriteLine($"From {result.Url}");
-        var width = changed.Max(u => ShortName(u.Source).Length);
-        WriteRefLines(context, changed.Select(u =>
-        {
-            var isTag = u.Destination.StartsWith(RefName.TagsPrefix, StringComparison.Ordinal);
-            var names = $"{ShortName(u.Source).PadRight(width)} -> {ShortName(u.Destination)}";
-            return u.Status switch
-            {
-                RefUpdateStatus.Created => ('*', isTag ? "[new tag]" : "[new branch]", names, (string?)null),
-                RefUpdateStatus.FastForward => (' ', Range(u, ".."), names, null),
-                RefUpdateStatus.Forced => ('+', Range(u, "..."), names, "(forced update)"),
-                _ => ('!', "[rejected]", names, "(would clobber existing tag)"),
-            };
-        }));
-        context.Out.WriteLine(Received(result.Transfer));
-    }
-
-    /// <summary>Writes git's ref lines (" * [new branch]      main -> main"), the summary column as wide as its widest entry.</summary>
-    public static void WriteRefLines(CliContext context, IEnumerable<(char Flag, string Summary, string Names, string? Note)> lines)
-    {
-        var list = lines.ToList();
-        var width = list.Count == 0 ? 0 : list.Max(l => l.Summary.Length);
-        foreach (var (flag, summary, names, note) in list)
-        {
-            context.Out.WriteLine($" {flag} {summary.PadRight(width)} {names}" + (note is null ? "" : $" {note}"));
-        }
-    }
-
-    public static string Received(TransferStats t) =>
-        $"received {t.ChunksReceived} chunks ({Format.Bytes(t.ChunkBytesReceived)}) and {t.ObjectsReceived} objects in {t.Requests} requests, "
-        + $"{Format.Bytes(t.BytesReceived)} in, {Format.Bytes(t.BytesSent)} out";
-
-    public static string Sent(TransferStats t) =>
-        $"sent {t.ChunksSent} chunks ({Format.Bytes(t.ChunkBytesSent)}) and {t.ObjectsSent} objects in {t.Requests} requests, "
-        + $"{Format.Bytes(t.BytesSent)} out, {Format.Bytes(t.BytesReceived)} in";
-
-    public static string Range(RefUpdate u, string separator) =>
-        $"{u.Old?.ToShortString() ?? "0000000"}{separator}{u.New.ToShortString()}";
-
-    /// <summary>refs/heads/main → main, refs/remotes/origin/main → origin/main, refs/tags/v1 → v1.</summary>
-    public static string ShortName(string refName)
-    {
-        foreach (var prefix in new[] { RefName.HeadsPrefix, RefName.RemotesPrefix, RefName.TagsPrefix })
-        {
-            if (refName.StartsWith(prefix, StringComparison.Ordinal))
-            {
-                return refName[prefix.Length..];
-            }
-        }
-
-        return refName;
-    }
-
-    public static object ToJson(TransferStats t) => new
-    {
-        requests = t.Requests,
-        retries = t.Retries,
-        bytesSent = t.BytesSent,
-        bytesReceived = t.BytesReceived,
-        chunksSent = t.ChunksSent,
-        chunkBytesSent = t.ChunkBytesSent,
-        objectsSent = t.ObjectsSent,
-        chunksReceived = t.ChunksReceived,
-        chunkBytesReceived = t.ChunkBytesReceived,
-        objectsReceived = t.ObjectsReceived,
-    };
-
-    public static object ToJson(RefUpdate u) => new
-    {
-        source = u.Source,
-        destination = u.Destination,
-        old = u.Old?.ToString(),
-        @new = u.New.ToString(),
-        status = u.Status.ToString().ToLowerInvariant(),
-    };
-
-    public static object ToJson(FetchResult r) => new
-    {
-        remote = r.Remote,
-        url = r.Url,
-        remoteHead = r.RemoteHead,
-        updates = r.Updates.Select(ToJson),
-        transfer = ToJson(r.Transfer),
-    };
-
-    public static object? ToJson(CheckoutResult? c) => c is null ? null : new
-    {
-        commit = c.Commit.ToString(),
-        branch = c.Branch,
-        filesWritten = c.FilesWritten,
-        filesRemoved = c.FilesRemoved,
-        bytesWritten = c.BytesWritten,
-    };
-}
-
-/// <summary>Progress of an operation with phases (fetch, then checkout): each phase gets its own line, rate and ETA.</summary>
-internal sealed class PhasedProgress : IProgress<ProgressInfo>
-{
-    private readonly TextWriter _error;
-    private ProgressPrinter? _current;
-    private string? _operation;
-
-    public PhasedProgress(TextWriter error)
-    {
-        _error = error;
-    }
-
-    public void Report(ProgressInfo value)
-    {
-        if (_current is null || value.Operation != _operation)
-        {
-            _current?.Done();
-            _current = new ProgressPrinter(_error);
-            _operation = value.Operation;
-        }
-
-        _current.Report(value);
-    }
-
-    /// <summary>Ends the current line.</summary>
-    public void Done() => _current?.Done();
 }

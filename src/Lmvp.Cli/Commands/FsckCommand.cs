@@ -15,9 +15,7 @@ internal static class FsckCommand
             Description = "Rebuild the index (.lmvp/lmvp.db) from the packs alone, re-point refs, then verify. Works when lmvp.db is missing or damaged.",
         };
         var json = new Option<bool>("--json") { Description = "Print JSON for scripts." };
-        var command = new Command("fsck", "Verify every pack, chunk, object and ref; name each broken chunk with the files and commits that use it.");
-        command.Options.Add(rebuild);
-        command.Options.Add(json);
+        var command = new Command("fsck", "Verify every pack, chunk, object and ref; name each broken chunk with the files and commits that use it.") { rebuild, json };
         command.SetAction((parseResult, cancellationToken) =>
         {
             var asJson = parseResult.GetValue(json);

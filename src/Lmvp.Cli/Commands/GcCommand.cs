@@ -12,9 +12,7 @@ internal static class GcCommand
     {
         var dryRun = new Option<bool>("--dry-run", "-n") { Description = "Print what would be freed, in bytes, and change nothing." };
         var json = new Option<bool>("--json") { Description = "Print JSON for scripts." };
-        var command = new Command("gc", "Remove unreachable chunks and objects by rewriting the packs that hold them; delete leftovers of interrupted commits.");
-        command.Options.Add(dryRun);
-        command.Options.Add(json);
+        var command = new Command("gc", "Remove unreachable chunks and objects by rewriting the packs that hold them; delete leftovers of interrupted commits.") { dryRun, json };
         command.SetAction((parseResult, cancellationToken) =>
         {
             using var repository = context.OpenRepository();

@@ -9,8 +9,7 @@ internal static class InitCommand
     public static Command Create(CliContext context)
     {
         var directory = new Argument<string>("directory") { Description = "The training directory (default: the current one).", Arity = ArgumentArity.ZeroOrOne, DefaultValueFactory = _ => "." };
-        var command = new Command("init", "Create an empty lmvp repository in a training directory.");
-        command.Arguments.Add(directory);
+        var command = new Command("init", "Create an empty lmvp repository in a training directory.") { directory };
         command.SetAction(parseResult =>
         {
             using var repository = Repository.Init(context.FullPath(parseResult.GetValue(directory)!));

@@ -13,11 +13,7 @@ internal static class LogCommand
         var oneline = new Option<bool>("--oneline") { Description = "One line per commit." };
         var max = new Option<int?>("--max-count", "-n") { Description = "Show at most N commits." };
         var json = new Option<bool>("--json") { Description = "Print JSON for scripts." };
-        var command = new Command("log", "Show the commit history with metrics and the training code's git commit.");
-        command.Arguments.Add(revision);
-        command.Options.Add(oneline);
-        command.Options.Add(max);
-        command.Options.Add(json);
+        var command = new Command("log", "Show the commit history with metrics and the training code's git commit.") { revision, oneline, max, json };
         command.SetAction(parseResult =>
         {
             using var repository = context.OpenRepository();

@@ -12,9 +12,7 @@ internal static class LoginCommand
     {
         var server = new Argument<string>("server") { Description = "The server's base URL, e.g. http://127.0.0.1:8080." }.RejectOptionLikeValues();
         var tokenStdin = new Option<bool>("--token-stdin") { Description = "Read the token from standard input instead of a prompt." };
-        var command = new Command("login", "Save a personal access token for a server (from a prompt, --token-stdin, or LMVP_TOKEN). The token is never printed.");
-        command.Arguments.Add(server);
-        command.Options.Add(tokenStdin);
+        var command = new Command("login", "Save a personal access token for a server (from a prompt, --token-stdin, or LMVP_TOKEN). The token is never printed.") { server, tokenStdin };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             string normalized;

@@ -10,26 +10,22 @@ internal static class PullCommand
 {
     public static Command Create(CliContext context)
     {
-        var remote = new Argument<string>("remote") { Description = "The remote (default origin).", Arity = ArgumentArity.ZeroOrOne, DefaultValueFactory = _ => Repository.DefaultRemote }.RejectOptionLikeValues();
+        var remote = SyncCommandSupport.RemoteArgument();
         var branch = new Argument<string?>("branch") { Description = "The remote branch (default the current branch's name).", Arity = ArgumentArity.ZeroOrOne }.RejectOptionLikeValues();
         var merge = new Option<bool>("--merge") { Description = "If the branches diverged, record a merge commit of both (they must have changed different files)." };
-        var json = new Option<bool>("--json") { Description = "Print JSON for scripts (with bytes on the wire)." };
-        var command = new Command("pull", "Fetch, then fast-forward the current branch to REMOTE/BRANCH and update the files; refuses to overwrite uncommitted changes.");
-        command.Arguments.Add(remote);
-        command.Arguments.Add(branch);
-        command.Options.Add(merge);
-        command.Options.Add(json);
+        var json = SyncCommandSupport.JsonOption();
+        var command = new Command("pull", "Fetch, then fast-forward the current branch to REMOTE/BRANCH and update the files; refuses to overwrite uncommitted changes.")
+        {
+            remote, branch, merge, json,
+        };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            using var repository = context.OpenRepository();
-            var progress = SyncCommandSupport.Progress(context);
-            var result = await repository.PullAsync(
+            var result = await SyncCommandSupport.RunAsync(context, (repository, options) => repository.PullAsync(
                 parseResult.GetValue(remote)!,
                 parseResult.GetValue(branch),
                 parseResult.GetValue(merge) ? PullMode.Merge : PullMode.FastForwardOnly,
-                SyncCommandSupport.Options(context, progress),
-                cancellationToken);
-            progress?.Done();
+                options,
+                cancellationToken));
             if (parseResult.GetValue(json))
             {
                 context.Out.WriteLine(JsonSerializer.Serialize(new

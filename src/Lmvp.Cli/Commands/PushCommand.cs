@@ -12,28 +12,20 @@ internal static class PushCommand
 {
     public static Command Create(CliContext context)
     {
-        var remote = new Argument<string>("remote") { Description = "The remote (default origin).", Arity = ArgumentArity.ZeroOrOne, DefaultValueFactory = _ => Repository.DefaultRemote }.RejectOptionLikeValues();
+        var remote = SyncCommandSupport.RemoteArgument();
         var branch = new Argument<string?>("branch") { Description = "The branch (default the current one).", Arity = ArgumentArity.ZeroOrOne }.RejectOptionLikeValues();
         var force = new Option<bool>("--force", "-f") { Description = "Move the remote branch even if that drops commits from it." };
         var tags = new Option<bool>("--tags") { Description = "Also push every tag." };
-        var json = new Option<bool>("--json") { Description = "Print JSON for scripts (with bytes on the wire)." };
-        var command = new Command("push", "Send a branch (and with --tags, tags) to a remote; refused if the remote has commits you lack.");
-        command.Arguments.Add(remote);
-        command.Arguments.Add(branch);
-        command.Options.Add(force);
-        command.Options.Add(tags);
-        command.Options.Add(json);
+        var json = SyncCommandSupport.JsonOption();
+        var command = new Command("push", "Send a branch (and with --tags, tags) to a remote; refused if the remote has commits you lack.") { remote, branch, force, tags, json };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            using var repository = context.OpenRepository();
-            var progress = SyncCommandSupport.Progress(context);
-            var result = await repository.PushAsync(
+            var result = await SyncCommandSupport.RunAsync(context, (repository, options) => repository.PushAsync(
                 parseResult.GetValue(remote)!,
                 parseResult.GetValue(branch),
                 new PushOptions { Force = parseResult.GetValue(force), Tags = parseResult.GetValue(tags) },
-                SyncCommandSupport.Options(context, progress),
-                cancellationToken);
-            progress?.Done();
+                options,
+                cancellationToken));
             if (parseResult.GetValue(json))
             {
                 context.Out.WriteLine(JsonSerializer.Serialize(new

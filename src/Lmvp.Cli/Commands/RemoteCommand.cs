@@ -21,8 +21,7 @@ internal static class RemoteCommand
     private static Command ListCommand(CliContext context)
     {
         var json = new Option<bool>("--json") { Description = "Print JSON for scripts." };
-        var command = new Command("list", "List remotes with their URLs.");
-        command.Options.Add(json);
+        var command = new Command("list", "List remotes with their URLs.") { json };
         command.SetAction(parseResult => Print(context, parseResult.GetValue(json)));
         return command;
     }
@@ -49,9 +48,7 @@ internal static class RemoteCommand
     {
         var name = new Argument<string>("name") { Description = "The remote's name (origin)." }.RejectOptionLikeValues();
         var url = new Argument<string>("url") { Description = "The repository URL: http://SERVER/OWNER/NAME." }.RejectOptionLikeValues();
-        var command = new Command("add", "Add a remote.");
-        command.Arguments.Add(name);
-        command.Arguments.Add(url);
+        var command = new Command("add", "Add a remote.") { name, url };
         command.SetAction(parseResult =>
         {
             using var repository = context.OpenRepository();
@@ -80,9 +77,7 @@ internal static class RemoteCommand
     {
         var name = new Argument<string>("name") { Description = "The remote." }.RejectOptionLikeValues();
         var url = new Argument<string>("url") { Description = "Its new URL: http://SERVER/OWNER/NAME." }.RejectOptionLikeValues();
-        var command = new Command("set-url", "Change a remote's URL.");
-        command.Arguments.Add(name);
-        command.Arguments.Add(url);
+        var command = new Command("set-url", "Change a remote's URL.") { name, url };
         command.SetAction(parseResult =>
         {
             using var repository = context.OpenRepository();

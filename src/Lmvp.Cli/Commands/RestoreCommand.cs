@@ -10,9 +10,7 @@ internal static class RestoreCommand
     {
         var paths = new Argument<string[]>("path") { Description = "Files or directories, relative to the current directory.", Arity = ArgumentArity.OneOrMore };
         var source = new Option<string>("--source", "-s") { Description = "The commit to restore from (default HEAD).", DefaultValueFactory = _ => "HEAD", HelpName = "REV" };
-        var command = new Command("restore", "Restore files or directories in the working tree from a commit (HEAD by default); HEAD does not move.");
-        command.Arguments.Add(paths);
-        command.Options.Add(source);
+        var command = new Command("restore", "Restore files or directories in the working tree from a commit (HEAD by default); HEAD does not move.") { paths, source };
         command.SetAction((parseResult, cancellationToken) =>
         {
             using var repository = context.OpenRepository();

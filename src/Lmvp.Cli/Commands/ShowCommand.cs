@@ -11,9 +11,7 @@ internal static class ShowCommand
     {
         var revision = new Argument<string>("revision") { Description = "The commit to show (default HEAD).", Arity = ArgumentArity.ZeroOrOne, DefaultValueFactory = _ => "HEAD" }.RejectOptionLikeValues();
         var json = new Option<bool>("--json") { Description = "Print JSON for scripts." };
-        var command = new Command("show", "Show a commit: id, author, date, parents, message, metrics, provenance and its files with sizes.");
-        command.Arguments.Add(revision);
-        command.Options.Add(json);
+        var command = new Command("show", "Show a commit: id, author, date, parents, message, metrics, provenance and its files with sizes.") { revision, json };
         command.SetAction(parseResult =>
         {
             using var repository = context.OpenRepository();

@@ -10,8 +10,7 @@ internal static class StatusCommand
     public static Command Create(CliContext context)
     {
         var json = new Option<bool>("--json") { Description = "Print JSON for scripts." };
-        var command = new Command("status", "Show new (??), modified ( M) and deleted ( D) files against HEAD.");
-        command.Options.Add(json);
+        var command = new Command("status", "Show new (??), modified ( M) and deleted ( D) files against HEAD.") { json };
         command.SetAction((parseResult, cancellationToken) =>
         {
             using var repository = context.OpenRepository();

@@ -14,12 +14,7 @@ internal static class TagCommand
         var force = new Option<bool>("--force", "-f") { Description = "Move an existing tag to the new revision." };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Also show each tagged commit's metrics when listing." };
         var json = new Option<bool>("--json") { Description = "List as JSON for scripts." };
-        var command = new Command("tag", "List, create or delete tags: fixed names for commits, such as a released checkpoint.");
-        command.Arguments.Add(names);
-        command.Options.Add(delete);
-        command.Options.Add(force);
-        command.Options.Add(verbose);
-        command.Options.Add(json);
+        var command = new Command("tag", "List, create or delete tags: fixed names for commits, such as a released checkpoint.") { names, delete, force, verbose, json };
         command.SetAction(parseResult =>
         {
             var args = parseResult.GetValue(names) ?? [];

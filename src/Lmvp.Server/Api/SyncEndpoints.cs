@@ -18,18 +18,8 @@ internal static class SyncEndpoints
         group.MapGet("/refs", GetRefsAsync).WithSummary("Branches and tags, and the default branch.");
         group.MapPost("/objects/missing", FindMissingObjectsAsync).WithSummary("Which of these commits, trees and manifests the server lacks.");
         group.MapPost("/chunks/missing", FindMissingChunksAsync).WithSummary("Which of these chunks the server lacks.");
-        group.MapPost("/objects", UploadObjectsAsync)
-            .WithSummary("Upload trees, commits and manifests (a frame stream); each is verified; all are kept or none.")
-            .Accepts<byte[]>(FrameFormat.MediaType)
-            .WithBodyLimit(ProtocolLimits.MaxUploadBody)
-            .WithRequestTimeout(RequestLimits.UploadPolicy)
-            .Requires(AccessLevel.Write);
-        group.MapPost("/chunks", UploadChunksAsync)
-            .WithSummary("Upload chunks (a frame stream); each is hashed before anything is kept; all are kept or none.")
-            .Accepts<byte[]>(FrameFormat.MediaType)
-            .WithBodyLimit(ProtocolLimits.MaxUploadBody)
-            .WithRequestTimeout(RequestLimits.UploadPolicy)
-            .Requires(AccessLevel.Write);
+        Upload(group.MapPost("/objects", UploadObjectsAsync), "Upload trees, commits and manifests (a frame stream); each is verified; all are kept or none.");
+        Upload(group.MapPost("/chunks", UploadChunksAsync), "Upload chunks (a frame stream); each is hashed before anything is kept; all are kept or none.");
         group.MapPost("/objects/closure", GetClosureAsync)
             .WithSummary("Every commit, tree and manifest reachable from want and not from have (a frame stream).")
             .WithRequestTimeout(RequestLimits.StreamPolicy);
@@ -40,6 +30,11 @@ internal static class SyncEndpoints
             .Requires(AccessLevel.Write);
     }
 
+    /// <summary>What both frame-stream uploads declare: the media type, the large body limit and timeout, the write role.</summary>
+    private static void Upload(RouteHandlerBuilder endpoint, string summary) =>
+        endpoint.WithSummary(summary).Accepts<byte[]>(FrameFormat.MediaType).WithBodyLimit(ProtocolLimits.MaxUploadBody)
+            .WithRequestTimeout(RequestLimits.UploadPolicy).Requires(AccessLevel.Write);
+
     public static async Task<Results<Ok<RefsResponse>, JsonHttpResult<ApiError>>> GetRefsAsync(RepositoryContext repo, IRefStore refs,
         CancellationToken cancellationToken)
     {
@@ -47,70 +42,35 @@ internal static class SyncEndpoints
         return TypedResults.Ok(new RefsResponse(repo.Record.DefaultBranch, list.ToDictionary(r => r.Key, r => r.Value.ToString(), StringComparer.Ordinal)));
     }
 
-    public static async Task<Results<Ok<MissingResponse>, JsonHttpResult<ApiError>>> FindMissingObjectsAsync(IdListRequest request, RepositoryContext repo,
-        IObjectStore objects, CancellationToken cancellationToken)
-    {
-        if (ParseIds(request.Ids, "ids", out var ids) is { } invalid)
-        {
-            return invalid;
-        }
+    public static Task<Results<Ok<MissingResponse>, JsonHttpResult<ApiError>>> FindMissingObjectsAsync(IdListRequest request, RepositoryContext repo,
+        IObjectStore objects, CancellationToken cancellationToken) =>
+        MissingAsync(request, ids => objects.FindMissingObjectsAsync(repo.Id, ids, cancellationToken));
 
-        var missing = await objects.FindMissingObjectsAsync(repo.Id, ids, cancellationToken);
-        return TypedResults.Ok(new MissingResponse(missing.Select(m => m.ToString()).ToList()));
-    }
-
-    public static async Task<Results<Ok<MissingResponse>, JsonHttpResult<ApiError>>> FindMissingChunksAsync(IdListRequest request, RepositoryContext repo,
-        ChunkStore chunks, CancellationToken cancellationToken)
-    {
-        if (ParseIds(request.Ids, "ids", out var ids) is { } invalid)
-        {
-            return invalid;
-        }
-
-        var missing = await chunks.FindMissingAsync(repo.Id, ids, cancellationToken);
-        return TypedResults.Ok(new MissingResponse(missing.Select(m => m.ToString()).ToList()));
-    }
+    public static Task<Results<Ok<MissingResponse>, JsonHttpResult<ApiError>>> FindMissingChunksAsync(IdListRequest request, RepositoryContext repo,
+        ChunkStore chunks, CancellationToken cancellationToken) =>
+        MissingAsync(request, ids => chunks.FindMissingAsync(repo.Id, ids, cancellationToken));
 
     public static async Task<Results<Ok<StoredResponse>, JsonHttpResult<ApiError>>> UploadObjectsAsync(RepositoryContext repo, HttpRequest request,
         IObjectStore objects, ServerPaths paths, CancellationToken cancellationToken)
     {
-        if (RequireFrames(request) is { } wrongType)
-        {
-            return wrongType;
-        }
-
         // Verified objects wait in a spool file until the whole stream has arrived, then go to the store in one
         // transaction: memory stays bounded and a bad or truncated stream leaves nothing behind.
         await using var spool = new FileStream(Path.Combine(paths.Temp, "objects-" + Guid.NewGuid().ToString("N")), FileMode.CreateNew,
             FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
         var spoolWriter = new FrameWriter(spool);
-        var reader = new FrameReader(request.Body, ProtocolLimits.MaxObjectFrame);
-        var frames = 0;
-        try
+        var refused = await ReadUploadAsync(request, ProtocolLimits.MaxObjectFrame, async (frame, _) =>
         {
-            while (await reader.ReadAsync(cancellationToken) is { } frame)
+            if (VerifyObject(frame) is { } bad)
             {
-                if (++frames > ProtocolLimits.MaxFramesPerUpload)
-                {
-                    return Errors.BadRequest($"more than {ProtocolLimits.MaxFramesPerUpload} frames in one request; nothing was stored");
-                }
-
-                if (VerifyObject(frame) is { } bad)
-                {
-                    return Errors.BadRequest(bad + "; nothing was stored");
-                }
-
-                await spoolWriter.WriteAsync(frame.Kind, frame.Id, frame.Data, cancellationToken);
+                return bad;
             }
 
-            if (await HasTrailingBytesAsync(request.Body, cancellationToken))
-            {
-                return Errors.BadRequest("bytes after the end frame; nothing was stored");
-            }
-        }
-        catch (CorruptObjectException e)
+            await spoolWriter.WriteAsync(frame.Kind, frame.Id, frame.Data, cancellationToken);
+            return null;
+        }, cancellationToken);
+        if (refused is not null)
         {
-            return Errors.BadRequest(e.Message + " Nothing was stored.");
+            return refused;
         }
 
         await spoolWriter.CompleteAsync(cancellationToken);
@@ -122,53 +82,29 @@ internal static class SyncEndpoints
     public static async Task<Results<Ok<StoredResponse>, JsonHttpResult<ApiError>>> UploadChunksAsync(RepositoryContext repo, HttpRequest request,
         ChunkStore chunks, CancellationToken cancellationToken)
     {
-        if (RequireFrames(request) is { } wrongType)
-        {
-            return wrongType;
-        }
-
         await using var batch = chunks.BeginBatch(repo.Id);
-        var reader = new FrameReader(request.Body, ProtocolLimits.MaxChunkFrame);
-        var frames = 0;
-        try
+        var refused = await ReadUploadAsync(request, ProtocolLimits.MaxChunkFrame, (frame, number) =>
         {
-            while (await reader.ReadAsync(cancellationToken) is { } frame)
+            if (frame.Kind != ObjectKind.Chunk)
             {
-                if (++frames > ProtocolLimits.MaxFramesPerUpload)
-                {
-                    return Errors.BadRequest($"more than {ProtocolLimits.MaxFramesPerUpload} frames in one request; nothing was stored");
-                }
-
-                if (frame.Kind != ObjectKind.Chunk)
-                {
-                    return Errors.BadRequest($"frame {frames} is a {Describe(frame.Kind)}, not a chunk (send it to .../objects); nothing was stored");
-                }
-
-                if (frame.Data.Length == 0)
-                {
-                    return Errors.BadRequest($"chunk {frame.Id} is empty; nothing was stored");
-                }
-
-                var actual = ObjectId.Compute(frame.Data.Span);
-                if (actual != frame.Id)
-                {
-                    return Errors.BadRequest($"chunk {frame.Id} does not match its bytes (they hash to {actual}); nothing was stored");
-                }
-
-                batch.Add(frame.Id, frame.Data.Span);
+                return new($"frame {number} is a {Describe(frame.Kind)}, not a chunk (send it to .../objects)");
             }
 
-            if (await HasTrailingBytesAsync(request.Body, cancellationToken))
+            if (frame.Data.Length == 0)
             {
-                return Errors.BadRequest("bytes after the end frame; nothing was stored");
+                return new($"chunk {frame.Id} is empty");
             }
-        }
-        catch (CorruptObjectException e)
-        {
-            return Errors.BadRequest(e.Message + " Nothing was stored.");
-        }
 
-        return TypedResults.Ok(new StoredResponse(await batch.CommitAsync(cancellationToken)));
+            var actual = ObjectId.Compute(frame.Data.Span);
+            if (actual != frame.Id)
+            {
+                return new($"chunk {frame.Id} does not match its bytes (they hash to {actual})");
+            }
+
+            batch.Add(frame.Id, frame.Data.Span);
+            return new((string?)null);
+        }, cancellationToken);
+        return refused ?? (Results<Ok<StoredResponse>, JsonHttpResult<ApiError>>)TypedResults.Ok(new StoredResponse(await batch.CommitAsync(cancellationToken)));
     }
 
     public static async Task<Results<FrameStreamResult, JsonHttpResult<ApiError>>> GetClosureAsync(ClosureRequest request, RepositoryContext repo,
@@ -239,6 +175,18 @@ internal static class SyncEndpoints
         };
     }
 
+    private static async Task<Results<Ok<MissingResponse>, JsonHttpResult<ApiError>>> MissingAsync(IdListRequest request,
+        Func<List<ObjectId>, Task<IReadOnlyList<ObjectId>>> findMissing)
+    {
+        if (ParseIds(request.Ids, "ids", out var ids) is { } invalid)
+        {
+            return invalid;
+        }
+
+        var missing = await findMissing(ids);
+        return TypedResults.Ok(new MissingResponse(missing.Select(m => m.ToString()).ToList()));
+    }
+
     /// <summary>Parses a JSON id list, enforcing the count limit.</summary>
     private static JsonHttpResult<ApiError>? ParseIds(IReadOnlyList<string>? values, string field, out List<ObjectId> ids)
     {
@@ -293,6 +241,41 @@ internal static class SyncEndpoints
         while (await reader.ReadAsync(cancellationToken) is { } frame)
         {
             yield return new MetadataObject(frame.Id, frame.Kind, frame.Data);
+        }
+    }
+
+    /// <summary>Reads a whole frame-stream upload, handing each frame (and its 1-based number) to <paramref name="onFrame"/>, which
+    /// answers null to go on or why the frame is refused; null when the stream was read to its end and nothing was refused.</summary>
+    private static async Task<JsonHttpResult<ApiError>?> ReadUploadAsync(HttpRequest request, int maxFrame, Func<Frame, int, ValueTask<string?>> onFrame,
+        CancellationToken cancellationToken)
+    {
+        if (RequireFrames(request) is { } wrongType)
+        {
+            return wrongType;
+        }
+
+        var reader = new FrameReader(request.Body, maxFrame);
+        var frames = 0;
+        try
+        {
+            while (await reader.ReadAsync(cancellationToken) is { } frame)
+            {
+                if (++frames > ProtocolLimits.MaxFramesPerUpload)
+                {
+                    return Errors.BadRequest($"more than {ProtocolLimits.MaxFramesPerUpload} frames in one request; nothing was stored");
+                }
+
+                if (await onFrame(frame, frames) is { } refusal)
+                {
+                    return Errors.BadRequest(refusal + "; nothing was stored");
+                }
+            }
+
+            return await HasTrailingBytesAsync(request.Body, cancellationToken) ? Errors.BadRequest("bytes after the end frame; nothing was stored") : null;
+        }
+        catch (CorruptObjectException e)
+        {
+            return Errors.BadRequest(e.Message + " Nothing was stored.");
         }
     }
 

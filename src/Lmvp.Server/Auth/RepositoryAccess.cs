@@ -16,15 +16,8 @@ internal readonly record struct RepositoryGrant(RepositoryRecord? Repository, Ac
 /// repository, else none. What they may do is the lower of that role and their token's scope. A repository the
 /// caller cannot read answers 404, exactly as one that does not exist, so private names do not leak.
 /// </remarks>
-internal sealed class RepositoryAccess
+internal sealed class RepositoryAccess(MetadataStores store)
 {
-    private readonly MetadataStores _store;
-
-    public RepositoryAccess(MetadataStores store)
-    {
-        _store = store;
-    }
-
     /// <summary>The caller's role in <paramref name="repository"/>, ignoring token scope.</summary>
     public async Task<AccessLevel> GetRoleAsync(Caller caller, RepositoryRecord repository, CancellationToken cancellationToken)
     {
@@ -35,7 +28,7 @@ internal sealed class RepositoryAccess
             return AccessLevel.Admin;
         }
 
-        var member = await _store.Repositories.GetMemberRoleAsync(repository.Id, caller.UserId, cancellationToken).ConfigureAwait(false);
+        var member = await store.Repositories.GetMemberRoleAsync(repository.Id, caller.UserId, cancellationToken).ConfigureAwait(false);
         if (member != AccessLevel.None)
         {
             return member;
@@ -67,7 +60,7 @@ internal sealed class RepositoryAccess
             return new RepositoryGrant(null, AccessLevel.None, AccessLevel.None, notFound);
         }
 
-        var repository = await _store.Repositories.FindRepositoryAsync(owner, name, cancellationToken).ConfigureAwait(false);
+        var repository = await store.Repositories.FindRepositoryAsync(owner, name, cancellationToken).ConfigureAwait(false);
         if (repository is null)
         {
             return new RepositoryGrant(null, AccessLevel.None, AccessLevel.None, notFound);

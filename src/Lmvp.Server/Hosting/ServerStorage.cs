@@ -8,28 +8,12 @@ namespace Lmvp.Server.Hosting;
 
 /// <summary>Everything a server keeps, opened together: the metadata aggregates over one database, the blob store, and
 /// the chunk store above them.</summary>
-internal sealed class ServerStorage : IDisposable
+/// <param name="Database">The metadata database.</param>
+/// <param name="Metadata">The metadata aggregates.</param>
+/// <param name="Blobs">Where pack bytes are.</param>
+/// <param name="Chunks">Chunks over the blobs and the chunk index.</param>
+internal sealed record ServerStorage(SqlDatabase Database, MetadataStores Metadata, IBlobStore Blobs, ChunkStore Chunks) : IDisposable
 {
-    private ServerStorage(SqlDatabase database, MetadataStores metadata, IBlobStore blobs, ChunkStore chunks)
-    {
-        Database = database;
-        Metadata = metadata;
-        Blobs = blobs;
-        Chunks = chunks;
-    }
-
-    /// <summary>The metadata database.</summary>
-    public SqlDatabase Database { get; }
-
-    /// <summary>The metadata aggregates.</summary>
-    public MetadataStores Metadata { get; }
-
-    /// <summary>Where pack bytes are.</summary>
-    public IBlobStore Blobs { get; }
-
-    /// <summary>Chunks over the blobs and the chunk index.</summary>
-    public ChunkStore Chunks { get; }
-
     /// <summary>Opens (creating if needed) the embedded storage of a data directory: SQLite for metadata, files for packs.</summary>
     /// <param name="paths">The data directory's layout.</param>
     /// <param name="time">The clock rows are stamped with.</param>

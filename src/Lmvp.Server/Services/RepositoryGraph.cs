@@ -8,24 +8,11 @@ namespace Lmvp.Server.Services;
 
 /// <summary>One repository as Lmvp.Store's graph algorithms see it on the server: its objects (verified, decoded once and
 /// cached), its chunks, its refs and HEAD (the default branch).</summary>
-internal sealed class RepositoryGraph : IObjectSource, IChunkSource, IRefSource
+internal sealed class RepositoryGraph(RepositoryRecord repository, IObjectStore objects, IRefStore refs, ChunkStore chunkStore, ObjectCache cache)
+    : IObjectSource, IChunkSource, IRefSource
 {
-    private readonly IObjectStore _objects;
-    private readonly IRefStore _refs;
-    private readonly ChunkStore _chunks;
-    private readonly ObjectCache _cache;
-
-    public RepositoryGraph(RepositoryRecord repository, IObjectStore objects, IRefStore refs, ChunkStore chunks, ObjectCache cache)
-    {
-        Repository = repository;
-        _objects = objects;
-        _refs = refs;
-        _chunks = chunks;
-        _cache = cache;
-    }
-
     /// <summary>The repository.</summary>
-    public RepositoryRecord Repository { get; }
+    public RepositoryRecord Repository { get; } = repository;
 
     public long Id => Repository.Id;
 
@@ -40,42 +27,42 @@ internal sealed class RepositoryGraph : IObjectSource, IChunkSource, IRefSource
 
     public async IAsyncEnumerable<ReadOnlyMemory<byte>> ReadChunksAsync(IReadOnlyList<ChunkRef> chunks, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        await foreach (var chunk in _chunks.ReadManyAsync(Id, [.. chunks.Select(c => c.Id)], cancellationToken).ConfigureAwait(false))
+        await foreach (var chunk in chunkStore.ReadManyAsync(Id, [.. chunks.Select(c => c.Id)], cancellationToken).ConfigureAwait(false))
         {
             yield return chunk.Data;
         }
     }
 
     public async ValueTask<ObjectId?> GetRefAsync(string fullName, CancellationToken cancellationToken) =>
-        await _refs.GetRefAsync(Id, fullName, cancellationToken).ConfigureAwait(false);
+        await refs.GetRefAsync(Id, fullName, cancellationToken).ConfigureAwait(false);
 
     public async ValueTask<ObjectId?> GetHeadAsync(CancellationToken cancellationToken) =>
-        await _refs.GetRefAsync(Id, RefName.HeadsPrefix + Repository.DefaultBranch, cancellationToken).ConfigureAwait(false);
+        await refs.GetRefAsync(Id, RefName.HeadsPrefix + Repository.DefaultBranch, cancellationToken).ConfigureAwait(false);
 
     public async ValueTask<IReadOnlyList<ObjectId>> FindCommitsByPrefixAsync(string hexPrefix, int limit, CancellationToken cancellationToken) =>
-        await _objects.FindCommitsByPrefixAsync(Id, hexPrefix, limit, cancellationToken).ConfigureAwait(false);
+        await objects.FindCommitsByPrefixAsync(Id, hexPrefix, limit, cancellationToken).ConfigureAwait(false);
 
     /// <summary>The stored bytes of an object, as the wire carries them.</summary>
     public async Task<MetadataObject?> GetStoredAsync(ObjectId id, CancellationToken cancellationToken) =>
-        await _objects.GetObjectAsync(Id, id, cancellationToken).ConfigureAwait(false);
+        await objects.GetObjectAsync(Id, id, cancellationToken).ConfigureAwait(false);
 
     private async ValueTask<T?> FindAsync<T>(ObjectId id, ObjectKind kind, CacheKind cacheKind, Func<byte[], T> decode, int sizeFactor, CancellationToken cancellationToken)
         where T : class
     {
         var key = new CacheKey(cacheKind, Id, id);
-        if (_cache.TryGet<T>(key, out var cached))
+        if (cache.TryGet<T>(key, out var cached))
         {
             return cached;
         }
 
-        var stored = await _objects.GetObjectAsync(Id, id, cancellationToken).ConfigureAwait(false);
+        var stored = await objects.GetObjectAsync(Id, id, cancellationToken).ConfigureAwait(false);
         if (stored is not { } o || o.Kind != kind)
         {
             return null;
         }
 
         var data = o.Data.ToArray();
-        return _cache.Set(key, decode(data), (data.Length * (long)sizeFactor) + 256);
+        return cache.Set(key, decode(data), (data.Length * (long)sizeFactor) + 256);
     }
 }
 

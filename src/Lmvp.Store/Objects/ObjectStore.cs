@@ -6,24 +6,15 @@ namespace Lmvp.Store.Objects;
 
 /// <summary>Reads objects and chunks through the index and the packs, verifying every read: the client's side of the graph seams.</summary>
 /// <remarks>Every read is synchronous (SQLite and a pack file), so the asynchronous seams complete at once.</remarks>
-internal sealed class ObjectStore : IObjectSource, IChunkSource
+internal sealed class ObjectStore(RepositoryDatabase database, PackSet packs) : IObjectSource, IChunkSource
 {
-    private readonly RepositoryDatabase _database;
-    private readonly PackSet _packs;
+    public RepositoryDatabase Database => database;
 
-    public ObjectStore(RepositoryDatabase database, PackSet packs)
-    {
-        _database = database;
-        _packs = packs;
-    }
-
-    public RepositoryDatabase Database => _database;
-
-    public PackSet Packs => _packs;
+    public PackSet Packs => packs;
 
     public Commit GetCommit(ObjectId id) => FindCommit(id) ?? throw new ObjectNotFoundException($"Commit {id.ToShortString()} not found.");
 
-    public Commit? FindCommit(ObjectId id) => _database.TryGetObject(id, ObjectKind.Commit, out var data) ? Commit.Decode(data, id) : null;
+    public Commit? FindCommit(ObjectId id) => database.TryGetObject(id, ObjectKind.Commit, out var data) ? Commit.Decode(data, id) : null;
 
     public bool TryGetCommit(ObjectId id, out Commit? commit)
     {
@@ -33,14 +24,14 @@ internal sealed class ObjectStore : IObjectSource, IChunkSource
 
     public Tree GetTree(ObjectId id) => FindTree(id) ?? throw new ObjectNotFoundException($"Tree {id.ToShortString()} not found.");
 
-    public Tree? FindTree(ObjectId id) => _database.TryGetObject(id, ObjectKind.Tree, out var data) ? Tree.Decode(data, id) : null;
+    public Tree? FindTree(ObjectId id) => database.TryGetObject(id, ObjectKind.Tree, out var data) ? Tree.Decode(data, id) : null;
 
     public FileManifest GetManifest(ObjectId fileId) => FindManifest(fileId) ?? throw new ObjectNotFoundException($"File {fileId.ToShortString()} not found.");
 
     public FileManifest? FindManifest(ObjectId fileId) =>
-        _database.TryGetObject(fileId, ObjectKind.Manifest, out var data) ? FileManifest.Decode(data, fileId) : null;
+        database.TryGetObject(fileId, ObjectKind.Manifest, out var data) ? FileManifest.Decode(data, fileId) : null;
 
-    public bool HasManifest(ObjectId fileId) => _database.HasObject(fileId, ObjectKind.Manifest);
+    public bool HasManifest(ObjectId fileId) => database.HasObject(fileId, ObjectKind.Manifest);
 
     /// <summary>The chunk list of a file, looked up through its manifest.</summary>
     public IReadOnlyList<ChunkRef> GetChunks(ObjectId fileId) => GetManifest(fileId).Chunks;
@@ -51,7 +42,7 @@ internal sealed class ObjectStore : IObjectSource, IChunkSource
     /// <summary>Reads one chunk into <paramref name="destination"/> (exactly its length) and verifies its hash.</summary>
     public void ReadChunk(ObjectId id, Span<byte> destination)
     {
-        if (!_database.TryGetChunk(id, out var location))
+        if (!database.TryGetChunk(id, out var location))
         {
             throw new ObjectNotFoundException($"Chunk {id.ToShortString()} not found in the index.");
         }
@@ -61,7 +52,7 @@ internal sealed class ObjectStore : IObjectSource, IChunkSource
 
     /// <summary>Reads a chunk at a known location; safe to call from several threads.</summary>
     public void ReadChunk(ObjectId id, ChunkLocation location, Span<byte> destination, bool verify = true) =>
-        _packs.Get(location.PackId).ReadEntry(location.ToEntry(id), destination, verify);
+        packs.Get(location.PackId).ReadEntry(location.ToEntry(id), destination, verify);
 
     ValueTask<Commit?> IObjectSource.FindCommitAsync(ObjectId id, CancellationToken cancellationToken) => new(FindCommit(id));
 

@@ -14,14 +14,13 @@ namespace Lmvp.Store.Objects;
 /// is kept compressed only if it saved 10% itself). Float weights fail the trial and are stored raw for about 1% of
 /// the cost of compressing everything.
 /// </remarks>
-internal sealed class ObjectWriter : IChunkSink, IDisposable
+internal sealed class ObjectWriter(ObjectStore store) : IChunkSink, IDisposable
 {
     /// <summary>A pack is published once it grows past this size.</summary>
     public const long PackTargetSize = 1L << 30;
 
     private const int SampleEvery = 16;
 
-    private readonly ObjectStore _store;
     private readonly HashSet<ObjectId> _pending = [];
     private readonly List<ObjectId> _candidates = [];
 
@@ -31,11 +30,6 @@ internal sealed class ObjectWriter : IChunkSink, IDisposable
     private PackFile? _pack;
     private int _chunkInFile;
     private bool _compressing;
-
-    public ObjectWriter(ObjectStore store)
-    {
-        _store = store;
-    }
 
     /// <summary>New chunks written.</summary>
     public long NewChunks { get; private set; }
@@ -62,7 +56,7 @@ internal sealed class ObjectWriter : IChunkSink, IDisposable
             }
         }
 
-        var existing = _candidates.Count == 0 ? null : _store.Database.FindExistingChunks(_candidates);
+        var existing = _candidates.Count == 0 ? null : store.Database.FindExistingChunks(_candidates);
         var offset = 0;
         foreach (var c in chunks)
         {
@@ -94,7 +88,7 @@ internal sealed class ObjectWriter : IChunkSink, IDisposable
     /// <summary>Stores a metadata object unless the repository already has it.</summary>
     public void PutObject(ObjectKind kind, ObjectId id, byte[] data)
     {
-        if (_pendingObjectIds.Contains((id, kind)) || _store.Database.HasObject(id, kind))
+        if (_pendingObjectIds.Contains((id, kind)) || store.Database.HasObject(id, kind))
         {
             return;
         }
@@ -114,23 +108,23 @@ internal sealed class ObjectWriter : IChunkSink, IDisposable
         {
             entries = _pack.Writer.Entries;
             name = _pack.Publish();
-            size = new FileInfo(Path.Combine(_store.Packs.Directory, name)).Length;
+            size = new FileInfo(Path.Combine(store.Packs.Directory, name)).Length;
             _pack.Dispose();
             _pack = null;
         }
 
         var objects = _pendingObjects.ToArray();
-        _store.Database.InTransaction(() =>
+        store.Database.InTransaction(() =>
         {
             if (name is not null)
             {
-                var packId = _store.Database.AddPack(name, size);
-                _store.Database.InsertChunks(packId, entries);
+                var packId = store.Database.AddPack(name, size);
+                store.Database.InsertChunks(packId, entries);
             }
 
             foreach (var (id, kind, data) in objects)
             {
-                _store.Database.PutObject(id, kind, data);
+                store.Database.PutObject(id, kind, data);
             }
 
             inSameTransaction?.Invoke();
@@ -147,5 +141,5 @@ internal sealed class ObjectWriter : IChunkSink, IDisposable
         _pack = null;
     }
 
-    private PackWriter Pack() => (_pack ??= new PackFile(_store.Packs.Directory)).Writer;
+    private PackWriter Pack() => (_pack ??= new PackFile(store.Packs.Directory)).Writer;
 }

@@ -14,7 +14,7 @@ namespace Lmvp.Store.Sync;
 /// for the rest. Within a batch, one thread receives and checks order and sizes while a second hashes each chunk and writes
 /// it to the pack, so network and hashing overlap.
 /// </remarks>
-internal sealed class ChunkDownloader
+internal sealed class ChunkDownloader(Repository repository, SyncConnection connection, SyncOptions options, int batchBytes)
 {
     /// <summary>Chunks received but not yet hashed and written.</summary>
     private const int PipelineDepth = 32;
@@ -22,25 +22,12 @@ internal sealed class ChunkDownloader
     /// <summary>Verified chunks handed to the pack writer together.</summary>
     private const int StagingBytes = 4 * 1024 * 1024;
 
-    private readonly Repository _repository;
-    private readonly SyncConnection _connection;
-    private readonly SyncOptions _options;
-    private readonly int _batchBytes;
-
-    public ChunkDownloader(Repository repository, SyncConnection connection, SyncOptions options, int batchBytes)
-    {
-        _repository = repository;
-        _connection = connection;
-        _options = options;
-        _batchBytes = batchBytes;
-    }
-
-    private string Server => _connection.Server;
+    private string Server => connection.Server;
 
     /// <summary>Downloads every chunk of <paramref name="manifests"/> the repository lacks; each is verified before it is kept.</summary>
     public async Task DownloadAsync(IEnumerable<FileManifest> manifests, CancellationToken cancellationToken)
     {
-        var database = _repository.Database;
+        var database = repository.Database;
         var needed = new List<(ObjectId Id, int Length)>();
         var seen = new HashSet<ObjectId>();
         foreach (var manifest in manifests)
@@ -65,28 +52,28 @@ internal sealed class ChunkDownloader
         {
             long bytes = 0;
             var end = start;
-            while (end < needed.Count && end - start < ProtocolLimits.MaxIdsPerRequest && (end == start || bytes + needed[end].Length <= _batchBytes))
+            while (end < needed.Count && end - start < ProtocolLimits.MaxIdsPerRequest && (end == start || bytes + needed[end].Length <= batchBytes))
             {
                 bytes += needed[end].Length;
                 end++;
             }
 
             var batch = needed.GetRange(start, end - start);
-            using (var writer = new ObjectWriter(_repository.Store))
+            using (var writer = new ObjectWriter(repository.Store))
             {
                 writer.BeginFile();
                 var state = new BatchState();
                 try
                 {
-                    await _connection.PostForFramesAsync(
+                    await connection.PostForFramesAsync(
                         "chunks/download",
                         () => new IdListRequest(ProtocolIds.Hex(batch.Skip(state.Next).Select(b => b.Id))),
                         ProtocolJsonContext.Default.IdListRequest,
                         (stream, ct) => ReadChunkStreamAsync(stream, batch, state, writer, length =>
                         {
                             done += length;
-                            _connection.Counter.ChunkReceived(length);
-                            _options.Progress?.Report(new ProgressInfo("fetch", done, total));
+                            connection.Counter.ChunkReceived(length);
+                            options.Progress?.Report(new ProgressInfo("fetch", done, total));
                         }, ct),
                         bytes,
                         cancellationToken).ConfigureAwait(false);

@@ -11,7 +11,7 @@ namespace Lmvp.Store.Sync;
 /// <remarks>The first request is small, so a refusal comes back before much is streamed; after it two requests are kept in
 /// flight, so while the server publishes one batch (fsync, rename, index) the next is streaming. A killed push loses at most
 /// the requests in flight; a re-run asks again what is missing.</remarks>
-internal sealed class ChunkUploader
+internal sealed class ChunkUploader(Repository repository, SyncConnection connection, int requestBytes, int maxFrames, PushSession progress)
 {
     private const int FirstRequestBytes = 1024 * 1024;
 
@@ -21,27 +21,12 @@ internal sealed class ChunkUploader
     /// <summary>Chunks read ahead of the socket.</summary>
     private const int PrefetchChunks = 32;
 
-    private readonly Repository _repository;
-    private readonly SyncConnection _connection;
-    private readonly int _requestBytes;
-    private readonly int _maxFrames;
-    private readonly PushSession _progress;
-
-    public ChunkUploader(Repository repository, SyncConnection connection, int requestBytes, int maxFrames, PushSession progress)
-    {
-        _repository = repository;
-        _connection = connection;
-        _requestBytes = requestBytes;
-        _maxFrames = maxFrames;
-        _progress = progress;
-    }
-
     public async Task UploadAsync(List<(ObjectId Id, ChunkLocation Location)> chunks, CancellationToken cancellationToken)
     {
         // Packs are opened here, on this thread, so the concurrent senders below never touch the index database.
         foreach (var packId in chunks.Select(c => c.Location.PackId).Distinct())
         {
-            _repository.Store.Packs.Get(packId);
+            repository.Store.Packs.Get(packId);
         }
 
         var batches = new List<List<(ObjectId Id, ChunkLocation Location)>>();
@@ -50,10 +35,10 @@ internal sealed class ChunkUploader
         {
             // The first request is small: a refusal (read-only token, expired token) then comes back before 64 MiB
             // are streamed at a server that has already answered.
-            var limit = start == 0 ? Math.Min(_requestBytes, FirstRequestBytes) : _requestBytes;
+            var limit = start == 0 ? Math.Min(requestBytes, FirstRequestBytes) : requestBytes;
             long payload = 0;
             var end = start;
-            while (end < chunks.Count && end - start < _maxFrames && (end == start || payload + chunks[end].Location.RawLength + FrameFormat.FrameHeaderSize <= limit))
+            while (end < chunks.Count && end - start < maxFrames && (end == start || payload + chunks[end].Location.RawLength + FrameFormat.FrameHeaderSize <= limit))
             {
                 payload += chunks[end].Location.RawLength + FrameFormat.FrameHeaderSize;
                 end++;
@@ -124,13 +109,13 @@ internal sealed class ChunkUploader
     private async Task UploadChunkBatchAsync(List<(ObjectId Id, ChunkLocation Location)> batch, CancellationToken cancellationToken)
     {
         var rawBytes = batch.Sum(c => (long)c.Location.RawLength);
-        await _connection.PostFramesAsync(
+        await connection.PostFramesAsync(
             "chunks",
-            () => new FrameUploadContent(rawBytes, batch.Count, (writer, ct) => WriteChunksAsync(writer, batch, ct), _connection.Counter),
+            () => new FrameUploadContent(rawBytes, batch.Count, (writer, ct) => WriteChunksAsync(writer, batch, ct), connection.Counter),
             FrameFormat.StreamSize(rawBytes, batch.Count),
             ProtocolJsonContext.Default.StoredResponse,
             cancellationToken).ConfigureAwait(false);
-        _connection.Counter.ChunksSent(batch.Count, rawBytes);
+        connection.Counter.ChunksSent(batch.Count, rawBytes);
     }
 
     private async Task WriteChunksAsync(FrameWriter writer, List<(ObjectId Id, ChunkLocation Location)> batch, CancellationToken cancellationToken)
@@ -149,7 +134,7 @@ internal sealed class ChunkUploader
                     try
                     {
                         // A verified read: a chunk damaged on this disk is never sent (the server would refuse it anyway).
-                        _repository.Store.ReadChunk(id, location, buffer.AsSpan(0, location.RawLength));
+                        repository.Store.ReadChunk(id, location, buffer.AsSpan(0, location.RawLength));
                         await channel.Writer.WriteAsync((id, buffer, location.RawLength), stop.Token).ConfigureAwait(false);
                     }
                     catch
@@ -182,7 +167,7 @@ internal sealed class ChunkUploader
                     ArrayPool<byte>.Shared.Return(buffer);
                 }
 
-                _progress.ReportSent(length);
+                progress.ReportSent(length);
             }
         }
         finally

@@ -14,36 +14,24 @@ namespace Lmvp.Store.Sync;
 /// ref moves last, so the server never holds a ref to an incomplete commit; every step is idempotent, so a push killed
 /// at any point resumes by running again and re-sends at most the one chunk request that was in flight.
 /// </remarks>
-internal sealed class PushSession
+internal sealed class PushSession(Repository repository, SyncConnection connection, SyncOptions options, int requestBytes)
 {
     internal const string RejectedMessage = "rejected: the remote has commits you don't have; run 'lmvp pull' first (or --force)";
 
     /// <summary>Half of what the server accepts, so a request never nears the server's limit.</summary>
     private const int MaxFramesPerUpload = ProtocolLimits.MaxFramesPerUpload / 2;
 
-    private readonly Repository _repository;
-    private readonly SyncConnection _connection;
-    private readonly SyncOptions _options;
-    private readonly int _requestBytes;
     private long _progressDone;
     private long _progressTotal;
 
-    public PushSession(Repository repository, SyncConnection connection, SyncOptions options, int requestBytes)
-    {
-        _repository = repository;
-        _connection = connection;
-        _options = options;
-        _requestBytes = requestBytes;
-    }
-
-    private RepositoryDatabase Database => _repository.Database;
+    private RepositoryDatabase Database => repository.Database;
 
     /// <summary>Reports <paramref name="bytes"/> more chunk bytes sent; shared by the concurrent uploads.</summary>
     internal void ReportSent(int bytes)
     {
         // A retried request counts twice, so the figure is capped.
         var done = Interlocked.Add(ref _progressDone, bytes);
-        _options.Progress?.Report(new ProgressInfo("push", Math.Min(done, _progressTotal), _progressTotal));
+        options.Progress?.Report(new ProgressInfo("push", Math.Min(done, _progressTotal), _progressTotal));
     }
 
     public async Task<PushResult> RunAsync(string remote, string branch, PushOptions push, CancellationToken cancellationToken)
@@ -57,7 +45,7 @@ internal sealed class PushSession
             planned.AddRange(Database.ListRefs(RefName.TagsPrefix).Select(t => (t.Key, t.Value)));
         }
 
-        var remoteRefs = await FetchSession.GetRefsAsync(_connection, cancellationToken).ConfigureAwait(false);
+        var remoteRefs = await FetchSession.GetRefsAsync(connection, cancellationToken).ConfigureAwait(false);
         var updates = new List<RefUpdate>();
         foreach (var (name, target) in planned)
         {
@@ -118,23 +106,23 @@ internal sealed class PushSession
         // The server now has the branch at `local` (or had it already): record that, as git does after a push.
         Database.SetRef(RefName.RemoteTracking(remote, branch).FullName, local);
         var upstreamSet = false;
-        if (push.SetUpstream && _repository.GetConfig($"branch.{branch}.remote") is null)
+        if (push.SetUpstream && repository.GetConfig($"branch.{branch}.remote") is null)
         {
-            _repository.SetConfig($"branch.{branch}.remote", remote);
+            repository.SetConfig($"branch.{branch}.remote", remote);
             upstreamSet = true;
         }
 
-        return new PushResult(remote, _connection.Url.Url, updates, upstreamSet, _connection.Counter.ToStats());
+        return new PushResult(remote, connection.Url.Url, updates, upstreamSet, connection.Counter.ToStats());
     }
 
     private bool IsFastForward(ObjectId old, ObjectId target) =>
-        Database.HasObject(old, ObjectKind.Commit) && _repository.IsAncestor(old, target);
+        Database.HasObject(old, ObjectKind.Commit) && repository.IsAncestor(old, target);
 
     /// <summary>What the new commits reach that the server's refs do not: commits, trees and manifests.</summary>
     private PushPlan Plan(IEnumerable<ObjectId> targets, IEnumerable<ObjectId> remoteTargets)
     {
         var plan = new PushPlan([], [], []);
-        foreach (var node in Closure.Objects(_repository.Objects, targets.Distinct(), remoteTargets.Distinct()))
+        foreach (var node in Closure.Objects(repository.Objects, targets.Distinct(), remoteTargets.Distinct()))
         {
             (node.Kind switch
             {
@@ -162,7 +150,7 @@ internal sealed class PushSession
                 continue; // the server has this file's manifest, so it had all its chunks first (they are sent before objects)
             }
 
-            foreach (var c in _repository.Store.GetChunks(fileId))
+            foreach (var c in repository.Store.GetChunks(fileId))
             {
                 if (seenChunks.Add(c.Id))
                 {
@@ -195,7 +183,7 @@ internal sealed class PushSession
 
         var objects = candidates.Where(missingObjects.Contains).ToList();
         _progressTotal += chunks.Sum(c => (long)c.Location.RawLength);
-        await new ChunkUploader(_repository, _connection, _requestBytes, MaxFramesPerUpload, this).UploadAsync(chunks, cancellationToken).ConfigureAwait(false);
+        await new ChunkUploader(repository, connection, requestBytes, MaxFramesPerUpload, this).UploadAsync(chunks, cancellationToken).ConfigureAwait(false);
         await UploadObjectsAsync(objects, cancellationToken).ConfigureAwait(false);
     }
 
@@ -206,11 +194,11 @@ internal sealed class PushSession
         for (var start = 0; start < ids.Count; start += ProtocolLimits.MaxIdsPerRequest)
         {
             var batch = ids.Skip(start).Take(ProtocolLimits.MaxIdsPerRequest);
-            var answer = await _connection.PostJsonAsync(path, new IdListRequest(ProtocolIds.Hex(batch)), ProtocolJsonContext.Default.IdListRequest,
+            var answer = await connection.PostJsonAsync(path, new IdListRequest(ProtocolIds.Hex(batch)), ProtocolJsonContext.Default.IdListRequest,
                 ProtocolJsonContext.Default.MissingResponse, cancellationToken).ConfigureAwait(false);
             foreach (var hex in answer.Missing)
             {
-                var id = ProtocolIds.Parse(hex, _connection.Url.ServerBase);
+                var id = ProtocolIds.Parse(hex, connection.Url.ServerBase);
                 if (asked.Contains(id))
                 {
                     missing.Add(id);
@@ -235,7 +223,7 @@ internal sealed class PushSession
                     throw new CorruptObjectException($"Cannot push: object {ids[start].ToShortString()} is missing from this repository; run 'lmvp fsck'.");
                 }
 
-                if (batch.Count > 0 && (batch.Count >= MaxFramesPerUpload || payload + data.Length + FrameFormat.FrameHeaderSize > _requestBytes))
+                if (batch.Count > 0 && (batch.Count >= MaxFramesPerUpload || payload + data.Length + FrameFormat.FrameHeaderSize > requestBytes))
                 {
                     break;
                 }
@@ -246,7 +234,7 @@ internal sealed class PushSession
             }
 
             var bytes = batch.Sum(o => (long)o.Data.Length);
-            await _connection.PostFramesAsync(
+            await connection.PostFramesAsync(
                 "objects",
                 () => new FrameUploadContent(bytes, batch.Count, async (writer, ct) =>
                 {
@@ -254,11 +242,11 @@ internal sealed class PushSession
                     {
                         await writer.WriteAsync(kind, id, data, ct).ConfigureAwait(false);
                     }
-                }, _connection.Counter),
+                }, connection.Counter),
                 FrameFormat.StreamSize(bytes, batch.Count),
                 ProtocolJsonContext.Default.StoredResponse,
                 cancellationToken).ConfigureAwait(false);
-            _connection.Counter.ObjectsSent(batch.Count);
+            connection.Counter.ObjectsSent(batch.Count);
         }
     }
 
@@ -270,7 +258,7 @@ internal sealed class PushSession
         {
             try
             {
-                await _connection.PostJsonAsync("refs/update", body, ProtocolJsonContext.Default.RefUpdateRequest, ProtocolJsonContext.Default.RefUpdateResponse,
+                await connection.PostJsonAsync("refs/update", body, ProtocolJsonContext.Default.RefUpdateRequest, ProtocolJsonContext.Default.RefUpdateResponse,
                     cancellationToken).ConfigureAwait(false);
                 return true;
             }
@@ -286,7 +274,7 @@ internal sealed class PushSession
             }
             catch (RemoteException e) when (e.StatusCode == 422)
             {
-                throw new RemoteException($"{_connection.Url.ServerBase} still lacks data for {update.Destination} after a full re-send: {e.ServerMessage}", e);
+                throw new RemoteException($"{connection.Url.ServerBase} still lacks data for {update.Destination} after a full re-send: {e.ServerMessage}", e);
             }
         }
     }

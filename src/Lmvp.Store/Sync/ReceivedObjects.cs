@@ -6,17 +6,9 @@ namespace Lmvp.Store.Sync;
 /// <summary>The commits, trees and manifests one fetch received, each verified and decoded once as it arrived, seen
 /// together with what the repository already holds.</summary>
 /// <remarks>Nothing here is in the index until the fetch publishes it with its ref moves.</remarks>
-internal sealed class ReceivedObjects : IObjectSource
+internal sealed class ReceivedObjects(ObjectStore local, string server) : IObjectSource
 {
     private readonly Dictionary<(ObjectId Id, ObjectKind Kind), (object Value, byte[] Data)> _objects = [];
-    private readonly ObjectStore _local;
-    private readonly string _server;
-
-    public ReceivedObjects(ObjectStore local, string server)
-    {
-        _local = local;
-        _server = server;
-    }
 
     public int Count => _objects.Count;
 
@@ -44,12 +36,12 @@ internal sealed class ReceivedObjects : IObjectSource
         }
         catch (CorruptObjectException e)
         {
-            throw new CorruptObjectException($"{_server} sent a bad object {id.ToShortString()}: {e.Message} Nothing from this fetch was kept.", e);
+            throw new CorruptObjectException($"{server} sent a bad object {id.ToShortString()}: {e.Message} Nothing from this fetch was kept.", e);
         }
     }
 
     /// <summary>True when the object was not received and the repository holds it: it is complete with all it reaches.</summary>
-    public bool IsHeldLocally(ObjectId id, ObjectKind kind) => !_objects.ContainsKey((id, kind)) && _local.Database.HasObject(id, kind);
+    public bool IsHeldLocally(ObjectId id, ObjectKind kind) => !_objects.ContainsKey((id, kind)) && local.Database.HasObject(id, kind);
 
     /// <summary>Checks that everything <paramref name="wants"/> reach was received or is held already.</summary>
     public void CheckComplete(IEnumerable<ObjectId> wants)
@@ -60,18 +52,18 @@ internal sealed class ReceivedObjects : IObjectSource
             if (node.IsMissing)
             {
                 throw node.Problem == GraphNode.Absent
-                    ? new RemoteException($"{_server} sent an incomplete history: {node.Kind.ToString().ToLowerInvariant()} {node.Id.ToShortString()} is missing. Nothing from this fetch was kept.")
+                    ? new RemoteException($"{server} sent an incomplete history: {node.Kind.ToString().ToLowerInvariant()} {node.Id.ToShortString()} is missing. Nothing from this fetch was kept.")
                     : new CorruptObjectException($"{node.Kind.ToString().ToLowerInvariant()} {node.Id.ToShortString()} ({node.Where}) cannot be read: {node.Problem}");
             }
         }
     }
 
-    ValueTask<Commit?> IObjectSource.FindCommitAsync(ObjectId id, CancellationToken cancellationToken) => new(Find<Commit>(id, ObjectKind.Commit) ?? _local.FindCommit(id));
+    ValueTask<Commit?> IObjectSource.FindCommitAsync(ObjectId id, CancellationToken cancellationToken) => new(Find<Commit>(id, ObjectKind.Commit) ?? local.FindCommit(id));
 
-    ValueTask<Tree?> IObjectSource.FindTreeAsync(ObjectId id, CancellationToken cancellationToken) => new(Find<Tree>(id, ObjectKind.Tree) ?? _local.FindTree(id));
+    ValueTask<Tree?> IObjectSource.FindTreeAsync(ObjectId id, CancellationToken cancellationToken) => new(Find<Tree>(id, ObjectKind.Tree) ?? local.FindTree(id));
 
     ValueTask<FileManifest?> IObjectSource.FindManifestAsync(ObjectId fileId, CancellationToken cancellationToken) =>
-        new(Find<FileManifest>(fileId, ObjectKind.Manifest) ?? _local.FindManifest(fileId));
+        new(Find<FileManifest>(fileId, ObjectKind.Manifest) ?? local.FindManifest(fileId));
 
     private T? Find<T>(ObjectId id, ObjectKind kind)
         where T : class => _objects.TryGetValue((id, kind), out var o) ? (T)o.Value : null;
