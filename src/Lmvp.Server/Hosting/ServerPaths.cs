@@ -3,9 +3,8 @@ namespace Lmvp.Server.Hosting;
 /// <summary>The layout of a data directory.</summary>
 /// <remarks>
 /// <code>
-/// server.db          users, tokens, sessions, invitations, repositories, members, refs, metadata objects (SQLite, WAL)
-/// chunks.db          where each repository's chunks sit in its packs (SQLite, WAL)
-/// repos/&lt;id&gt;/packs/  pack files of chunk bytes, one directory per repository
+/// server.db          users, tokens, sessions, invitations, repositories, members, refs, metadata objects, the chunk index (SQLite, WAL)
+/// repos/&lt;id&gt;/packs/  pack files of chunk bytes, one directory per repository (the file-system blob store)
 /// jwt.key            the key that signs session access tokens (0600)
 /// tmp/               upload spool files, deleted when their request ends
 /// server.lock        held while a server runs, so two servers never share a directory
