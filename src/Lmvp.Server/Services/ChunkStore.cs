@@ -47,8 +47,17 @@ internal sealed class ChunkStore
     public Task<IReadOnlyList<ObjectId>> FindMissingAsync(long repositoryId, IReadOnlyList<ObjectId> ids, CancellationToken cancellationToken) =>
         _index.FindMissingAsync(repositoryId, ids, cancellationToken);
 
+    private int _openBatches;
+
+    /// <summary>Uploads under way: batches begun and not yet disposed (committed or abandoned).</summary>
+    public int OpenBatches => Volatile.Read(ref _openBatches);
+
     /// <summary>Starts a batch of verified chunks that becomes visible all at once on <see cref="ChunkBatch.CommitAsync"/>, or never.</summary>
-    public ChunkBatch BeginBatch(long repositoryId) => new(this, repositoryId);
+    public ChunkBatch BeginBatch(long repositoryId)
+    {
+        Interlocked.Increment(ref _openBatches);
+        return new(this, repositoryId);
+    }
 
     /// <summary>Reads chunks in the order given, each verified against its id; an item's data is valid only until the next one.</summary>
     /// <exception cref="ObjectNotFoundException">The repository does not hold one of them.</exception>
@@ -228,6 +237,7 @@ internal sealed class ChunkStore
         private int _sample;
         private bool _compressing;
         private bool _done;
+        private bool _disposed;
 
         public ChunkBatch(ChunkStore store, long repositoryId)
         {
@@ -296,6 +306,12 @@ internal sealed class ChunkStore
 
         public async ValueTask DisposeAsync()
         {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
             _done = true;
             _pack?.Dispose();
             _pack = null;
@@ -304,6 +320,8 @@ internal sealed class ChunkStore
                 await _spool.DisposeAsync().ConfigureAwait(false);
                 _spool = null;
             }
+
+            Interlocked.Decrement(ref _store._openBatches);
         }
     }
 }
