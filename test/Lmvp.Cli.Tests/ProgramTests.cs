@@ -1,4 +1,5 @@
 using Lmvp.Cli.Tests.Support;
+using Lmvp.Testing;
 
 namespace Lmvp.Cli.Tests;
 

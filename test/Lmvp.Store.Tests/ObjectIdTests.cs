@@ -1,4 +1,4 @@
-using Lmvp.Store.Tests.Support;
+using Lmvp.Testing;
 
 namespace Lmvp.Store.Tests;
 

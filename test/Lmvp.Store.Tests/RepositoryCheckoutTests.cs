@@ -1,6 +1,7 @@
 using Lmvp.Store.Packs;
 using Lmvp.Store.Tests.Support;
 using Lmvp.Store.WorkingTree;
+using Lmvp.Testing;
 
 namespace Lmvp.Store.Tests;
 

@@ -1,4 +1,5 @@
 using Lmvp.Store.Tests.Support;
+using Lmvp.Testing;
 using LibGit = LibGit2Sharp;
 
 namespace Lmvp.Store.Tests;

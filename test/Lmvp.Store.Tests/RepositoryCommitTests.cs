@@ -1,4 +1,5 @@
 using Lmvp.Store.Tests.Support;
+using Lmvp.Testing;
 
 namespace Lmvp.Store.Tests;
 

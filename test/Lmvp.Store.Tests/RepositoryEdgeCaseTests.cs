@@ -3,6 +3,7 @@ using System.Runtime.Versioning;
 using Lmvp.Store.Packs;
 using Lmvp.Store.Tests.Support;
 using Lmvp.Store.WorkingTree;
+using Lmvp.Testing;
 
 namespace Lmvp.Store.Tests;
 

@@ -1,5 +1,6 @@
 using Lmvp.Store.Packs;
 using Lmvp.Store.Tests.Support;
+using Lmvp.Testing;
 
 namespace Lmvp.Store.Tests;
 

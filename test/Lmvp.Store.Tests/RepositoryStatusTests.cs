@@ -1,5 +1,6 @@
 using System.Runtime.Versioning;
 using Lmvp.Store.Tests.Support;
+using Lmvp.Testing;
 
 namespace Lmvp.Store.Tests;
 

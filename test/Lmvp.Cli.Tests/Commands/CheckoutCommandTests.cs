@@ -1,5 +1,6 @@
 using Lmvp.Cli.Tests.Support;
 using Lmvp.Store;
+using Lmvp.Testing;
 
 namespace Lmvp.Cli.Tests.Commands;
 

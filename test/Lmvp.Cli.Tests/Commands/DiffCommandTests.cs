@@ -2,6 +2,7 @@ using System.Text.Json;
 using Lmvp.Cli.Commands;
 using Lmvp.Cli.Tests.Support;
 using Lmvp.Store;
+using Lmvp.Testing;
 
 namespace Lmvp.Cli.Tests.Commands;
 

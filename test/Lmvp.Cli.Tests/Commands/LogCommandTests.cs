@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Lmvp.Cli.Tests.Support;
 using Lmvp.Store;
+using Lmvp.Testing;
 
 namespace Lmvp.Cli.Tests.Commands;
 

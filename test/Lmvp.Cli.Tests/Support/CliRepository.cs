@@ -1,4 +1,5 @@
 using Lmvp.Store;
+using Lmvp.Testing;
 
 namespace Lmvp.Cli.Tests.Support;
 

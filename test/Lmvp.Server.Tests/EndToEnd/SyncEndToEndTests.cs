@@ -4,6 +4,7 @@ using System.Text.Json;
 using Lmvp.Server.Tests.Support;
 using Lmvp.Store;
 using Lmvp.Store.Sync;
+using Lmvp.Testing;
 
 namespace Lmvp.Server.Tests.EndToEnd;
 
@@ -83,10 +84,10 @@ public sealed class SyncEndToEndTests
         using var bob = new ClientMachine(_bob.WriteToken);
         await InitWithCommitAsync(alice, "work", url, new()
         {
-            ["model.bin"] = Bytes.Random(3 * Bytes.MiB, 1),
+            ["model.bin"] = TestData.Random(3 * TestData.MiB, 1),
             ["config/params.json"] = Encoding.UTF8.GetBytes("{\"lr\": 0.001}\n"),
             ["empty.txt"] = [],
-            ["deep/a/b/c/weights name ü.bin"] = Bytes.Random(100_000, 2),
+            ["deep/a/b/c/weights name ü.bin"] = TestData.Random(100_000, 2),
         });
 
         var push = await alice.LmvpOkAsync("work", "push");
@@ -96,12 +97,12 @@ public sealed class SyncEndToEndTests
         var clone = await bob.LmvpOkAsync("", "clone", url);
         clone.Error.Should().Contain($"Cloning into '{name}'...");
         clone.Out.Should().Contain("Checked out 'main'");
-        bob.Hashes(name).Should().Equal(alice.Hashes("work"));
+        bob.Fingerprint(name).Should().Equal(alice.Fingerprint("work"));
         (await bob.LmvpOkAsync(name, "status")).Out.Should().Be("## main...origin/main\n");
 
         // A second version: part of the model rewritten, a file added, one removed.
         var model = File.ReadAllBytes(alice.PathOf("work/model.bin"));
-        Bytes.Random(200_000, 3).CopyTo(model, 1_000_000);
+        TestData.Random(200_000, 3).CopyTo(model, 1_000_000);
         alice.Write("work/model.bin", model);
         alice.Write("work/metrics.csv", Encoding.UTF8.GetBytes("epoch,loss\n2,0.31\n"));
         File.Delete(alice.PathOf("work/empty.txt"));
@@ -121,7 +122,7 @@ public sealed class SyncEndToEndTests
 
         var pull = await bob.LmvpOkAsync(name, "pull");
         pull.Out.Should().Contain("Fast-forward").And.Contain("Updating ");
-        bob.Hashes(name).Should().Equal(alice.Hashes("work"));
+        bob.Fingerprint(name).Should().Equal(alice.Fingerprint("work"));
         using (var repository = Repository.Open(bob.PathOf(name)))
         {
             repository.Head.Should().Be(second);
@@ -136,13 +137,13 @@ public sealed class SyncEndToEndTests
     [Test]
     public async Task RePush_AfterRewriting5PercentOf64MiB_SendsAtMost6PercentOverTheWire()
     {
-        const int size = 64 * Bytes.MiB;
+        const int size = 64 * TestData.MiB;
         var (name, url) = await NewRepositoryAsync();
         await using var relay = new TcpRelay(_server.Port);
         var relayed = ViaRelay(url, relay);
         using var alice = new ClientMachine(_alice.WriteToken);
         using var bob = new ClientMachine(_bob.WriteToken);
-        var model = Bytes.Random(size, 42);
+        var model = TestData.Random(size, 42);
         await InitWithCommitAsync(alice, "work", relayed, new() { ["model.bin"] = model });
         var first = Json(await alice.LmvpOkAsync("work", "push", "--json"));
         first.GetProperty("transfer").GetProperty("chunkBytesSent").GetInt64().Should().Be(size);
@@ -150,8 +151,8 @@ public sealed class SyncEndToEndTests
 
         // A fine-tune of two layers: two contiguous regions, 5% of the file in all, rewritten in place.
         var rewritten = size / 20;
-        Bytes.Random(rewritten / 2, 7).CopyTo(model, 10 * Bytes.MiB);
-        Bytes.Random(rewritten / 2, 8).CopyTo(model, 40 * Bytes.MiB);
+        TestData.Random(rewritten / 2, 7).CopyTo(model, 10 * TestData.MiB);
+        TestData.Random(rewritten / 2, 8).CopyTo(model, 40 * TestData.MiB);
         alice.Write("work/model.bin", model);
         await CommitAsync(alice, "work", "fine-tune");
 
@@ -168,18 +169,18 @@ public sealed class SyncEndToEndTests
         var pull = Json(await bob.LmvpOkAsync("copy", "pull", "--json"));
         TestContext.Out.WriteLine($"pull: {pull.GetProperty("fetch").GetProperty("transfer")}; relay saw {relay.Downstream} bytes down");
         relay.Downstream.Should().BeLessThanOrEqualTo(limit);
-        bob.Hashes("copy").Should().Equal(alice.Hashes("work"));
+        bob.Fingerprint("copy").Should().Equal(alice.Fingerprint("work"));
     }
 
     [Test]
     public async Task Push_KilledHalfway_RunAgainCompletesAndSendsOnlyWhatWasMissing()
     {
-        const int size = 24 * Bytes.MiB;
-        const int request = 2 * Bytes.MiB;
+        const int size = 24 * TestData.MiB;
+        const int request = 2 * TestData.MiB;
         var (_, url) = await NewRepositoryAsync();
         await using var relay = new TcpRelay(_server.Port);
         using var alice = new ClientMachine(_alice.WriteToken);
-        await InitWithCommitAsync(alice, "work", ViaRelay(url, relay), new() { ["model.bin"] = Bytes.Random(size, 11) });
+        await InitWithCommitAsync(alice, "work", ViaRelay(url, relay), new() { ["model.bin"] = TestData.Random(size, 11) });
         using (var repository = Repository.Open(alice.PathOf("work")))
         {
             repository.SetConfig(SyncOptions.RequestBytesConfigKey, request.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -202,19 +203,19 @@ public sealed class SyncEndToEndTests
 
         using var bob = new ClientMachine(_bob.WriteToken);
         await bob.LmvpOkAsync("", "clone", url, "copy");
-        bob.Hashes("copy").Should().Equal(alice.Hashes("work"));
+        bob.Fingerprint("copy").Should().Equal(alice.Fingerprint("work"));
     }
 
     [Test]
     public async Task Clone_KilledHalfway_RunAgainCompletesAndFetchesOnlyWhatWasMissing()
     {
-        const int size = 24 * Bytes.MiB;
-        const int request = 2 * Bytes.MiB;
+        const int size = 24 * TestData.MiB;
+        const int request = 2 * TestData.MiB;
         var (_, url) = await NewRepositoryAsync();
         await using var relay = new TcpRelay(_server.Port);
         var relayed = ViaRelay(url, relay);
         using var alice = new ClientMachine(_alice.WriteToken);
-        await InitWithCommitAsync(alice, "work", url, new() { ["model.bin"] = Bytes.Random(size, 12), ["notes.txt"] = "hello"u8.ToArray() });
+        await InitWithCommitAsync(alice, "work", url, new() { ["model.bin"] = TestData.Random(size, 12), ["notes.txt"] = "hello"u8.ToArray() });
         await alice.LmvpOkAsync("work", "push");
 
         using var bob = new ClientMachine(_bob.WriteToken);
@@ -237,7 +238,7 @@ public sealed class SyncEndToEndTests
         received.Should().BeLessThanOrEqualTo(size / 2 + 2 * request, "chunks kept before the kill are not fetched again");
         received.Should().BeGreaterThan(size / 4);
         relay.Downstream.Should().BeLessThanOrEqualTo(size / 2 + (3 * request));
-        bob.Hashes("copy").Should().Equal(alice.Hashes("work"));
+        bob.Fingerprint("copy").Should().Equal(alice.Fingerprint("work"));
         using var done = Repository.Open(bob.PathOf("copy"));
         done.IsUnfinishedClone.Should().BeFalse();
     }
@@ -248,18 +249,18 @@ public sealed class SyncEndToEndTests
         var (_, url) = await NewRepositoryAsync();
         await using var relay = new TcpRelay(_server.Port);
         using var alice = new ClientMachine(_alice.WriteToken);
-        await InitWithCommitAsync(alice, "work", url, new() { ["model.bin"] = Bytes.Random(8 * Bytes.MiB, 13) });
+        await InitWithCommitAsync(alice, "work", url, new() { ["model.bin"] = TestData.Random(8 * TestData.MiB, 13) });
         await alice.LmvpOkAsync("work", "push");
 
         using var bob = new ClientMachine(_bob.WriteToken);
-        relay.CorruptDownstreamAt((5 * Bytes.MiB) + 12_345);
+        relay.CorruptDownstreamAt((5 * TestData.MiB) + 12_345);
         var corrupted = await bob.LmvpAsync("", "clone", ViaRelay(url, relay), "copy");
         corrupted.ExitCode.Should().Be(1, corrupted.ToString());
         corrupted.Error.Should().Contain("error: Chunk ").And.Contain("is corrupt: its bytes do not hash to its id");
 
         var clean = await bob.LmvpAsync("", "clone", ViaRelay(url, relay), "copy");
         clean.ExitCode.Should().Be(0, clean.ToString());
-        bob.Hashes("copy").Should().Equal(alice.Hashes("work"));
+        bob.Fingerprint("copy").Should().Equal(alice.Fingerprint("work"));
         (await bob.LmvpAsync("copy", "fsck")).ExitCode.Should().Be(0);
     }
 
@@ -270,14 +271,14 @@ public sealed class SyncEndToEndTests
         await using var relay = new TcpRelay(_server.Port);
         using var alice = new ClientMachine(_alice.WriteToken);
         using var bob = new ClientMachine(_bob.WriteToken);
-        await InitWithCommitAsync(alice, "work", url, new() { ["base.bin"] = Bytes.Random(Bytes.MiB, 20) });
+        await InitWithCommitAsync(alice, "work", url, new() { ["base.bin"] = TestData.Random(TestData.MiB, 20) });
         await alice.LmvpOkAsync("work", "push");
         await bob.LmvpOkAsync("", "clone", url, "work");
         await bob.LmvpOkAsync("work", "remote", "set-url", "origin", ViaRelay(url, relay));
 
-        alice.Write("work/alice.bin", Bytes.Random(300_000, 21));
+        alice.Write("work/alice.bin", TestData.Random(300_000, 21));
         var aliceCommit = await CommitAsync(alice, "work", "alice's change");
-        var bobFile = Bytes.Random(3 * Bytes.MiB, 22);
+        var bobFile = TestData.Random(3 * TestData.MiB, 22);
         bob.Write("work/bob.bin", bobFile);
         var bobCommit = await CommitAsync(bob, "work", "bob's change");
 
@@ -308,7 +309,7 @@ public sealed class SyncEndToEndTests
         var pull = await bob.LmvpAsync("work", "pull");
         pull.ExitCode.Should().Be(1, pull.ToString());
         pull.Error.Should().StartWith("error: Not possible to fast-forward: local and origin/main have diverged (1 and 1 different commits)");
-        bob.Hashes("work").Should().ContainKey("bob.bin").And.NotContainKey("alice.bin", "a refused pull changes no file");
+        bob.Fingerprint("work").Should().ContainKey("bob.bin").And.NotContainKey("alice.bin", "a refused pull changes no file");
 
         (await bob.LmvpOkAsync("work", "pull", "--merge")).Out.Should().Contain("Merge made");
         var push = Json(await bob.LmvpOkAsync("work", "push", "--json")).GetProperty("transfer");
@@ -316,7 +317,7 @@ public sealed class SyncEndToEndTests
 
         using var carol = new ClientMachine(_carol.ReadToken);
         await carol.LmvpOkAsync("", "clone", url, "check");
-        carol.Hashes("check").Should().Equal(bob.Hashes("work"));
+        carol.Fingerprint("check").Should().Equal(bob.Fingerprint("work"));
         File.ReadAllBytes(carol.PathOf("check/bob.bin")).Should().Equal(bobFile);
         File.ReadAllBytes(carol.PathOf("check/alice.bin")).Should().Equal(File.ReadAllBytes(alice.PathOf("work/alice.bin")));
         var history = Json(await carol.LmvpOkAsync("check", "log", "--json")).EnumerateArray().Select(c => c.GetProperty("id").GetString()).ToList();
@@ -329,11 +330,11 @@ public sealed class SyncEndToEndTests
         var (name, url) = await NewRepositoryAsync();
         using var alice = new ClientMachine(_alice.WriteToken);
         using var bob = new ClientMachine(_bob.WriteToken);
-        await InitWithCommitAsync(alice, "work", url, new() { ["base.bin"] = Bytes.Random(200_000, 30) });
+        await InitWithCommitAsync(alice, "work", url, new() { ["base.bin"] = TestData.Random(200_000, 30) });
         await alice.LmvpOkAsync("work", "push");
         await bob.LmvpOkAsync("", "clone", url, "work");
-        alice.Write("work/a.bin", Bytes.Random(2 * Bytes.MiB, 31));
-        bob.Write("work/b.bin", Bytes.Random(2 * Bytes.MiB, 32));
+        alice.Write("work/a.bin", TestData.Random(2 * TestData.MiB, 31));
+        bob.Write("work/b.bin", TestData.Random(2 * TestData.MiB, 32));
         var commits = new[] { await CommitAsync(alice, "work", "a"), await CommitAsync(bob, "work", "b") };
 
         using var a = Repository.Open(alice.PathOf("work"));
@@ -360,13 +361,13 @@ public sealed class SyncEndToEndTests
         var (name, url) = await NewRepositoryAsync();
         using var alice = new ClientMachine(_alice.WriteToken);
         using var bob = new ClientMachine(_bob.WriteToken);
-        await InitWithCommitAsync(alice, "work", url, new() { ["base.bin"] = Bytes.Random(200_000, 40) });
+        await InitWithCommitAsync(alice, "work", url, new() { ["base.bin"] = TestData.Random(200_000, 40) });
         await alice.LmvpOkAsync("work", "push");
         await bob.LmvpOkAsync("", "clone", url, "work");
         await bob.LmvpOkAsync("work", "branch", "experiment");
         await bob.LmvpOkAsync("work", "checkout", "experiment");
-        alice.Write("work/a.bin", Bytes.Random(Bytes.MiB, 41));
-        bob.Write("work/b.bin", Bytes.Random(Bytes.MiB, 42));
+        alice.Write("work/a.bin", TestData.Random(TestData.MiB, 41));
+        bob.Write("work/b.bin", TestData.Random(TestData.MiB, 42));
         var mainCommit = await CommitAsync(alice, "work", "on main");
         var experimentCommit = await CommitAsync(bob, "work", "on experiment");
 
@@ -415,12 +416,12 @@ public sealed class SyncEndToEndTests
     {
         var (name, url) = await NewRepositoryAsync();
         using var alice = new ClientMachine(_alice.WriteToken);
-        await InitWithCommitAsync(alice, "work", url, new() { ["a.bin"] = Bytes.Random(10_000, 50) });
+        await InitWithCommitAsync(alice, "work", url, new() { ["a.bin"] = TestData.Random(10_000, 50) });
         await alice.LmvpOkAsync("work", "push");
 
         using var carol = new ClientMachine(_carol.ReadToken);
         await carol.LmvpOkAsync("", "clone", url, "work");
-        carol.Write("work/b.bin", Bytes.Random(10_000, 51));
+        carol.Write("work/b.bin", TestData.Random(10_000, 51));
         await CommitAsync(carol, "work", "carol's change");
         var push = await carol.LmvpAsync("work", "push");
         push.ExitCode.Should().Be(1);
@@ -430,7 +431,7 @@ public sealed class SyncEndToEndTests
         // Bob's write token is fine, but pushing with his read token is not: the lower of role and scope counts.
         using var bobReading = new ClientMachine(_bob.ReadToken);
         await bobReading.LmvpOkAsync("", "clone", url, "work");
-        bobReading.Write("work/c.bin", Bytes.Random(10_000, 52));
+        bobReading.Write("work/c.bin", TestData.Random(10_000, 52));
         await CommitAsync(bobReading, "work", "bob with a read token");
         (await bobReading.LmvpAsync("work", "push")).Error.Should().StartWith("error: permission denied");
         (await ServerRefsAsync(name)).Should().HaveCount(1);
@@ -468,12 +469,12 @@ public sealed class SyncEndToEndTests
             File.GetUnixFileMode(file).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite);
         }
 
-        await InitWithCommitAsync(alice, "work", url, new() { ["a.bin"] = Bytes.Random(50_000, 60) });
+        await InitWithCommitAsync(alice, "work", url, new() { ["a.bin"] = TestData.Random(50_000, 60) });
         await alice.LmvpOkAsync("work", "push");
         (await ServerRefsAsync(name)).Should().ContainKey("refs/heads/main");
 
         // LMVP_TOKEN wins over the saved token: carol's read token cannot push.
-        alice.Write("work/b.bin", Bytes.Random(50_000, 61));
+        alice.Write("work/b.bin", TestData.Random(50_000, 61));
         await CommitAsync(alice, "work", "second");
         alice.Environment[CredentialStore.TokenVariable] = _carol.ReadToken;
         (await alice.LmvpAsync("work", "push")).Error.Should().StartWith("error: permission denied");
@@ -522,11 +523,11 @@ public sealed class SyncEndToEndTests
         var (name, url) = await NewRepositoryAsync();
         await using var relay = new TcpRelay(_server.Port);
         using var alice = new ClientMachine(_alice.WriteToken);
-        await InitWithCommitAsync(alice, "work", ViaRelay(url, relay), new() { ["model.bin"] = Bytes.Random(16 * Bytes.MiB, 70) });
-        relay.CutNextConnectionAfter(3 * Bytes.MiB);
+        await InitWithCommitAsync(alice, "work", ViaRelay(url, relay), new() { ["model.bin"] = TestData.Random(16 * TestData.MiB, 70) });
+        relay.CutNextConnectionAfter(3 * TestData.MiB);
 
         using var repository = Repository.Open(alice.PathOf("work"));
-        var result = await repository.PushAsync(options: alice.Options(requestBytes: 4 * Bytes.MiB));
+        var result = await repository.PushAsync(options: alice.Options(requestBytes: 4 * TestData.MiB));
         result.Transfer.Retries.Should().BeGreaterThanOrEqualTo(1);
         (await ServerRefsAsync(name))["refs/heads/main"].Should().Be(repository.Head!.Value.ToString());
     }
@@ -574,12 +575,12 @@ public sealed class SyncEndToEndTests
         clone.Error.Should().Contain("empty repository");
 
         using var alice = new ClientMachine(_alice.WriteToken);
-        await InitWithCommitAsync(alice, "work", url, new() { ["a.bin"] = Bytes.Random(100_000, 80) });
+        await InitWithCommitAsync(alice, "work", url, new() { ["a.bin"] = TestData.Random(100_000, 80) });
         await alice.LmvpOkAsync("work", "tag", "v1");
         (await alice.LmvpOkAsync("work", "push", "--tags")).Out.Should().Contain("[new tag]").And.Contain("v1 -> v1");
         var pull = await bob.LmvpOkAsync("copy", "pull");
         pull.Out.Should().Contain("Fast-forward").And.Contain("[new tag]");
-        bob.Hashes("copy").Should().Equal(alice.Hashes("work"));
+        bob.Fingerprint("copy").Should().Equal(alice.Fingerprint("work"));
         using var repository = Repository.Open(bob.PathOf("copy"));
         repository.ListTags().Should().ContainSingle(t => t.Key == "v1" && t.Value == repository.Head);
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Lmvp.Cli;
 using Lmvp.Store;
 using Lmvp.Store.Sync;
+using Lmvp.Testing;
 
 namespace Lmvp.Server.Tests.EndToEnd;
 
@@ -15,10 +16,10 @@ internal sealed record CliRun(int ExitCode, string Out, string Error)
 /// with lmvp run in-process (own writers and environment) or as a real child process.</summary>
 internal sealed class ClientMachine : IDisposable
 {
+    private readonly TempDirectory _directory = new("e2e-client");
+
     public ClientMachine(string? token = null)
     {
-        Root = Path.Combine(Path.GetTempPath(), $"lmvp-e2e-client-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(Root);
         ConfigDirectory = Path.Combine(Root, ".config-lmvp");
         Environment = new Dictionary<string, string> { [CredentialStore.ConfigDirectoryVariable] = ConfigDirectory };
         if (token is not null)
@@ -27,7 +28,7 @@ internal sealed class ClientMachine : IDisposable
         }
     }
 
-    public string Root { get; }
+    public string Root => _directory.Path;
 
     public string ConfigDirectory { get; }
 
@@ -131,40 +132,8 @@ internal sealed class ClientMachine : IDisposable
         File.WriteAllBytes(full, content);
     }
 
-    /// <summary>BLAKE3 of every file under <paramref name="directory"/> (the .lmvp directory excluded), by relative path.</summary>
-    public Dictionary<string, string> Hashes(string directory)
-    {
-        var root = PathOf(directory);
-        return Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories)
-            .Where(f => !Path.GetRelativePath(root, f).StartsWith(Repository.DirectoryName, StringComparison.Ordinal))
-            .ToDictionary(f => Path.GetRelativePath(root, f).Replace('\\', '/'), f => ObjectId.Compute(File.ReadAllBytes(f)).ToString(), StringComparer.Ordinal);
-    }
+    /// <summary>The content hash of every file under <paramref name="directory"/> (the .lmvp directory excluded), by relative path.</summary>
+    public Dictionary<string, string> Fingerprint(string directory) => TestData.Fingerprint(PathOf(directory));
 
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Root, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-    }
-}
-
-/// <summary>Deterministic test content.</summary>
-internal static class Bytes
-{
-    /// <summary>Pseudo-random bytes (incompressible, like float weights).</summary>
-    public static byte[] Random(int length, int seed)
-    {
-        var bytes = new byte[length];
-        new Random(seed).NextBytes(bytes);
-        return bytes;
-    }
-
-    public const int MiB = 1024 * 1024;
+    public void Dispose() => _directory.Dispose();
 }

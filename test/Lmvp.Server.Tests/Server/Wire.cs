@@ -6,6 +6,7 @@ using Lmvp.Store.Protocol;
 using Lmvp.Store;
 using Lmvp.Store.Packs;
 using Lmvp.Store.Sync;
+using Lmvp.Testing;
 
 namespace Lmvp.Server.Tests.Server;
 
@@ -16,17 +17,18 @@ internal sealed record WireObject(ObjectKind Kind, ObjectId Id, byte[] Data);
 /// tests upload raw.</summary>
 internal sealed class ClientRepo : IDisposable
 {
-    private ClientRepo(string directory)
+    private readonly TempDirectory _directory = new("server-client");
+
+    private ClientRepo()
     {
-        Directory = directory;
-        Repository = Repository.Init(directory);
+        Repository = Repository.Init(Directory);
     }
 
-    public string Directory { get; }
+    public string Directory => _directory.Path;
 
     public Repository Repository { get; }
 
-    public static ClientRepo Create() => new(Path.Combine(Path.GetTempPath(), $"lmvp-server-client-{Guid.NewGuid():N}"));
+    public static ClientRepo Create() => new();
 
     /// <summary>Writes (or overwrites) files and commits them.</summary>
     public Commit CommitFiles(string message, params (string Path, byte[] Content)[] files)
@@ -57,13 +59,7 @@ internal sealed class ClientRepo : IDisposable
     public void Dispose()
     {
         Repository.Dispose();
-        try
-        {
-            System.IO.Directory.Delete(Directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        _directory.Dispose();
     }
 }
 

@@ -1,5 +1,5 @@
 using Lmvp.Store.Chunking;
-using Lmvp.Store.Tests.Support;
+using Lmvp.Testing;
 
 namespace Lmvp.Store.Tests.Chunking;
 

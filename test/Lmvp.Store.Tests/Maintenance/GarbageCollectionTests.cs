@@ -1,6 +1,7 @@
 using Lmvp.Store.Maintenance;
 using Lmvp.Store.Packs;
 using Lmvp.Store.Tests.Support;
+using Lmvp.Testing;
 using static Lmvp.Store.Tests.Maintenance.MaintenanceFixture;
 
 namespace Lmvp.Store.Tests.Maintenance;

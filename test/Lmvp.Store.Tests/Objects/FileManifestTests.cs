@@ -2,6 +2,7 @@ using Lmvp.Store.Chunking;
 using Lmvp.Store.Objects;
 using Lmvp.Store.Packs;
 using Lmvp.Store.Tests.Support;
+using Lmvp.Testing;
 
 namespace Lmvp.Store.Tests.Objects;
 

@@ -2,6 +2,7 @@ using System.Text;
 using Lmvp.Store.Index;
 using Lmvp.Store.Packs;
 using Lmvp.Store.Tests.Support;
+using Lmvp.Testing;
 
 namespace Lmvp.Store.Tests.Packs;
 

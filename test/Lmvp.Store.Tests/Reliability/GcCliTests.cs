@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Lmvp.Store.Tests.Support;
+using Lmvp.Testing;
 using static Lmvp.Store.Tests.Maintenance.MaintenanceFixture;
 
 namespace Lmvp.Store.Tests.Reliability;

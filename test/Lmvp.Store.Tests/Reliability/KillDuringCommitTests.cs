@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Lmvp.Store.Packs;
 using Lmvp.Store.Tests.Support;
+using Lmvp.Testing;
 
 namespace Lmvp.Store.Tests.Reliability;
 

@@ -1,3 +1,5 @@
+using Lmvp.Testing;
+
 namespace Lmvp.Store.Tests.Support;
 
 /// <summary>A repository in a fresh temp directory; commits skip git provenance unless asked, so tests stay fast.</summary>

@@ -1,5 +1,5 @@
-using Lmvp.Store.Tests.Support;
 using Lmvp.Store.WorkingTree;
+using Lmvp.Testing;
 
 namespace Lmvp.Store.Tests.WorkingTree;
 

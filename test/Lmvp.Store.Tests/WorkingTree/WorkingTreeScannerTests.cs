@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.Versioning;
-using Lmvp.Store.Tests.Support;
 using Lmvp.Store.WorkingTree;
+using Lmvp.Testing;
 
 namespace Lmvp.Store.Tests.WorkingTree;
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using Lmvp.Testing;
 using Lmvp.Web.Tests.Support;
 
 namespace Lmvp.Web.Tests.Pages;
@@ -114,18 +115,13 @@ internal sealed class TeamAndTokenTests
         var remote = Browser.Find("section.empty pre").Text.Split('\n')[0].Split(' ')[^1];
         remote.Should().Be(World.BaseUrl + "/bob/bob-model");
 
-        var dir = Directory.CreateTempSubdirectory("lmvp-web-new-repo-").FullName;
-        try
+        using (var dir = new TempDirectory("web-new-repo"))
         {
-            await LmvpCli.RunOkAsync(dir, null, "init");
-            File.WriteAllText(Path.Combine(dir, "weights.bin"), "tiny");
-            await LmvpCli.RunOkAsync(dir, null, "commit", "-m", "first weights", "--metric", "loss=0.5");
-            await LmvpCli.RunOkAsync(dir, null, "remote", "add", "origin", remote);
-            await LmvpCli.RunOkAsync(dir, World.Bob.WriteToken, "push", "origin", "main");
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
+            await LmvpCli.RunOkAsync(dir.Path, null, "init");
+            File.WriteAllText(dir.Combine("weights.bin"), "tiny");
+            await LmvpCli.RunOkAsync(dir.Path, null, "commit", "-m", "first weights", "--metric", "loss=0.5");
+            await LmvpCli.RunOkAsync(dir.Path, null, "remote", "add", "origin", remote);
+            await LmvpCli.RunOkAsync(dir.Path, World.Bob.WriteToken, "push", "origin", "main");
         }
 
         Browser.Open("/repos/bob/bob-model");

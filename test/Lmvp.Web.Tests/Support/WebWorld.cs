@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using Lmvp.Server.Tests.Support;
 using Lmvp.Store;
+using Lmvp.Testing;
 
 namespace Lmvp.Web.Tests.Support;
 
@@ -44,12 +45,11 @@ internal sealed class WebWorld : IAsyncDisposable
         See [the config](config/hparams.json).
         """;
 
-    private readonly string _root;
+    private readonly TempDirectory _root = new("web-world");
 
-    private WebWorld(TestServer server, string root)
+    private WebWorld(TestServer server)
     {
         Server = server;
-        _root = root;
     }
 
     public TestServer Server { get; }
@@ -64,14 +64,14 @@ internal sealed class WebWorld : IAsyncDisposable
 
     public ObjectId HostileCommit { get; private set; }
 
-    public string TrainingDirectory => Path.Combine(_root, "resnet");
+    public string TrainingDirectory => _root.Combine("resnet");
 
     public Epoch EpochAt(int number) => Runs[number - 1];
 
     public static async Task<WebWorld> CreateAsync()
     {
         var server = await TestServer.StartAsync();
-        var world = new WebWorld(server, Directory.CreateTempSubdirectory("lmvp-web-world-").FullName);
+        var world = new WebWorld(server);
         try
         {
             await world.PopulateAsync();
@@ -89,16 +89,7 @@ internal sealed class WebWorld : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Server.DisposeAsync();
-        try
-        {
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
+        _root.Dispose();
     }
 
     private async Task PopulateAsync()
@@ -166,11 +157,11 @@ internal sealed class WebWorld : IAsyncDisposable
 
     private async Task PushHostileAsync()
     {
-        var dir = Directory.CreateDirectory(Path.Combine(_root, "hostile")).FullName;
+        var dir = Directory.CreateDirectory(_root.Combine("hostile")).FullName;
         await LmvpCli.RunOkAsync(dir, null, "init");
         await File.WriteAllBytesAsync(Path.Combine(dir, HostileFileName), RandomNumberGenerator.GetBytes(4096));
         File.WriteAllText(Path.Combine(dir, "README.md"), HostileModelCard);
-        var metricsFile = Path.Combine(_root, "hostile-metrics.json");
+        var metricsFile = _root.Combine("hostile-metrics.json");
         File.WriteAllText(metricsFile, System.Text.Json.JsonSerializer.Serialize(new Dictionary<string, double>
         {
             [HostileMetric] = 1.5,

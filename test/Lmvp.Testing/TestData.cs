@@ -1,10 +1,12 @@
 using System.Security.Cryptography;
 
-namespace Lmvp.Cli.Tests.Support;
+namespace Lmvp.Testing;
 
 /// <summary>Deterministic test content and whole-tree fingerprints.</summary>
 public static class TestData
 {
+    public const int MiB = 1024 * 1024;
+
     /// <summary>Pseudo-random bytes from a seed (incompressible, like float weights).</summary>
     public static byte[] Random(int length, int seed)
     {

@@ -1,4 +1,4 @@
-namespace Lmvp.Store.Tests.Support;
+namespace Lmvp.Testing;
 
 /// <summary>A fresh directory under the system temp folder, deleted on dispose.</summary>
 public sealed class TempDirectory : IDisposable
