@@ -1,4 +1,3 @@
-using Lmvp.Cli.Tests.Support;
 using Lmvp.Testing;
 
 namespace Lmvp.Cli.Tests;

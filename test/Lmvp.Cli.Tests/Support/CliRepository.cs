@@ -30,20 +30,20 @@ public sealed class CliRepository : IDisposable
     }
 
     /// <summary>Runs lmvp with <paramref name="args"/> in the root of the working tree.</summary>
-    public Task<CliResult> RunAsync(params string[] args) => RunInAsync(Root, args);
+    public Task<ProcessResult> RunAsync(params string[] args) => RunInAsync(Root, args);
 
     /// <summary>Runs lmvp with <paramref name="args"/> in <paramref name="directory"/>.</summary>
-    public static async Task<CliResult> RunInAsync(string directory, params string[] args)
+    public static async Task<ProcessResult> RunInAsync(string directory, params string[] args)
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
         var context = new CliContext(output, error, directory, ErrorIsTerminal: false, Environment: new Dictionary<string, string>());
         var code = await LmvpCommandLine.RunAsync(args, context, CancellationToken.None);
-        return new CliResult(code, output.ToString().Replace("\r\n", "\n", StringComparison.Ordinal), error.ToString().Replace("\r\n", "\n", StringComparison.Ordinal));
+        return new ProcessResult(code, output.ToString().Replace("\r\n", "\n", StringComparison.Ordinal), error.ToString().Replace("\r\n", "\n", StringComparison.Ordinal));
     }
 
     /// <summary>Runs a command that must succeed and returns its result.</summary>
-    public async Task<CliResult> RunOkAsync(params string[] args)
+    public async Task<ProcessResult> RunOkAsync(params string[] args)
     {
         var result = await RunAsync(args);
         result.ExitCode.Should().Be(0, "lmvp {0} should succeed: {1}", string.Join(" ", args), result);

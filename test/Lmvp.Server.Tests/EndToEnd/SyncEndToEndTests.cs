@@ -74,7 +74,7 @@ public sealed class SyncEndToEndTests
         return repository.Head!.Value;
     }
 
-    private static JsonElement Json(CliRun run) => JsonDocument.Parse(run.Out).RootElement;
+    private static JsonElement Json(ProcessResult run) => JsonDocument.Parse(run.Out).RootElement;
 
     [Test]
     public async Task PushCloneAndPull_RoundTripFilesByteIdentical()
@@ -187,9 +187,8 @@ public sealed class SyncEndToEndTests
         }
 
         using var process = alice.StartLmvp("work", "push");
-        process.StandardInput.Close();
         relay.When(upstream: true, size / 2, () => process.Kill(entireProcessTree: true));
-        var killed = await ClientMachine.WaitAsync(process);
+        var killed = await LmvpProcess.WaitAsync(process);
         killed.ExitCode.Should().NotBe(0, "the push was killed half-way: {0}", killed);
         (await ServerRefsAsync(new Uri(url).Segments[^1])).Should().BeEmpty("a killed push never moves the ref");
 
@@ -220,9 +219,8 @@ public sealed class SyncEndToEndTests
 
         using var bob = new ClientMachine(_bob.WriteToken);
         using var process = bob.StartLmvp("", "clone", "-c", $"sync.requestBytes={request}", relayed, "copy");
-        process.StandardInput.Close();
         relay.When(upstream: false, size / 2, () => process.Kill(entireProcessTree: true));
-        var killed = await ClientMachine.WaitAsync(process);
+        var killed = await LmvpProcess.WaitAsync(process);
         killed.ExitCode.Should().NotBe(0, "the clone was killed half-way: {0}", killed);
         using (var partial = Repository.Open(bob.PathOf("copy")))
         {

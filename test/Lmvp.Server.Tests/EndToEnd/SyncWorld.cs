@@ -6,12 +6,6 @@ using Lmvp.Testing;
 
 namespace Lmvp.Server.Tests.EndToEnd;
 
-/// <summary>What one lmvp run printed and returned.</summary>
-internal sealed record CliRun(int ExitCode, string Out, string Error)
-{
-    public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Out}--- stderr\n{Error}";
-}
-
 /// <summary>One user's machine: a temp directory for working trees and an isolated lmvp config directory (credentials),
 /// with lmvp run in-process (own writers and environment) or as a real child process.</summary>
 internal sealed class ClientMachine : IDisposable
@@ -21,11 +15,7 @@ internal sealed class ClientMachine : IDisposable
     public ClientMachine(string? token = null)
     {
         ConfigDirectory = Path.Combine(Root, ".config-lmvp");
-        Environment = new Dictionary<string, string> { [CredentialStore.ConfigDirectoryVariable] = ConfigDirectory };
-        if (token is not null)
-        {
-            Environment[CredentialStore.TokenVariable] = token;
-        }
+        Environment = LmvpProcess.ClientEnvironment(ConfigDirectory, token);
     }
 
     public string Root => _directory.Path;
@@ -47,17 +37,17 @@ internal sealed class ClientMachine : IDisposable
     };
 
     /// <summary>Runs lmvp in-process in <paramref name="directory"/> (relative to <see cref="Root"/>).</summary>
-    public async Task<CliRun> LmvpAsync(string directory, params string[] args)
+    public async Task<ProcessResult> LmvpAsync(string directory, params string[] args)
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
         var context = new CliContext(output, error, PathOf(directory), ErrorIsTerminal: false, Environment: Environment);
         var code = await LmvpCommandLine.RunAsync(args, context, CancellationToken.None);
-        return new CliRun(code, output.ToString(), error.ToString());
+        return new ProcessResult(code, output.ToString(), error.ToString());
     }
 
     /// <summary>Runs lmvp in-process and requires success.</summary>
-    public async Task<CliRun> LmvpOkAsync(string directory, params string[] args)
+    public async Task<ProcessResult> LmvpOkAsync(string directory, params string[] args)
     {
         var run = await LmvpAsync(directory, args);
         run.ExitCode.Should().Be(0, "lmvp {0} should succeed: {1}", string.Join(" ", args), run);
@@ -65,64 +55,11 @@ internal sealed class ClientMachine : IDisposable
     }
 
     /// <summary>Starts the real lmvp binary (dotnet lmvp.dll) in <paramref name="directory"/> with this machine's environment.</summary>
-    public Process StartLmvp(string directory, params string[] args)
-    {
-        var dll = typeof(LmvpCommandLine).Assembly.Location;
-        var start = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = PathOf(directory),
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(dll);
-        foreach (var a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
+    public Process StartLmvp(string directory, params string[] args) => LmvpProcess.Start(PathOf(directory), args, Environment);
 
-        start.Environment.Remove(CredentialStore.TokenVariable);
-        start.Environment.Remove("LMVP_TRACE");
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        foreach (var (key, value) in Environment)
-        {
-            start.Environment[key] = value;
-        }
-
-        return Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
-    }
-
-    /// <summary>Runs the real lmvp binary to its end (or kills it after a minute).</summary>
-    public async Task<CliRun> RunProcessAsync(string directory, string? stdin, params string[] args)
-    {
-        using var process = StartLmvp(directory, args);
-        if (stdin is not null)
-        {
-            await process.StandardInput.WriteAsync(stdin);
-        }
-
-        process.StandardInput.Close();
-        return await WaitAsync(process);
-    }
-
-    public static async Task<CliRun> WaitAsync(Process process)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var output = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var error = process.StandardError.ReadToEndAsync(timeout.Token);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return new CliRun(process.ExitCode, await output, await error);
-    }
+    /// <summary>Runs the real lmvp binary to its end, with <paramref name="stdin"/> as its standard input.</summary>
+    public Task<ProcessResult> RunProcessAsync(string directory, string? stdin, params string[] args) =>
+        LmvpProcess.RunAsync(PathOf(directory), args, Environment, stdin);
 
     /// <summary>Writes a file under <see cref="Root"/>, creating its directories.</summary>
     public void Write(string relative, byte[] content)

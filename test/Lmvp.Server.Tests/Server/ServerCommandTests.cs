@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using System.Net;
 using System.Text.RegularExpressions;
 using Lmvp.Server.Tests.Support;
+using Lmvp.Testing;
 
 namespace Lmvp.Server.Tests.Server;
 
@@ -69,13 +69,8 @@ public sealed partial class ServerCommandTests
     public async Task RealBinary_FirstStart_PrintsAOneTimeTokenThatWorks_AndServesTheApiDocsWithoutTheNetwork()
     {
         var data = Path.Combine(Path.GetTempPath(), $"lmvp-server-bin-{Guid.NewGuid():N}");
-        var dll = Path.Combine(AppContext.BaseDirectory, "lmvp-server.dll");
-        using var process = Process.Start(new ProcessStartInfo("dotnet", [dll, "--data", data, "--urls", "http://127.0.0.1:0"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        })!;
+        using var process = LmvpProcess.Start(Path.GetTempPath(), ["--data", data, "--urls", "http://127.0.0.1:0"], program: LmvpProcess.Server,
+            captureOutput: false);
         try
         {
             string? token = null, url = null;

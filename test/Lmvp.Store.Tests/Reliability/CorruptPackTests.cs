@@ -18,16 +18,16 @@ public sealed class CorruptPackTests
             ["c.bin"] = TestData.Random(900_000, 3),
             ["sub/d.txt"] = System.Text.Encoding.UTF8.GetBytes(string.Join('\n', Enumerable.Range(0, 30_000).Select(i => $"row {i}"))),
         };
-        (await LmvpCli.RunAsync(dir.Path, "init")).ExitCode.Should().Be(0);
+        (await LmvpProcess.RunAsync(dir.Path, "init")).ExitCode.Should().Be(0);
         foreach (var (path, bytes) in content)
         {
             dir.WriteFile(path, bytes);
         }
 
-        (await LmvpCli.RunAsync(dir.Path, "commit", "-m", "one")).ExitCode.Should().Be(0);
+        (await LmvpProcess.RunAsync(dir.Path, "commit", "-m", "one")).ExitCode.Should().Be(0);
         content["a.bin"] = TestData.Random(900_000, 4);
         dir.WriteFile("a.bin", content["a.bin"]);
-        (await LmvpCli.RunAsync(dir.Path, "commit", "-m", "two")).ExitCode.Should().Be(0);
+        (await LmvpProcess.RunAsync(dir.Path, "commit", "-m", "two")).ExitCode.Should().Be(0);
 
         ObjectId first, second, chunk;
         using (var repository = Repository.Open(dir.Path))
@@ -39,7 +39,7 @@ public sealed class CorruptPackTests
             FlipByte(pack, dataOffset + (stored / 2));
         }
 
-        var fsck = await LmvpCli.RunAsync(dir.Path, "fsck");
+        var fsck = await LmvpProcess.RunAsync(dir.Path, "fsck");
 
         fsck.ExitCode.Should().Be(1, fsck.ToString());
         fsck.OutLines.Should().Contain(l => l.StartsWith($"broken chunk {chunk.ToShortString()}: pack-", StringComparison.Ordinal) && l.EndsWith("its bytes do not hash to its id", StringComparison.Ordinal));
@@ -48,7 +48,7 @@ public sealed class CorruptPackTests
         fsck.OutLines[^1].Should().EndWith(": 1 problem");
         fsck.ErrorLines.Should().Equal("error: fsck found 1 problem");
 
-        var json = await LmvpCli.RunAsync(dir.Path, "fsck", "--json");
+        var json = await LmvpProcess.RunAsync(dir.Path, "fsck", "--json");
         json.ExitCode.Should().Be(1);
         using (var doc = JsonDocument.Parse(json.Out))
         {
@@ -62,12 +62,12 @@ public sealed class CorruptPackTests
         }
 
         File.Delete(dir.Combine("c.bin"));
-        var restore = await LmvpCli.RunAsync(dir.Path, "restore", "c.bin");
+        var restore = await LmvpProcess.RunAsync(dir.Path, "restore", "c.bin");
         restore.ExitCode.Should().Be(1, restore.ToString());
         restore.ErrorLines.Should().ContainSingle().Which.Should().StartWith("error: Cannot check out c.bin: ").And.Contain(chunk.ToShortString());
         AssertNoCorruptOrTemporaryFile(dir);
 
-        var checkout = await LmvpCli.RunAsync(dir.Path, "checkout", "--force", "main");
+        var checkout = await LmvpProcess.RunAsync(dir.Path, "checkout", "--force", "main");
         checkout.ExitCode.Should().Be(1, checkout.ToString());
         checkout.ErrorLines.Should().ContainSingle().Which.Should().StartWith("error: Cannot check out c.bin: ");
         AssertNoCorruptOrTemporaryFile(dir);
@@ -77,7 +77,7 @@ public sealed class CorruptPackTests
             File.Delete(dir.Combine(path.Split('/')));
         }
 
-        var unaffected = await LmvpCli.RunAsync(dir.Path, "restore", "a.bin", "b.bin", "sub");
+        var unaffected = await LmvpProcess.RunAsync(dir.Path, "restore", "a.bin", "b.bin", "sub");
         unaffected.ExitCode.Should().Be(0, unaffected.ToString());
         foreach (var path in new[] { "a.bin", "b.bin", "sub/d.txt" })
         {

@@ -23,10 +23,10 @@ public sealed class KillDuringCommitTests
 
         // Two uninterrupted commits: the first stores everything, the second times a commit like the ones that get killed.
         WriteGeneration(dir, 0);
-        (await LmvpCli.RunAsync(dir.Path, CommitArgs(0))).ExitCode.Should().Be(0);
+        (await LmvpProcess.RunAsync(dir.Path, CommitArgs(0))).ExitCode.Should().Be(0);
         WriteGeneration(dir, 1);
         var clock = Stopwatch.StartNew();
-        var calibration = await LmvpCli.RunAsync(dir.Path, CommitArgs(1));
+        var calibration = await LmvpProcess.RunAsync(dir.Path, CommitArgs(1));
         var full = clock.Elapsed;
         calibration.ExitCode.Should().Be(0, calibration.ToString());
 
@@ -41,7 +41,7 @@ public sealed class KillDuringCommitTests
             var tempsBefore = TempPacks(packs);
             var delay = TimeSpan.FromMilliseconds(full.TotalMilliseconds * (0.1 + (0.85 * random.NextDouble())));
             bool finishedFirst;
-            using (var process = LmvpCli.Start(dir.Path, CommitArgs(generation)))
+            using (var process = LmvpProcess.Start(dir.Path, CommitArgs(generation)))
             {
                 await Task.Delay(delay);
                 finishedFirst = process.HasExited;
@@ -50,7 +50,7 @@ public sealed class KillDuringCommitTests
                     process.Kill(entireProcessTree: true);
                 }
 
-                await process.WaitForExitAsync();
+                await LmvpProcess.WaitAsync(process);
             }
 
             var what = $"kill {generation - 1} after {delay.TotalMilliseconds:F0} ms (seed {seed})";
@@ -59,7 +59,7 @@ public sealed class KillDuringCommitTests
                 tempPackLeft++;
             }
 
-            var fsck = await LmvpCli.RunAsync(dir.Path, "fsck");
+            var fsck = await LmvpProcess.RunAsync(dir.Path, "fsck");
             fsck.ExitCode.Should().Be(0, $"{what}: {fsck}");
             fsck.OutLines[^1].Should().EndWith(": ok");
 
@@ -69,7 +69,7 @@ public sealed class KillDuringCommitTests
                 headUnchanged++;
                 finishedFirst.Should().BeFalse($"{what}: a commit that exited by itself must have moved HEAD");
                 clock.Restart();
-                var again = await LmvpCli.RunAsync(dir.Path, CommitArgs(generation));
+                var again = await LmvpProcess.RunAsync(dir.Path, CommitArgs(generation));
                 again.ExitCode.Should().Be(0, $"{what}: running the commit again must succeed: {again}");
 
                 // Track how long a whole commit takes now, so the kills keep landing inside one whatever the machine's load.
@@ -84,10 +84,10 @@ public sealed class KillDuringCommitTests
         headUnchanged.Should().BeGreaterThanOrEqualTo(Kills / 4, "most kills must land before the commit finishes");
         tempPackLeft.Should().BeGreaterThanOrEqualTo(3, "some kills must land while pack bytes are being written");
 
-        var gc = await LmvpCli.RunAsync(dir.Path, "gc");
+        var gc = await LmvpProcess.RunAsync(dir.Path, "gc");
         gc.ExitCode.Should().Be(0, gc.ToString());
         TempPacks(packs).Should().Be(0, "gc removes the temporary packs of killed commits");
-        (await LmvpCli.RunAsync(dir.Path, "fsck")).ExitCode.Should().Be(0);
+        (await LmvpProcess.RunAsync(dir.Path, "fsck")).ExitCode.Should().Be(0);
     }
 
     private static string[] CommitArgs(int generation) => ["commit", "-m", $"generation {generation}", "--author", "Kill Test <kill@example.com>"];

@@ -7,7 +7,7 @@ public sealed class LostIndexTests
 {
     private static async Task<ObjectId> CommitAsync(TempDirectory dir, string message)
     {
-        var run = await LmvpCli.RunAsync(dir.Path, "commit", "-m", message);
+        var run = await LmvpProcess.RunAsync(dir.Path, "commit", "-m", message);
         run.ExitCode.Should().Be(0, run.ToString());
         using var repository = Repository.Open(dir.Path);
         return repository.Head!.Value;
@@ -15,7 +15,7 @@ public sealed class LostIndexTests
 
     private static async Task RunOkAsync(TempDirectory dir, params string[] args)
     {
-        var run = await LmvpCli.RunAsync(dir.Path, args);
+        var run = await LmvpProcess.RunAsync(dir.Path, args);
         run.ExitCode.Should().Be(0, $"lmvp {string.Join(' ', args)}: {run}");
     }
 
@@ -43,7 +43,7 @@ public sealed class LostIndexTests
             File.Delete(f);
         }
 
-        var rebuild = await LmvpCli.RunAsync(dir.Path, "fsck", "--rebuild-index");
+        var rebuild = await LmvpProcess.RunAsync(dir.Path, "fsck", "--rebuild-index");
 
         rebuild.ExitCode.Should().Be(0, rebuild.ToString());
         rebuild.OutLines[0].Should().MatchRegex(@"^rebuilt the index from 4 packs: \d+ chunks, 4 commits, \d+ trees, \d+ files$");
@@ -51,7 +51,7 @@ public sealed class LostIndexTests
         rebuild.OutLines.Should().Contain($"created branch recovered-{experiment.ToShortString()} -> {experiment.ToShortString()} (another line of history no ref reached)");
         rebuild.OutLines[^1].Should().EndWith(": ok");
 
-        var log = await LmvpCli.RunAsync(dir.Path, "log", "--oneline");
+        var log = await LmvpProcess.RunAsync(dir.Path, "log", "--oneline");
         log.ExitCode.Should().Be(0, log.ToString());
         log.OutLines.Select(l => l.Split(' ')[0]).Should().Equal(three.ToShortString(), two.ToShortString(), one.ToShortString());
         log.OutLines[0].Should().EndWith("epoch 3");
@@ -63,7 +63,7 @@ public sealed class LostIndexTests
         await RunOkAsync(dir, "checkout", "main");
         File.ReadAllBytes(dir.Combine("model.bin")).Should().Equal(mainModel);
         File.Exists(dir.Combine("extra", "head.bin")).Should().BeFalse();
-        (await LmvpCli.RunAsync(dir.Path, "fsck")).ExitCode.Should().Be(0);
+        (await LmvpProcess.RunAsync(dir.Path, "fsck")).ExitCode.Should().Be(0);
     }
 
     [Test]
@@ -76,18 +76,18 @@ public sealed class LostIndexTests
         var dbPath = dir.Combine(Repository.DirectoryName, "lmvp.db");
         File.WriteAllBytes(dbPath, TestData.Random(100_000, 2));
 
-        var fsck = await LmvpCli.RunAsync(dir.Path, "fsck");
+        var fsck = await LmvpProcess.RunAsync(dir.Path, "fsck");
         fsck.ExitCode.Should().Be(1);
         fsck.ErrorLines.Should().ContainSingle().Which.Should().StartWith("error: ").And.EndWith("run 'lmvp fsck --rebuild-index' to rebuild it from the packs.");
 
-        var rebuild = await LmvpCli.RunAsync(dir.Path, "fsck", "--rebuild-index");
+        var rebuild = await LmvpProcess.RunAsync(dir.Path, "fsck", "--rebuild-index");
 
         rebuild.ExitCode.Should().Be(0, rebuild.ToString());
         var aside = Directory.GetFiles(dir.Combine(Repository.DirectoryName), "lmvp.db.corrupt-*").Should().ContainSingle().Subject;
         File.ReadAllBytes(aside).Should().Equal(TestData.Random(100_000, 2));
         rebuild.OutLines.Should().Contain(l => l.StartsWith("note: the index was damaged (", StringComparison.Ordinal) && l.EndsWith(Path.GetFileName(aside), StringComparison.Ordinal));
         rebuild.OutLines.Should().Contain($"pointed main -> {one.ToShortString()} (the newest commit that no other commit has as parent)");
-        var status = await LmvpCli.RunAsync(dir.Path, "status");
+        var status = await LmvpProcess.RunAsync(dir.Path, "status");
         status.ExitCode.Should().Be(0, status.ToString());
     }
 }
