@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
-using Lmvp.Server.Tests.Support;
 using Lmvp.Store;
 using Lmvp.Store.Sync;
 using Lmvp.Testing;

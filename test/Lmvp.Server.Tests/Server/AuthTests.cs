@@ -4,8 +4,8 @@ using System.Text;
 using Lmvp.Server.Auth;
 using Lmvp.Server.Hosting;
 using Lmvp.Server.Storage;
-using Lmvp.Server.Tests.Support;
 using Lmvp.Store;
+using Lmvp.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Lmvp.Server.Tests.Server;

@@ -2,11 +2,11 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Lmvp.Server.Tests.Support;
 using Lmvp.Store.Protocol;
 using Lmvp.Store;
 using Lmvp.Store.Objects;
 using Lmvp.Store.Sync;
+using Lmvp.Testing;
 
 namespace Lmvp.Server.Tests.Server;
 

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.RegularExpressions;
-using Lmvp.Server.Tests.Support;
 using Lmvp.Testing;
 
 namespace Lmvp.Server.Tests.Server;

@@ -1,7 +1,7 @@
 using System.Net;
-using Lmvp.Server.Tests.Support;
 using Lmvp.Store;
 using Lmvp.Store.Sync;
+using Lmvp.Testing;
 
 namespace Lmvp.Server.Tests.Server;
 

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using Lmvp.Server.Storage;
-using Lmvp.Server.Tests.Support;
 using Lmvp.Store;
 using Lmvp.Store.Sync;
+using Lmvp.Testing;
 using Lmvp.Web.Tests.Support;
 
 namespace Lmvp.Web.Tests.Benchmarks;

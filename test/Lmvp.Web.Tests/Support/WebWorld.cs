@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using Lmvp.Server.Tests.Support;
 using Lmvp.Store;
 using Lmvp.Testing;
 

@@ -7,10 +7,7 @@ using Lmvp.Server.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Lmvp.Server.Tests.Support;
-
-/// <summary>A user made by <see cref="TestServer.CreateUserAsync"/>: its password and a personal access token per scope.</summary>
-internal sealed record TestUser(string Name, string Password, string ReadToken, string WriteToken, string AdminToken);
+namespace Lmvp.Testing;
 
 /// <summary>A real lmvp-server (Kestrel on 127.0.0.1, a free port) over a fresh temporary data directory.</summary>
 /// <remarks>
@@ -25,7 +22,7 @@ internal sealed record TestUser(string Name, string Password, string ReadToken, 
 /// Users and tokens are made directly in the data directory (as `lmvp-server admin` does); repositories and members
 /// through the API. Disposing stops the server and deletes the data directory.
 /// </remarks>
-internal sealed class TestServer : IAsyncDisposable
+public sealed class TestServer : IAsyncDisposable
 {
     private ServerHost? _host;
     private readonly bool _ownsDirectory;
