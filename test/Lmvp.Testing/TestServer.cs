@@ -63,8 +63,11 @@ public sealed class TestServer : IAsyncDisposable
     internal Lmvp.Server.Services.ChunkStore Chunks => Services.GetRequiredService<Lmvp.Server.Services.ChunkStore>();
 
     /// <summary>Starts a server on a free loopback port; over a new temporary directory unless <paramref name="dataDirectory"/> is given.</summary>
-    public static async Task<TestServer> StartAsync(string? dataDirectory = null, Func<IBlobStore, IBlobStore>? decorateBlobs = null,
-        CancellationToken cancellationToken = default)
+    public static Task<TestServer> StartAsync(string? dataDirectory = null, CancellationToken cancellationToken = default) =>
+        StartAsync(dataDirectory, null, cancellationToken);
+
+    /// <summary>Starts a server whose blob store <paramref name="decorateBlobs"/> wraps (to inject faults).</summary>
+    internal static async Task<TestServer> StartAsync(string? dataDirectory, Func<IBlobStore, IBlobStore>? decorateBlobs, CancellationToken cancellationToken = default)
     {
         var owns = dataDirectory is null;
         var directory = dataDirectory ?? Path.Combine(Path.GetTempPath(), $"lmvp-server-test-{Guid.NewGuid():N}");

@@ -186,8 +186,9 @@ public sealed class SyncEndToEndTests
         }
 
         using var process = alice.StartLmvp("work", "push");
-        relay.When(upstream: true, size / 2, () => process.Kill(entireProcessTree: true));
+        relay.HoldWhen(upstream: true, size / 2, () => process.Kill(entireProcessTree: true));
         var killed = await LmvpProcess.WaitAsync(process);
+        relay.CutHeld();
         killed.ExitCode.Should().NotBe(0, "the push was killed half-way: {0}", killed);
         (await ServerRefsAsync(new Uri(url).Segments[^1])).Should().BeEmpty("a killed push never moves the ref");
 
@@ -218,8 +219,9 @@ public sealed class SyncEndToEndTests
 
         using var bob = new ClientMachine(_bob.WriteToken);
         using var process = bob.StartLmvp("", "clone", "-c", $"sync.requestBytes={request}", relayed, "copy");
-        relay.When(upstream: false, size / 2, () => process.Kill(entireProcessTree: true));
+        relay.HoldWhen(upstream: false, size / 2, () => process.Kill(entireProcessTree: true));
         var killed = await LmvpProcess.WaitAsync(process);
+        relay.CutHeld();
         killed.ExitCode.Should().NotBe(0, "the clone was killed half-way: {0}", killed);
         using (var partial = Repository.Open(bob.PathOf("copy")))
         {

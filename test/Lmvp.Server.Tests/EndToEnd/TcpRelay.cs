@@ -12,12 +12,14 @@ internal sealed class TcpRelay : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _acceptLoop;
     private readonly object _lock = new();
-    private readonly List<(long Threshold, bool Upstream, Action Action)> _triggers = [];
+    private readonly List<(long Threshold, bool Upstream, bool Hold, Action Action)> _triggers = [];
     private long _upstream;
     private long _downstream;
     private long _cutAfter = -1;
     private long _corruptAt = -1;
     private volatile TaskCompletionSource? _gate;
+    private volatile TaskCompletionSource<bool>? _hold;
+    private volatile bool _holdUpstream;
 
     public TcpRelay(int targetPort)
     {
@@ -52,8 +54,26 @@ internal sealed class TcpRelay : IAsyncDisposable
     {
         lock (_lock)
         {
-            _triggers.Add((threshold, upstream, action));
+            _triggers.Add((threshold, upstream, false, action));
         }
+    }
+
+    /// <summary>Once <paramref name="threshold"/> bytes went that way, lets no further byte pass that way on any connection, then runs
+    /// <paramref name="action"/> (a kill "half-way" that cannot land after the transfer finished, however slow the machine).</summary>
+    /// <remarks><see cref="CutHeld"/> ends the hold: every connection held is reset, so nothing held reaches the other side.</remarks>
+    public void HoldWhen(bool upstream, long threshold, Action action)
+    {
+        lock (_lock)
+        {
+            _triggers.Add((threshold, upstream, true, action));
+        }
+    }
+
+    /// <summary>Ends a hold: the connections it held are reset, new ones pass freely.</summary>
+    public void CutHeld()
+    {
+        _hold?.TrySetResult(true);
+        _hold = null;
     }
 
     /// <summary>Holds every byte from clients to the server until <see cref="Resume"/> (connections stay open).</summary>
@@ -130,7 +150,7 @@ internal sealed class TcpRelay : IAsyncDisposable
         }, done.Token);
         var down = PumpAsync(server, client, upstream: false, _ => false, done.Token);
         await Task.WhenAny(up, down);
-        var cut = (up.IsCompletedSuccessfully && up.Result) || cutAt >= 0 && connectionUpstream > cutAt;
+        var cut = (up.IsCompletedSuccessfully && up.Result) || (down.IsCompletedSuccessfully && down.Result) || (cutAt >= 0 && connectionUpstream > cutAt);
         if (cut)
         {
             Reset(client);
@@ -179,6 +199,11 @@ internal sealed class TcpRelay : IAsyncDisposable
                     await gate.Task.WaitAsync(cancellationToken);
                 }
 
+                if (_hold is { } hold && _holdUpstream == upstream && await hold.Task.WaitAsync(cancellationToken))
+                {
+                    return true; // held past the threshold, then cut: these bytes never arrive
+                }
+
                 var rate = upstream ? UpstreamBytesPerSecond : DownstreamBytesPerSecond;
                 moved += n;
                 if (rate > 0)
@@ -219,6 +244,12 @@ internal sealed class TcpRelay : IAsyncDisposable
             {
                 if (_triggers[i].Upstream == upstream && total >= _triggers[i].Threshold)
                 {
+                    if (_triggers[i].Hold)
+                    {
+                        _holdUpstream = upstream;
+                        _hold ??= new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
+                    }
+
                     (due ??= []).Add(_triggers[i].Action);
                     _triggers.RemoveAt(i);
                 }

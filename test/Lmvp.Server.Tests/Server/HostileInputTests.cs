@@ -172,10 +172,10 @@ public sealed class HostileInputTests
             await stream.WriteAsync(Encoding.ASCII.GetBytes(head));
             await stream.WriteAsync(good.AsMemory(0, good.Length / 2));
             await stream.FlushAsync();
-            await Task.Delay(200);
+            await Poll.UntilAsync(() => server.Chunks.OpenBatches == 1, "the server to start reading the upload");
         }
 
-        await Task.Delay(300);
+        await Poll.UntilAsync(() => server.Chunks.OpenBatches == 0, "the server to give up the upload the client dropped");
         (await Wire.MissingAsync(http, repo, "chunks", chunks.Select(c => c.Id))).Should().HaveCount(chunks.Count);
         Directory.EnumerateFiles(server.DataDirectory, "*.pack", SearchOption.AllDirectories).Should().BeEmpty();
     }

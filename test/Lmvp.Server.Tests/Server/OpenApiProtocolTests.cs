@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
-using Lmvp.Server.Tests.Support;
+using Lmvp.Testing;
 using Lmvp.Store.Protocol;
 
 namespace Lmvp.Server.Tests.Server;

@@ -1,7 +1,7 @@
 using System.Net;
 using Lmvp.Server.Storage;
 using Lmvp.Server.Tests.Server;
-using Lmvp.Server.Tests.Support;
+using Lmvp.Testing;
 using Lmvp.Store;
 using Lmvp.Store.Sync;
 using Microsoft.Extensions.DependencyInjection;
@@ -18,7 +18,7 @@ public sealed class StorageFaultTests
     public async Task FailingPut_IsAClear503_AndKeepsNothing_ThenTheSameUploadSucceeds()
     {
         FaultyBlobStore? faulty = null;
-        await using var server = await TestServer.StartAsync(decorateBlobs: inner => faulty = new FaultyBlobStore(inner));
+        await using var server = await TestServer.StartAsync(null, inner => faulty = new FaultyBlobStore(inner));
         var alice = await server.CreateUserAsync("alice");
         var repo = await server.CreateRepositoryAsync(alice.WriteToken, "model");
         using var client = ClientRepo.Create();
@@ -44,7 +44,7 @@ public sealed class StorageFaultTests
     public async Task FailingReads_AreAClear503_BeforeAnyByteIsSent()
     {
         FaultyBlobStore? faulty = null;
-        await using var server = await TestServer.StartAsync(decorateBlobs: inner => faulty = new FaultyBlobStore(inner));
+        await using var server = await TestServer.StartAsync(null, inner => faulty = new FaultyBlobStore(inner));
         var alice = await server.CreateUserAsync("alice");
         var repo = await server.CreateRepositoryAsync(alice.WriteToken, "model");
         using var client = ClientRepo.Create();
@@ -62,7 +62,7 @@ public sealed class StorageFaultTests
     public async Task ShortReads_StillServeByteIdenticalClonesAndDownloads()
     {
         FaultyBlobStore? faulty = null;
-        await using var server = await TestServer.StartAsync(decorateBlobs: inner => faulty = new FaultyBlobStore(inner) { ShortReads = 1000 });
+        await using var server = await TestServer.StartAsync(null, inner => faulty = new FaultyBlobStore(inner) { ShortReads = 1000 });
         var alice = await server.CreateUserAsync("alice");
         var url = $"{server.BaseUrl}/{await server.CreateRepositoryAsync(alice.WriteToken, "model")}";
         var root = Path.Combine(Path.GetTempPath(), $"lmvp-short-{Guid.NewGuid():N}");

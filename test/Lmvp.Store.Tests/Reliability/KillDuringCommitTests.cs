@@ -39,11 +39,12 @@ public sealed class KillDuringCommitTests
             WriteGeneration(dir, generation);
             var old = Head(dir.Path);
             var tempsBefore = TempPacks(packs);
-            var delay = TimeSpan.FromMilliseconds(full.TotalMilliseconds * (0.1 + (0.85 * random.NextDouble())));
+            // By progress, not by time: the kill lands once the commit has read a random part of the 48 MiB it reads.
+            var threshold = (long)(FileCount * (long)FileSize * (0.1 + (0.8 * random.NextDouble())));
             bool finishedFirst;
             using (var process = LmvpProcess.Start(dir.Path, CommitArgs(generation)))
             {
-                await Task.Delay(delay);
+                await UntilReadAsync(process, threshold);
                 finishedFirst = process.HasExited;
                 if (!finishedFirst)
                 {
@@ -53,7 +54,7 @@ public sealed class KillDuringCommitTests
                 await LmvpProcess.WaitAsync(process);
             }
 
-            var what = $"kill {generation - 1} after {delay.TotalMilliseconds:F0} ms (seed {seed})";
+            var what = $"kill {generation - 1} after {threshold} bytes read (seed {seed})";
             if (TempPacks(packs) > tempsBefore)
             {
                 tempPackLeft++;
@@ -68,12 +69,8 @@ public sealed class KillDuringCommitTests
             {
                 headUnchanged++;
                 finishedFirst.Should().BeFalse($"{what}: a commit that exited by itself must have moved HEAD");
-                clock.Restart();
                 var again = await LmvpProcess.RunAsync(dir.Path, CommitArgs(generation));
                 again.ExitCode.Should().Be(0, $"{what}: running the commit again must succeed: {again}");
-
-                // Track how long a whole commit takes now, so the kills keep landing inside one whatever the machine's load.
-                full = (full + clock.Elapsed) / 2;
                 head = Head(dir.Path);
             }
 
@@ -88,6 +85,29 @@ public sealed class KillDuringCommitTests
         gc.ExitCode.Should().Be(0, gc.ToString());
         TempPacks(packs).Should().Be(0, "gc removes the temporary packs of killed commits");
         (await LmvpProcess.RunAsync(dir.Path, "fsck")).ExitCode.Should().Be(0);
+    }
+
+    /// <summary>Returns once the process has read <paramref name="bytes"/> (its /proc rchar) or has exited.</summary>
+    private static async Task UntilReadAsync(Process process, long bytes)
+    {
+        var io = $"/proc/{process.Id}/io";
+        while (!process.HasExited)
+        {
+            try
+            {
+                var rchar = File.ReadLines(io).First(l => l.StartsWith("rchar:", StringComparison.Ordinal));
+                if (long.Parse(rchar.AsSpan(6).Trim(), System.Globalization.CultureInfo.InvariantCulture) >= bytes)
+                {
+                    return;
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidOperationException)
+            {
+                return; // gone between the check and the read
+            }
+
+            await Task.Delay(1);
+        }
     }
 
     private static string[] CommitArgs(int generation) => ["commit", "-m", $"generation {generation}", "--author", "Kill Test <kill@example.com>"];

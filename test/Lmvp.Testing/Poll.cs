@@ -1,0 +1,25 @@
+namespace Lmvp.Testing;
+
+/// <summary>Waits for a condition instead of for a time, so a test passes on a busy machine and fails only when the
+/// condition never comes.</summary>
+public static class Poll
+{
+    /// <summary>How long a condition may take before the test fails.</summary>
+    public static readonly TimeSpan Limit = TimeSpan.FromSeconds(120);
+
+    /// <summary>Returns once <paramref name="condition"/> holds; fails the test with <paramref name="what"/> after <see cref="Limit"/>.</summary>
+    public static async Task UntilAsync(Func<bool> condition, string what)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (clock.Elapsed > Limit)
+            {
+                throw new TimeoutException($"waited {Limit.TotalSeconds:0} s for {what}");
+            }
+
+            await Task.Delay(10);
+        }
+    }
+}
