@@ -16,6 +16,24 @@ internal sealed record CliContext(TextWriter Out, TextWriter Error, string Worki
     /// <summary>Resolves a user path against the working directory.</summary>
     public string FullPath(string path) => Path.GetFullPath(path, WorkingDirectory);
 
+    /// <summary>Turns a repository path (slash-separated, from the root) into one relative to the working directory, as git
+    /// prints paths: <c>data/a.bin</c> seen from <c>data/</c> is <c>a.bin</c>, seen from <c>logs/</c> is <c>../data/a.bin</c>.</summary>
+    public Func<string, string> RelativePaths(Repository repository)
+    {
+        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(repository.WorkingDirectory));
+        var here = Path.TrimEndingDirectorySeparator(Path.GetFullPath(WorkingDirectory));
+        if (here == root)
+        {
+            return path => path;
+        }
+
+        return path =>
+        {
+            var relative = Path.GetRelativePath(here, Path.Combine(root, path)).Replace(Path.DirectorySeparatorChar, '/');
+            return path.EndsWith('/') && !relative.EndsWith('/') ? relative + "/" : relative;
+        };
+    }
+
     /// <summary>Reads an environment variable.</summary>
     public string? GetEnvironmentVariable(string name) =>
         Environment is null ? System.Environment.GetEnvironmentVariable(name) : Environment.GetValueOrDefault(name);

@@ -1,8 +1,9 @@
 using System.Globalization;
+using Lmvp.Store;
 
 namespace Lmvp.Cli;
 
-/// <summary>How numbers, sizes and times are shown to people.</summary>
+/// <summary>How numbers, sizes, counts and times are shown to people.</summary>
 internal static class Format
 {
     /// <summary>1536 → "1.5 KiB".</summary>
@@ -20,21 +21,51 @@ internal static class Format
         return unit == 0 ? $"{bytes} B" : string.Create(CultureInfo.InvariantCulture, $"{value:0.0} {units[unit]}");
     }
 
-    /// <summary>A metric value in its shortest round-trip form.</summary>
-    public static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+    /// <summary>"1 file", "2 files"; <paramref name="plural"/> when adding an s is wrong.</summary>
+    public static string Count(long count, string singular, string? plural = null) =>
+        count.ToString(CultureInfo.InvariantCulture) + " " + (count == 1 ? singular : plural ?? singular + "s");
 
-    /// <summary>"loss=0.41 acc=0.9".</summary>
-    public static string Metrics(IEnumerable<KeyValuePair<string, double>> metrics) =>
-        string.Join(" ", metrics.Select(m => $"{m.Key}={Number(m.Value)}"));
+    /// <summary>A metric value as tables show it: 6 significant digits (2.14698, NaN, inf), the same as the web's tables.</summary>
+    public static string Number(double value) => MetricValues.FormatShort(value);
 
-    /// <summary>"git 0123456789ab on main, dirty, https://host/repo.git".</summary>
+    /// <summary>A metric value in full, exact when read back (for <c>show</c>).</summary>
+    public static string FullNumber(double value) => MetricValues.Format(value);
+
+    /// <summary>"loss=0.41 acc=0.9", short (6 significant digits) or in full.</summary>
+    public static string Metrics(IEnumerable<KeyValuePair<string, double>> metrics, bool full = false) =>
+        string.Join(" ", metrics.Select(m => $"{m.Key}={(full ? FullNumber(m.Value) : Number(m.Value))}"));
+
+    /// <summary>"lr=0.0003 optimizer=adamw": numbers short or in full, strings quoted when they hold a space or are empty.</summary>
+    public static string Params(IEnumerable<KeyValuePair<string, ParamValue>> parameters, bool full = false) =>
+        string.Join(" ", parameters.Select(p => $"{p.Key}={Param(p.Value, full)}"));
+
+    /// <summary>One param value: a number as <see cref="Number"/> (or in full), a string as it is, quoted when it holds a space, a quote or nothing.</summary>
+    public static string Param(ParamValue value, bool full = false) =>
+        value.Text is not { } text ? (full ? FullNumber(value.Number) : Number(value.Number))
+        : text.Length == 0 || text.Any(c => char.IsWhiteSpace(c) || c == '"') || MetricValues.TryParse(text, out _) ? Quote(text) : text;
+
+    /// <summary>"git 0123456789ab on main, dirty (train.py, utils.py), https://host/repo.git".</summary>
     public static string Provenance(Lmvp.Store.Provenance p) =>
         $"git {p.GitCommit[..Math.Min(12, p.GitCommit.Length)]}" + (p.Branch is null ? " (detached)" : $" on {p.Branch}")
-        + (p.IsDirty ? ", dirty" : "") + (p.OriginUrl is null ? "" : $", {p.OriginUrl}");
+        + (p.IsDirty ? ", dirty" + DirtyFiles(p.DirtyFiles) : "") + (p.OriginUrl is null ? "" : $", {p.OriginUrl}");
 
-    /// <summary>A signed difference in a short form: "+0.25", "-0.09".</summary>
-    public static string Delta(double delta) => (delta > 0 ? "+" : "") + delta.ToString("G6", CultureInfo.InvariantCulture);
+    /// <summary>A signed difference in a short form: "+0.25", "-0.09", "NaN".</summary>
+    public static string Delta(double delta) => (delta > 0 ? "+" : "") + Number(delta);
 
     /// <summary>UTC time as git shows it, in ISO form.</summary>
     public static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss 'UTC'", CultureInfo.InvariantCulture);
+
+    private static string DirtyFiles(IReadOnlyList<string> files)
+    {
+        const int Shown = 5;
+        if (files.Count == 0)
+        {
+            return "";
+        }
+
+        var names = string.Join(", ", files.Take(Shown));
+        return files.Count <= Shown ? $" ({names})" : $" ({names} and {files.Count - Shown} more)";
+    }
+
+    private static string Quote(string text) => "\"" + text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using Lmvp.Cli.Commands;
 using Lmvp.Store;
 
@@ -51,12 +52,7 @@ internal static class LmvpCommandLine
         var parseResult = root.Parse(args);
         if (parseResult.Errors.Count > 0)
         {
-            foreach (var error in parseResult.Errors)
-            {
-                await context.Error.WriteLineAsync($"error: {error.Message}").ConfigureAwait(false);
-            }
-
-            await context.Error.WriteLineAsync("See 'lmvp --help'.").ConfigureAwait(false);
+            await context.Error.WriteLineAsync(DescribeParseError(parseResult)).ConfigureAwait(false);
             return ExitUsage;
         }
 
@@ -91,6 +87,79 @@ internal static class LmvpCommandLine
         UnauthorizedAccessException ua => (ExitFailure, "error: " + FirstLine(ua.Message)),
         _ => (ExitFailure, $"error: unexpected {e.GetType().Name}: {FirstLine(e.Message)}"),
     };
+
+    /// <summary>One line for what is wrong with the command line, a "did you mean" when a name is close, and the help of
+    /// the command concerned: "error: 'comit' is not an lmvp command; did you mean 'commit'? See 'lmvp --help'."</summary>
+    internal static string DescribeParseError(ParseResult parseResult)
+    {
+        var commandResult = parseResult.CommandResult;
+        string message;
+        if (parseResult.UnmatchedTokens.Count > 0)
+        {
+            var token = parseResult.UnmatchedTokens[0];
+            var command = commandResult.Command;
+            message = token.StartsWith('-') && token.Length > 1 ? UnknownOption(commandResult, token)
+                : command.Subcommands.Count > 0 && commandResult.Children.OfType<ArgumentResult>().All(a => a.Tokens.Count == 0) && command.Arguments.Count == 0
+                    ? UnknownCommand(commandResult, token)
+                    : $"unexpected argument '{token}' for '{CommandPath(commandResult)}'";
+        }
+        else
+        {
+            var error = parseResult.Errors[0];
+            for (var symbol = error.SymbolResult; symbol is not null; symbol = symbol.Parent)
+            {
+                if (symbol is CommandResult owner)
+                {
+                    commandResult = owner;
+                    break;
+                }
+            }
+
+            message = error.Message.TrimEnd('.');
+        }
+
+        message = FirstLine(message);
+        return $"error: {message}{(message.EndsWith('?') ? "" : ".")} See '{CommandPath(commandResult)} --help'.";
+    }
+
+    /// <summary>"unknown option '--onelin' for 'lmvp log'; did you mean '--oneline'?"</summary>
+    internal static string UnknownOption(CommandResult commandResult, string token)
+    {
+        var names = commandResult.Command.Options.SelectMany(o => o.Aliases.Prepend(o.Name));
+        var close = Suggestions.Closest(token.Split('=', 2)[0], names);
+        return $"unknown option '{token}' for '{CommandPath(commandResult)}'" + (close is null ? "" : $"; did you mean '{close}'?");
+    }
+
+    private static string UnknownCommand(CommandResult commandResult, string token)
+    {
+        var path = CommandPath(commandResult);
+        var names = commandResult.Command.Subcommands.SelectMany(c => c.Aliases.Prepend(c.Name));
+        var what = commandResult.Parent is null ? "an lmvp command" : $"a '{path}' command";
+        if (commandResult.Parent is null && token is "add" or "stage")
+        {
+            return $"'{token}' is not an lmvp command: 'lmvp commit' snapshots every file, there is nothing to add first";
+        }
+
+        var close = Suggestions.Closest(token, names);
+        return $"'{token}' is not {what}" + (close is null ? "" : $"; did you mean '{close}'?");
+    }
+
+    /// <summary>"lmvp remote add" for the command a result belongs to.</summary>
+    internal static string CommandPath(CommandResult commandResult)
+    {
+        var names = new List<string>();
+        for (SymbolResult? symbol = commandResult; symbol is not null; symbol = symbol.Parent)
+        {
+            if (symbol is CommandResult { Parent: not null } c)
+            {
+                names.Add(c.Command.Name);
+            }
+        }
+
+        names.Add("lmvp");
+        names.Reverse();
+        return string.Join(" ", names);
+    }
 
     private static string FirstLine(string message) => message.Split('\n', 2)[0].TrimEnd('\r');
 }

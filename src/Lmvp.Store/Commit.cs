@@ -1,9 +1,10 @@
-using Lmvp.Store.Objects;
-
 namespace Lmvp.Store;
 
-/// <summary>A snapshot of the training directory with its message, metrics and provenance.</summary>
-public sealed class Commit
+/// <summary>A snapshot of the training directory with its message, metrics, params and provenance.</summary>
+/// <remarks>The canonical encoding is versioned (see <c>Commit.Encoding.cs</c>): a commit that needs nothing new is
+/// written as version 1, exactly as before, so its id does not change and older readers still read it; params,
+/// non-finite metrics or dirty file names make it version 2.</remarks>
+public sealed partial class Commit
 {
     /// <summary>The most parents a commit may have.</summary>
     public const int MaxParents = 16;
@@ -11,13 +12,17 @@ public sealed class Commit
     /// <summary>The most metrics a commit may carry.</summary>
     public const int MaxMetrics = 1024;
 
-    private static ReadOnlySpan<byte> Magic => "LCMT"u8;
-    private const byte Version = 1;
+    /// <summary>The most params a commit may carry.</summary>
+    public const int MaxParams = 1024;
+
+    /// <summary>The most dirty file names a commit's provenance records (a larger list is cut, in name order).</summary>
+    public const int MaxDirtyFiles = 1024;
+
     private const int MaxMessageBytes = 1 << 20;
     private const int MaxFieldBytes = 4096;
 
-    private Commit(ObjectId id, ObjectId treeId, IReadOnlyList<ObjectId> parents, string author, DateTimeOffset time,
-        string message, IReadOnlyList<KeyValuePair<string, double>> metrics, Provenance? provenance, byte[] encoded)
+    private Commit(ObjectId id, ObjectId treeId, IReadOnlyList<ObjectId> parents, string author, DateTimeOffset time, string message,
+        IReadOnlyList<KeyValuePair<string, double>> metrics, IReadOnlyList<KeyValuePair<string, ParamValue>> parameters, Provenance? provenance, byte[] encoded)
     {
         Id = id;
         TreeId = treeId;
@@ -26,6 +31,7 @@ public sealed class Commit
         Time = time;
         Message = message;
         Metrics = metrics;
+        Params = parameters;
         Provenance = provenance;
         Encoded = encoded;
     }
@@ -48,8 +54,11 @@ public sealed class Commit
     /// <summary>The message.</summary>
     public string Message { get; }
 
-    /// <summary>Metrics sorted by name.</summary>
+    /// <summary>Metrics sorted by name (ordinal); values may be NaN or ±infinity.</summary>
     public IReadOnlyList<KeyValuePair<string, double>> Metrics { get; }
+
+    /// <summary>Params (hyperparameters: numbers or strings) sorted by name (ordinal); empty for version-1 commits.</summary>
+    public IReadOnlyList<KeyValuePair<string, ParamValue>> Params { get; }
 
     /// <summary>The training code's git state, when the directory was in a git work tree.</summary>
     public Provenance? Provenance { get; }
@@ -62,14 +71,20 @@ public sealed class Commit
     /// <summary>A copy of the canonical encoding, as packs and the wire carry it; its BLAKE3 is the id.</summary>
     public byte[] Encode() => (byte[])Encoded.Clone();
 
-    /// <summary>Builds a commit; metric names must be unique and values finite.</summary>
+    /// <summary>Builds a commit without params; metric names must be unique.</summary>
     public static Commit Create(ObjectId treeId, IReadOnlyList<ObjectId> parents, string author, DateTimeOffset time, string message,
-        IEnumerable<KeyValuePair<string, double>> metrics, Provenance? provenance)
+        IEnumerable<KeyValuePair<string, double>> metrics, Provenance? provenance) =>
+        Create(treeId, parents, author, time, message, metrics, provenance, []);
+
+    /// <summary>Builds a commit; metric and param names must be unique and not blank.</summary>
+    public static Commit Create(ObjectId treeId, IReadOnlyList<ObjectId> parents, string author, DateTimeOffset time, string message,
+        IEnumerable<KeyValuePair<string, double>> metrics, Provenance? provenance, IEnumerable<KeyValuePair<string, ParamValue>> parameters)
     {
         ArgumentNullException.ThrowIfNull(parents);
         ArgumentNullException.ThrowIfNull(author);
         ArgumentNullException.ThrowIfNull(message);
         ArgumentNullException.ThrowIfNull(metrics);
+        ArgumentNullException.ThrowIfNull(parameters);
         if (parents.Count > MaxParents)
         {
             throw new ArgumentException("Too many parents.", nameof(parents));
@@ -83,64 +98,62 @@ public sealed class Commit
             CheckLength(provenance.GitCommit, MaxFieldBytes, "The git commit", nameof(provenance));
             CheckLength(provenance.Branch ?? "", MaxFieldBytes, "The git branch", nameof(provenance));
             CheckLength(provenance.OriginUrl ?? "", MaxFieldBytes, "The git origin URL", nameof(provenance));
-        }
-
-        var sorted = metrics.OrderBy(m => m.Key, StringComparer.Ordinal).ToArray();
-        if (sorted.Length > MaxMetrics)
-        {
-            throw new ArgumentException($"A commit may carry at most {MaxMetrics} metrics, not {sorted.Length}.", nameof(metrics));
-        }
-
-        for (var i = 0; i < sorted.Length; i++)
-        {
-            CheckLength(sorted[i].Key, MaxFieldBytes, $"Metric name '{sorted[i].Key[..Math.Min(sorted[i].Key.Length, 40)]}...'", nameof(metrics));
-            if (string.IsNullOrWhiteSpace(sorted[i].Key) || !double.IsFinite(sorted[i].Value))
+            var dirty = provenance.DirtyFiles.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).Take(MaxDirtyFiles).ToArray();
+            foreach (var path in dirty)
             {
-                throw new ArgumentException($"Metric '{sorted[i].Key}' needs a name and a finite value.", nameof(metrics));
+                CheckLength(path, MaxFieldBytes, "A dirty file's name", nameof(provenance));
             }
 
-            if (i > 0 && sorted[i - 1].Key == sorted[i].Key)
+            if (dirty.Length > 0 && !provenance.IsDirty)
             {
-                throw new ArgumentException($"Metric '{sorted[i].Key}' is given twice.", nameof(metrics));
+                throw new ArgumentException("A provenance that names dirty files must be dirty.", nameof(provenance));
+            }
+
+            provenance = provenance with { DirtyFiles = dirty };
+        }
+
+        var sortedMetrics = metrics.Select(m => new KeyValuePair<string, double>(m.Key, MetricValues.Canonical(m.Value)))
+            .OrderBy(m => m.Key, StringComparer.Ordinal).ToArray();
+        CheckNames(sortedMetrics.Select(m => m.Key).ToArray(), MaxMetrics, "metric", nameof(metrics));
+        var sortedParams = parameters.OrderBy(p => p.Key, StringComparer.Ordinal).ToArray();
+        CheckNames(sortedParams.Select(p => p.Key).ToArray(), MaxParams, "param", nameof(parameters));
+        foreach (var (name, value) in sortedParams)
+        {
+            if (value.Text is { } text)
+            {
+                CheckLength(text, MaxFieldBytes, $"The value of param '{Short(name)}'", nameof(parameters));
             }
         }
 
         var utc = DateTimeOffset.FromUnixTimeMilliseconds(time.ToUnixTimeMilliseconds());
-        var writer = new CanonicalWriter();
-        writer.WriteMagic(Magic, Version);
-        writer.WriteId(treeId);
-        writer.WriteVarUInt((ulong)parents.Count);
-        foreach (var p in parents)
-        {
-            writer.WriteId(p);
-        }
-
-        writer.WriteString(author);
-        writer.WriteInt64(utc.ToUnixTimeMilliseconds());
-        writer.WriteString(message);
-        writer.WriteVarUInt((ulong)sorted.Length);
-        foreach (var m in sorted)
-        {
-            writer.WriteString(m.Key);
-            writer.WriteDouble(m.Value);
-        }
-
-        if (provenance is null)
-        {
-            writer.WriteByte(0);
-        }
-        else
-        {
-            writer.WriteByte(1);
-            writer.WriteString(provenance.GitCommit);
-            writer.WriteString(provenance.Branch ?? "");
-            writer.WriteByte(provenance.IsDirty ? (byte)1 : (byte)0);
-            writer.WriteString(provenance.OriginUrl ?? "");
-        }
-
-        var encoded = writer.ToArray();
-        return new Commit(ObjectId.Compute(encoded), treeId, parents.ToArray(), author, utc, message, sorted, provenance, encoded);
+        var encoded = Write(treeId, parents, author, utc, message, sortedMetrics, sortedParams, provenance);
+        return new Commit(ObjectId.Compute(encoded), treeId, parents.ToArray(), author, utc, message, sortedMetrics, sortedParams, provenance, encoded);
     }
+
+    private static void CheckNames(string[] sortedNames, int max, string what, string parameter)
+    {
+        if (sortedNames.Length > max)
+        {
+            throw new ArgumentException($"A commit may carry at most {max} {what}s, not {sortedNames.Length}.", parameter);
+        }
+
+        for (var i = 0; i < sortedNames.Length; i++)
+        {
+            var name = sortedNames[i];
+            CheckLength(name, MaxFieldBytes, $"The {what} name '{Short(name)}...'", parameter);
+            if (string.IsNullOrWhiteSpace(name))
+            {
+                throw new ArgumentException($"A {what} needs a name.", parameter);
+            }
+
+            if (i > 0 && sortedNames[i - 1] == name)
+            {
+                throw new ArgumentException($"The {what} '{name}' is given twice.", parameter);
+            }
+        }
+    }
+
+    private static string Short(string name) => name[..Math.Min(name.Length, 40)];
 
     private static void CheckLength(string value, int maxBytes, string what, string parameter)
     {
@@ -148,73 +161,5 @@ public sealed class Commit
         {
             throw new ArgumentException($"{what} is longer than {maxBytes} bytes.", parameter);
         }
-    }
-
-    /// <summary>Decodes a commit and checks it hashes to <paramref name="expectedId"/>; malformed bytes throw <see cref="CorruptObjectException"/>.</summary>
-    public static Commit Decode(ReadOnlySpan<byte> data, ObjectId expectedId)
-    {
-        var id = ObjectId.Compute(data);
-        if (id != expectedId)
-        {
-            throw new CorruptObjectException($"Commit {expectedId.ToShortString()} is corrupt: its bytes hash to {id.ToShortString()}.");
-        }
-
-        var reader = new CanonicalReader(data, $"commit {expectedId.ToShortString()}");
-        reader.ReadMagic(Magic, Version);
-        var treeId = reader.ReadId();
-        var parents = new ObjectId[reader.ReadCount(MaxParents)];
-        for (var i = 0; i < parents.Length; i++)
-        {
-            parents[i] = reader.ReadId();
-        }
-
-        var author = reader.ReadString(MaxFieldBytes);
-        var millis = reader.ReadInt64();
-        if (millis < -62135596800000L || millis > 253402300799999L)
-        {
-            throw reader.Fail("time out of range");
-        }
-
-        var message = reader.ReadString(MaxMessageBytes);
-        var metrics = new KeyValuePair<string, double>[reader.ReadCount(MaxMetrics)];
-        for (var i = 0; i < metrics.Length; i++)
-        {
-            var name = reader.ReadString(MaxFieldBytes);
-            var value = reader.ReadDouble();
-            if (string.IsNullOrWhiteSpace(name))
-            {
-                throw reader.Fail("a metric without a name");
-            }
-
-            if (!double.IsFinite(value) || (i > 0 && string.CompareOrdinal(metrics[i - 1].Key, name) >= 0))
-            {
-                throw reader.Fail("metrics out of order or not finite");
-            }
-
-            metrics[i] = new(name, value);
-        }
-
-        Provenance? provenance = null;
-        var hasProvenance = reader.ReadByte();
-        if (hasProvenance == 1)
-        {
-            var gitCommit = reader.ReadString(MaxFieldBytes);
-            var branch = reader.ReadString(MaxFieldBytes);
-            var dirty = reader.ReadByte();
-            var origin = reader.ReadString(MaxFieldBytes);
-            if (dirty > 1)
-            {
-                throw reader.Fail("bad dirty flag");
-            }
-
-            provenance = new Provenance(gitCommit, branch.Length == 0 ? null : branch, dirty == 1, origin.Length == 0 ? null : origin);
-        }
-        else if (hasProvenance != 0)
-        {
-            throw reader.Fail("bad provenance flag");
-        }
-
-        reader.ExpectEnd();
-        return new Commit(id, treeId, parents, author, DateTimeOffset.FromUnixTimeMilliseconds(millis), message, metrics, provenance, data.ToArray());
     }
 }

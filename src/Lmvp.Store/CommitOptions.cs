@@ -9,8 +9,11 @@ public sealed class CommitOptions
     /// <summary>The author; null takes the git user.name/email around the directory, else the OS user.</summary>
     public string? Author { get; init; }
 
-    /// <summary>Metrics to record (name to finite number).</summary>
+    /// <summary>Metrics to record (name to number; NaN and ±infinity are kept as they are).</summary>
     public IReadOnlyDictionary<string, double> Metrics { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>Params to record (hyperparameters: name to number or string, such as lr, batch size, optimizer, dataset version).</summary>
+    public IReadOnlyDictionary<string, ParamValue> Params { get; init; } = new Dictionary<string, ParamValue>();
 
     /// <summary>Record a commit even when the tree equals HEAD's.</summary>
     public bool AllowEmpty { get; init; }
@@ -33,7 +36,11 @@ public sealed class CommitOptions
 /// <param name="NewChunks">Chunks the repository did not have before.</param>
 /// <param name="FilesRead">Files read and chunked.</param>
 /// <param name="FilesUnchanged">Files reused from the stat cache without reading.</param>
-public sealed record CommitResult(Commit Commit, long BytesScanned, long BytesRead, long BytesStored, long NewChunks, int FilesRead, int FilesUnchanged);
+public sealed record CommitResult(Commit Commit, long BytesScanned, long BytesRead, long BytesStored, long NewChunks, int FilesRead, int FilesUnchanged)
+{
+    /// <summary>Files git tracks under the working tree, left out of the snapshot (their version is the provenance's git commit).</summary>
+    public int FilesLeftToGit { get; init; }
+}
 
 /// <summary>Progress of a long operation, for a progress bar.</summary>
 /// <param name="Operation">What is running ("commit", "checkout").</param>

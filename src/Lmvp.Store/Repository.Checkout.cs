@@ -20,14 +20,19 @@ public sealed partial class Repository
     public CheckoutResult Checkout(string revision, bool force = false, IProgress<ProgressInfo>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(revision);
-        var branch = RefName.TryParse(RefName.HeadsPrefix + revision, out var branchRef) && _database.GetRef(branchRef.FullName) is not null ? revision : null;
+        // "HEAD" on a branch stays on it (git checkout --force HEAD discards changes without detaching).
+        var branch = revision == "HEAD" && CurrentBranch is { } onBranch ? onBranch
+            : RefName.TryParse(RefName.HeadsPrefix + revision, out var branchRef) && _database.GetRef(branchRef.FullName) is not null ? revision : null;
         var target = ResolveCommit(revision);
         var head = Head;
-        var current = head is { } h ? FlattenCommit(h) : new Dictionary<string, TreeEntry>(StringComparer.Ordinal);
-        var wanted = FlattenCommit(target);
+
+        // Files git tracks belong to git: a checkout neither writes, removes nor checks them (unless snapshots include them).
+        var rules = LoadIgnoreRules();
+        var current = head is { } h ? FlattenCommit(h, rules) : new Dictionary<string, TreeEntry>(StringComparer.Ordinal);
+        var wanted = FlattenCommit(target, rules);
         var writer = new CheckoutWriter(WorkingDirectory, _store);
         writer.ValidatePaths(wanted.Keys);
-        var working = ScanWithIds(cancellationToken);
+        var working = ScanWithIds(rules, cancellationToken);
         if (!force && CheckoutConflicts.Find(current, wanted, working) is { Count: > 0 } conflicts)
         {
             throw new WorkingTreeDirtyException(

@@ -46,7 +46,7 @@ public sealed partial class Repository
         }
 
         var (provenance, gitAuthor) = options.RecordProvenance || options.Author is null ? GitInfo.Read(WorkingDirectory) : (null, null);
-        var author = options.Author ?? gitAuthor ?? Environment.UserName;
+        var author = options.Author ?? DefaultAuthor(gitAuthor);
         var commit = Lmvp.Store.Commit.Create(
             snapshot.Tree.Id,
             head is { } p ? new[] { p } : Array.Empty<ObjectId>(),
@@ -54,23 +54,36 @@ public sealed partial class Repository
             options.Time ?? DateTimeOffset.UtcNow,
             options.Message,
             options.Metrics,
-            options.RecordProvenance ? provenance : null);
+            options.RecordProvenance ? provenance : null,
+            options.Params);
         writer.PutObject(ObjectKind.Commit, commit.Id, commit.Encoded);
         writer.Publish(() =>
         {
             AdvanceHead(head, commit.Id);
             _database.ReplaceStatCache(snapshot.StatCache);
         });
-        return new CommitResult(commit, snapshot.BytesScanned, snapshot.BytesRead, writer.NewStoredBytes, writer.NewChunks, snapshot.FilesRead, snapshot.FilesUnchanged);
+        return new CommitResult(commit, snapshot.BytesScanned, snapshot.BytesRead, writer.NewStoredBytes, writer.NewChunks, snapshot.FilesRead, snapshot.FilesUnchanged)
+        {
+            FilesLeftToGit = snapshot.FilesLeftToGit,
+        };
+    }
+
+    /// <summary>The author when none is given: lmvp's user.name and user.email, else git's, else the OS user.</summary>
+    private string DefaultAuthor(string? gitAuthor)
+    {
+        var name = GetConfig("user.name");
+        var email = GetConfig("user.email");
+        return name is { Length: > 0 } ? (email is { Length: > 0 } ? $"{name} <{email}>" : name) : gitAuthor ?? Environment.UserName;
     }
 
     private sealed record SnapshotResult(Tree Tree, ObjectWriter Writer, List<KeyValuePair<string, StatCacheEntry>> StatCache,
-        long BytesScanned, long BytesRead, int FilesRead, int FilesUnchanged);
+        long BytesScanned, long BytesRead, int FilesRead, int FilesUnchanged, int FilesLeftToGit);
 
     /// <summary>Stores every working-tree file not already stored and builds the root tree; nothing is indexed until the writer publishes.</summary>
     private SnapshotResult Snapshot(IProgress<ProgressInfo>? progress, CancellationToken cancellationToken, Action<string>? afterFileRead = null)
     {
-        var files = WorkingTreeScanner.Scan(WorkingDirectory, IgnoreRules.Load(WorkingDirectory), cancellationToken);
+        var rules = LoadIgnoreRules();
+        var files = WorkingTreeScanner.Scan(WorkingDirectory, rules, cancellationToken);
         foreach (var f in files)
         {
             // Fail before reading anything: a tree cannot hold such a name, and checkout would refuse it.
@@ -141,7 +154,7 @@ public sealed partial class Repository
             }
 
             var tree = TreeBuilder.Build(entries, writer);
-            return new SnapshotResult(tree, writer, newCache, scanned, read, filesRead, unchanged);
+            return new SnapshotResult(tree, writer, newCache, scanned, read, filesRead, unchanged, rules.GitTrackedCount);
         }
         catch
         {

@@ -6,15 +6,17 @@ namespace Lmvp.Store;
 public sealed partial class Repository
 {
     /// <summary>Compares two commits, or a commit with the working tree when <paramref name="toRevision"/> is null.</summary>
-    /// <remarks>Metrics are compared only between two commits, and only those that differ are listed.</remarks>
+    /// <remarks>Metrics and params are compared only between two commits, and only those that differ are listed (NaN equals NaN).</remarks>
     public SnapshotDiff Diff(string fromRevision, string? toRevision, CancellationToken cancellationToken = default)
     {
         var fromId = ResolveCommit(fromRevision);
-        var from = FlattenCommit(fromId);
         var fromCommit = _store.GetCommit(fromId);
         if (toRevision is null)
         {
-            var working = ScanWithIds(cancellationToken);
+            // The working tree as a snapshot would see it: files left to git are compared on neither side.
+            var rules = LoadIgnoreRules();
+            var from = FlattenCommit(fromId, rules);
+            var working = ScanWithIds(rules, cancellationToken);
             var files = Synchronously.Wait(SnapshotDiffer.CompareFilesAsync(from, working, (path, entry, ct) => new(_store.HasManifest(entry.Id)
                 ? _store.GetChunks(entry.Id)
                 : ChunkWorkingFile(Path.Combine(WorkingDirectory, path), ct)), cancellationToken));
@@ -22,10 +24,12 @@ public sealed partial class Repository
         }
 
         var toCommit = _store.GetCommit(ResolveCommit(toRevision));
-        var changed = Synchronously.Wait(SnapshotDiffer.CompareFilesAsync(from, FlattenCommit(toCommit.Id),
+        var changed = Synchronously.Wait(SnapshotDiffer.CompareFilesAsync(FlattenCommit(fromId), FlattenCommit(toCommit.Id),
             (_, entry, _) => new(_store.GetChunks(entry.Id)), cancellationToken));
-        var metrics = SnapshotDiffer.CompareMetrics(fromCommit, toCommit).Where(m => m.Old != m.New).ToList();
-        return new SnapshotDiff(changed, metrics);
+        var metrics = SnapshotDiffer.CompareMetrics(fromCommit, toCommit)
+            .Where(m => m.Old is not { } o || m.New is not { } n || !MetricValues.SameValue(o, n)).ToList();
+        var parameters = SnapshotDiffer.CompareParams(fromCommit, toCommit).Where(p => !Nullable.Equals(p.Old, p.New)).ToList();
+        return new SnapshotDiff(changed, metrics) { Params = parameters };
     }
 
     private static IReadOnlyList<ChunkRef> ChunkWorkingFile(string fullPath, CancellationToken cancellationToken)

@@ -36,7 +36,13 @@ public sealed partial class Repository
         options.Validate();
         var url = RemoteUrl.Parse(GetRemoteUrl(remote));
         var name = branch ?? CurrentBranch ?? throw new DetachedHeadException("HEAD is detached: name the branch to push ('lmvp push origin BRANCH').");
-        RefName.Branch(name);
+        if (_database.GetRef(RefName.Branch(name).FullName) is null)
+        {
+            throw new ObjectNotFoundException(name == CurrentBranch
+                ? $"Branch '{name}' has no commit to push: make a commit first."
+                : $"No branch '{name}' to push (see 'lmvp branch'; remote-tracking branches are not pushed).");
+        }
+
         return PushCoreAsync(url, remote, name, push ?? new PushOptions(), options, cancellationToken);
     }
 
@@ -129,7 +135,8 @@ public sealed partial class Repository
     /// local change (the same rule as checkout, with a message that fits a pull).</summary>
     private void RefuseToOverwrite(ObjectId from, ObjectId to, string upstreamName, CancellationToken cancellationToken)
     {
-        var conflicts = CheckoutConflicts.Find(FlattenCommit(from), FlattenCommit(to), ScanWithIds(cancellationToken));
+        var rules = LoadIgnoreRules();
+        var conflicts = CheckoutConflicts.Find(FlattenCommit(from, rules), FlattenCommit(to, rules), ScanWithIds(rules, cancellationToken));
         if (conflicts.Count > 0)
         {
             throw new WorkingTreeDirtyException($"Pulling {upstreamName} would overwrite uncommitted changes in {CheckoutConflicts.List(conflicts)}; "
@@ -185,7 +192,7 @@ public sealed partial class Repository
             }
 
             var (_, gitAuthor) = GitInfo.Read(WorkingDirectory);
-            commit = Lmvp.Store.Commit.Create(tree.Id, [ours, theirs], gitAuthor ?? Environment.UserName, DateTimeOffset.UtcNow,
+            commit = Lmvp.Store.Commit.Create(tree.Id, [ours, theirs], DefaultAuthor(gitAuthor), DateTimeOffset.UtcNow,
                 $"Merge {theirsName} into {branch}", [], null);
             writer.PutObject(ObjectKind.Commit, commit.Id, commit.Encoded);
             writer.Publish(null);
@@ -198,8 +205,14 @@ public sealed partial class Repository
 
     private SyncConnection Connect(RemoteUrl url, SyncOptions options)
     {
-        var token = options.Token ?? (options.Credentials ?? CredentialStore.Default).GetToken(url.Url);
-        return new SyncConnection(url, token, options);
+        if (options.Token is { } given)
+        {
+            return new SyncConnection(url, given, options);
+        }
+
+        var credentials = options.Credentials ?? CredentialStore.Default;
+        var token = credentials.GetToken(url.Url);
+        return new SyncConnection(url, token, options) { TokenSource = credentials.EnvironmentToken is not null ? CredentialStore.TokenVariable : "saved" };
     }
 
     private int RequestBytes(SyncOptions options)

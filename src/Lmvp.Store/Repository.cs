@@ -50,7 +50,8 @@ public sealed partial class Repository : IDisposable
 
     internal static string DatabasePath(string workingDirectory) => Path.Combine(workingDirectory, DirectoryName, "lmvp.db");
 
-    /// <summary>Creates a repository in <paramref name="directory"/> (created if missing); fails if one exists.</summary>
+    /// <summary>Creates a repository in <paramref name="directory"/> (created if missing); fails if one exists. Inside a git
+    /// work tree, <c>.lmvp/</c> is added to git's info/exclude, so git does not see the store.</summary>
     public static Repository Init(string directory)
     {
         ArgumentException.ThrowIfNullOrEmpty(directory);
@@ -65,8 +66,12 @@ public sealed partial class Repository : IDisposable
         var database = RepositoryDatabase.Open(dbPath, create: true);
         var repository = new Repository(root, database);
         repository._refs.SetHeadToBranch(DefaultBranch);
+        repository.ExcludeFromGit();
         return repository;
     }
+
+    /// <summary>Inside a git work tree, makes sure git's info/exclude names <c>.lmvp/</c>; returns that file, or null outside git.</summary>
+    public string? ExcludeFromGit() => Git.GitInfo.ExcludeRepositoryDirectory(WorkingDirectory);
 
     /// <summary>Opens the repository whose working tree is exactly <paramref name="directory"/>.</summary>
     public static Repository Open(string directory)

@@ -4,7 +4,7 @@ using Lmvp.Store;
 
 namespace Lmvp.Cli.Commands;
 
-/// <summary><c>lmvp branch</c>: list; <c>NAME [START]</c> create; <c>-d NAME...</c> delete; <c>-m [OLD] NEW</c> rename.</summary>
+/// <summary><c>lmvp branch [-a|-r]</c>: list; <c>NAME [START]</c> create; <c>-d NAME...</c> delete; <c>-m [OLD] NEW</c> rename.</summary>
 internal static class BranchCommand
 {
     public static Command Create(CliContext context)
@@ -15,8 +15,10 @@ internal static class BranchCommand
         var move = new Option<bool>("--move", "-m") { Description = "Rename a branch: -m [OLD] NEW (OLD defaults to the current branch)." };
         var force = new Option<bool>("--force", "-f") { Description = "Create or rename over an existing branch; delete an unmerged branch." };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Also show each branch tip's metrics when listing." };
+        var all = new Option<bool>("--all", "-a") { Description = "List local and remote-tracking branches (remotes/origin/main)." };
+        var remotes = new Option<bool>("--remotes", "-r") { Description = "List the remote-tracking branches (origin/main)." };
         var json = new Option<bool>("--json") { Description = "List as JSON for scripts." };
-        var command = new Command("branch", "List, create, delete or rename branches.") { names, delete, deleteForce, move, force, verbose, json };
+        var command = new Command("branch", "List, create, delete or rename branches.") { names, delete, deleteForce, move, force, verbose, all, remotes, json };
         command.SetAction(parseResult =>
         {
             var args = parseResult.GetValue(names) ?? [];
@@ -53,7 +55,8 @@ internal static class BranchCommand
             switch (args.Length)
             {
                 case 0:
-                    List(repository, parseResult.GetValue(verbose), parseResult.GetValue(json), context);
+                    var which = parseResult.GetValue(all) ? Listing.All : parseResult.GetValue(remotes) ? Listing.Remotes : Listing.Local;
+                    List(repository, which, parseResult.GetValue(verbose), parseResult.GetValue(json), context);
                     return 0;
                 case 1 or 2:
                     repository.CreateBranch(args[0], args.Length == 2 ? args[1] : "HEAD", isForce);
@@ -82,17 +85,28 @@ internal static class BranchCommand
         repository.RenameBranch(oldName, newName, force);
     }
 
-    private static void List(Repository repository, bool verbose, bool json, CliContext context)
+    private enum Listing
     {
-        var branches = repository.ListBranches();
-        var detached = repository.CurrentBranch is null ? repository.Head : null;
+        Local,
+        Remotes,
+        All,
+    }
+
+    private static void List(Repository repository, Listing which, bool verbose, bool json, CliContext context)
+    {
+        var branches = which == Listing.Remotes ? [] : repository.ListBranches();
+        var tracking = which == Listing.Local ? [] : repository.ListRefs(RefName.RemotesPrefix)
+            .Select(r => (Name: r.Key[RefName.RemotesPrefix.Length..], Target: r.Value)).ToList();
+        var detached = repository.CurrentBranch is null && which != Listing.Remotes ? repository.Head : null;
         if (json)
         {
-            var rows = branches.Select(b =>
+            object Row(string name, bool current, bool remote, ObjectId target)
             {
-                var commit = repository.GetCommit(b.Target);
-                return new { name = b.Name, current = b.IsCurrent, id = b.Target.ToString(), subject = commit.Subject, metrics = commit.Metrics.ToDictionary(m => m.Key, m => m.Value) };
-            }).ToList();
+                var commit = repository.GetCommit(target);
+                return new { name, current, remote, id = target.ToString(), subject = commit.Subject, metrics = commit.Metrics.ToDictionary(m => m.Key, m => m.Value) };
+            }
+
+            var rows = branches.Select(b => Row(b.Name, b.IsCurrent, false, b.Target)).Concat(tracking.Select(t => Row(t.Name, false, true, t.Target))).ToList();
             context.Out.WriteLine(JsonSerializer.Serialize(new { detachedHead = detached?.ToString(), branches = rows }, JsonOptions.Default));
             return;
         }
@@ -104,6 +118,7 @@ internal static class BranchCommand
         }
 
         lines.AddRange(branches.Select(b => (b.IsCurrent ? "* " : "  ", b.Name, b.Target)));
+        lines.AddRange(tracking.Select(t => ("  ", which == Listing.All ? "remotes/" + t.Name : t.Name, t.Target)));
         WriteRefLines(repository, lines, verbose, context);
     }
 

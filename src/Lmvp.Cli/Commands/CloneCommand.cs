@@ -82,7 +82,7 @@ internal static class CloneCommand
             context.Out.WriteLine(SyncCommandSupport.Received(result.Fetch.Transfer));
             if (result.Checkout is { } c)
             {
-                context.Out.WriteLine($"Checked out '{result.Branch}' at {c.Commit.ToShortString()}: {c.FilesWritten} files ({Format.Bytes(c.BytesWritten)}), verified.");
+                context.Out.WriteLine($"Checked out '{result.Branch}' at {c.Commit.ToShortString()}: {Format.Count(c.FilesWritten, "file")} ({Format.Bytes(c.BytesWritten)}), verified.");
             }
             else
             {

@@ -4,7 +4,8 @@ using Lmvp.Store;
 
 namespace Lmvp.Cli.Commands;
 
-/// <summary><c>lmvp diff [REV [REV]] [--json]</c>: files added, removed and modified, bytes differing by chunk, metric deltas.</summary>
+/// <summary><c>lmvp diff [REV [REV]] [--json]</c>: files added, removed and modified, bytes differing by chunk, metric deltas,
+/// changed params; paths relative to the current directory.</summary>
 internal static class DiffCommand
 {
     public static Command Create(CliContext context)
@@ -15,7 +16,7 @@ internal static class DiffCommand
             Arity = new ArgumentArity(0, 2),
         }.RejectOptionLikeValues();
         var json = new Option<bool>("--json") { Description = "Print JSON for scripts." };
-        var command = new Command("diff", "Compare two commits, or a commit with the working tree: sizes, bytes that differ by chunk, metric deltas.") { revisions, json };
+        var command = new Command("diff", "Compare two commits, or a commit with the working tree: sizes, bytes that differ by chunk, metric deltas, changed params.") { revisions, json };
         command.SetAction((parseResult, cancellationToken) =>
         {
             var (from, to) = SplitRevisions(parseResult.GetValue(revisions) ?? []);
@@ -42,38 +43,49 @@ internal static class DiffCommand
                         bytesDiffering = f.BytesDiffering,
                     }),
                     metrics = diff.Metrics.Select(m => new { name = m.Name, old = m.Old, @new = m.New, delta = m.Delta }),
+                    @params = diff.Params.Select(p => new { name = p.Name, old = JsonValue(p.Old), @new = JsonValue(p.New) }),
                     summary = new { filesChanged = diff.Files.Count, added, modified, deleted, bytesDiffering = differing },
                 }, JsonOptions.Default));
                 return Task.FromResult(0);
             }
 
             var output = context.Out;
-            var pathWidth = diff.Files.Count == 0 ? 0 : diff.Files.Max(f => f.Path.Length);
-            foreach (var f in diff.Files)
+            var display = context.RelativePaths(repository);
+            var paths = diff.Files.Select(f => display(f.Path)).ToList();
+            var pathWidth = paths.Count == 0 ? 0 : paths.Max(p => p.Length);
+            for (var i = 0; i < diff.Files.Count; i++)
             {
+                var (f, path) = (diff.Files[i], paths[i].PadRight(pathWidth));
                 var line = f.Change switch
                 {
-                    FileChangeKind.Added => $"added     {f.Path.PadRight(pathWidth)}  {Format.Bytes(f.NewSize)}",
-                    FileChangeKind.Deleted => $"deleted   {f.Path.PadRight(pathWidth)}  {Format.Bytes(f.OldSize)}",
-                    _ => $"modified  {f.Path.PadRight(pathWidth)}  {Format.Bytes(f.OldSize)} -> {Format.Bytes(f.NewSize)}, {Format.Bytes(f.BytesDiffering)} differ",
+                    FileChangeKind.Added => $"added     {path}  {Format.Bytes(f.NewSize)}",
+                    FileChangeKind.Deleted => $"deleted   {path}  {Format.Bytes(f.OldSize)}",
+                    _ => $"modified  {path}  {Format.Bytes(f.OldSize)} -> {Format.Bytes(f.NewSize)}, {Format.Bytes(f.BytesDiffering)} differ",
                 };
                 output.WriteLine(line);
             }
 
-            if (diff.Metrics.Count > 0)
+            if (diff.Metrics.Count + diff.Params.Count > 0)
             {
                 if (diff.Files.Count > 0)
                 {
                     output.WriteLine();
                 }
 
-                var nameWidth = diff.Metrics.Max(m => m.Name.Length);
+                var nameWidth = diff.Metrics.Select(m => m.Name.Length).Concat(diff.Params.Select(p => p.Name.Length)).Max();
                 foreach (var m in diff.Metrics)
                 {
                     var old = m.Old is { } o ? Format.Number(o) : "(none)";
                     var @new = m.New is { } n ? Format.Number(n) : "(none)";
                     var delta = m.Delta is { } d ? $"  ({Format.Delta(d)})" : "";
                     output.WriteLine($"metric    {m.Name.PadRight(nameWidth)}  {old} -> {@new}{delta}");
+                }
+
+                foreach (var p in diff.Params)
+                {
+                    var old = p.Old is { } o ? Format.Param(o) : "(none)";
+                    var @new = p.New is { } n ? Format.Param(n) : "(none)";
+                    output.WriteLine($"param     {p.Name.PadRight(nameWidth)}  {old} -> {@new}");
                 }
             }
 
@@ -95,13 +107,15 @@ internal static class DiffCommand
                     parts.Add($"{deleted} deleted");
                 }
 
-                output.WriteLine($" {diff.Files.Count} {(diff.Files.Count == 1 ? "file" : "files")} changed ({string.Join(", ", parts)}), {Format.Bytes(differing)} differing");
+                output.WriteLine($" {Format.Count(diff.Files.Count, "file")} changed ({string.Join(", ", parts)}), {Format.Bytes(differing)} differing");
             }
 
             return Task.FromResult(0);
         });
         return command;
     }
+
+    private static object? JsonValue(ParamValue? value) => value is not { } v ? null : v.Text is { } text ? text : v.Number;
 
     /// <summary>[] → HEAD vs working tree; [A] → A vs working tree; [A, B] or ["A..B"] → A vs B.</summary>
     internal static (string From, string? To) SplitRevisions(IReadOnlyList<string> revisions)

@@ -187,5 +187,5 @@ internal static class FsckCommand
         notes = result.Notes,
     };
 
-    private static string Plural(long count, string noun) => count.ToString(CultureInfo.InvariantCulture) + " " + noun + (count == 1 ? "" : "s");
+    private static string Plural(long count, string noun) => Format.Count(count, noun);
 }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using System.Text.Json;
 using Lmvp.Store;
 
@@ -44,9 +43,11 @@ internal static class GcCommand
                 Add(details, result.PacksDeleted, "pack deleted", "packs deleted");
                 Add(details, result.LeftoverPacksDeleted, "leftover pack", "leftover packs");
                 var what = details.Count == 0 ? "" : $" ({string.Join(", ", details)})";
+                // The exact count beside the rounded size, unless the size is already exact ("0 B", "512 B").
+                var freed = Format.Bytes(result.BytesFreed) + (result.BytesFreed < 1024 ? "" : $" ({Format.Count(result.BytesFreed, "byte")})");
                 context.Out.WriteLine(result.DryRun
-                    ? $"would free {Format.Bytes(result.BytesFreed)} ({result.BytesFreed.ToString(CultureInfo.InvariantCulture)} bytes){what}; nothing was changed"
-                    : $"freed {Format.Bytes(result.BytesFreed)} ({result.BytesFreed.ToString(CultureInfo.InvariantCulture)} bytes){what}; packs now hold {Format.Bytes(result.PackBytesAfter)}");
+                    ? $"would free {freed}{what}; nothing was changed"
+                    : $"freed {freed}{what}; packs now hold {Format.Bytes(result.PackBytesAfter)}");
             }
 
             foreach (var warning in result.Warnings)
@@ -56,7 +57,7 @@ internal static class GcCommand
 
             if (result.Warnings.Count > 0)
             {
-                context.Error.WriteLine($"error: gc left {result.Warnings.Count} pack{(result.Warnings.Count == 1 ? "" : "s")} alone because they hold corrupt data; run 'lmvp fsck'");
+                context.Error.WriteLine($"error: gc left {Format.Count(result.Warnings.Count, "pack")} alone because {(result.Warnings.Count == 1 ? "it holds" : "they hold")} corrupt data; run 'lmvp fsck'");
                 return Task.FromResult(LmvpCommandLine.ExitFailure);
             }
 
@@ -69,7 +70,7 @@ internal static class GcCommand
     {
         if (count > 0)
         {
-            details.Add($"{count.ToString(CultureInfo.InvariantCulture)} {(count == 1 ? singular : plural ?? singular + "s")}");
+            details.Add(Format.Count(count, singular, plural));
         }
     }
 }

@@ -4,7 +4,8 @@ using Lmvp.Store;
 
 namespace Lmvp.Cli.Commands;
 
-/// <summary><c>lmvp log [REV] [--oneline] [-n N] [--json]</c>: history with metrics and provenance.</summary>
+/// <summary><c>lmvp log [REV] [--oneline] [-n N] [--sort METRIC [--reverse]] [--best METRIC] [--json]</c>: history with metrics,
+/// params and provenance, newest first or ranked by a metric.</summary>
 internal static class LogCommand
 {
     public static Command Create(CliContext context)
@@ -12,8 +13,13 @@ internal static class LogCommand
         var revision = new Argument<string>("revision") { Description = "Where to start (default HEAD).", Arity = ArgumentArity.ZeroOrOne, DefaultValueFactory = _ => "HEAD" }.RejectOptionLikeValues();
         var oneline = new Option<bool>("--oneline") { Description = "One line per commit." };
         var max = new Option<int?>("--max-count", "-n") { Description = "Show at most N commits." };
-        var json = new Option<bool>("--json") { Description = "Print JSON for scripts." };
-        var command = new Command("log", "Show the commit history with metrics and the training code's git commit.") { revision, oneline, max, json };
+        var sort = new Option<string?>("--sort") { Description = "Rank by a metric, best first (loss-like names: lowest; acc, f1, auc, score...: highest); NaN, inf and commits without it go last.", HelpName = "METRIC" };
+        var best = new Option<string?>("--best") { Description = "Show only the best commit by a metric (as --sort METRIC -n 1).", HelpName = "METRIC" };
+        var better = new Option<string?>("--better") { Description = "Override which way is better for --sort and --best: higher or lower.", HelpName = "higher|lower" };
+        better.AcceptOnlyFromAmong("higher", "lower");
+        var reverse = new Option<bool>("--reverse") { Description = "Oldest first; with --sort, worst first (NaN and missing values still last)." };
+        var json = new Option<bool>("--json") { Description = "Print JSON for scripts (NaN and Infinity as Python's json writes them)." };
+        var command = new Command("log", "Show the commit history with metrics, params and the training code's git commit.") { revision, oneline, max, sort, best, better, reverse, json };
         command.SetAction(parseResult =>
         {
             using var repository = context.OpenRepository();
@@ -29,7 +35,25 @@ internal static class LogCommand
                 throw new UsageException("-n must not be negative");
             }
 
-            var commits = repository.Log(rev).Take(limit ?? int.MaxValue);
+            var rankBy = parseResult.GetValue(best) ?? parseResult.GetValue(sort);
+            if (parseResult.GetValue(best) is not null && parseResult.GetValue(sort) is not null)
+            {
+                throw new UsageException("--best and --sort cannot be used together (--best METRIC is --sort METRIC -n 1)");
+            }
+
+            IEnumerable<Commit> history = repository.Log(rev);
+            if (rankBy is not null)
+            {
+                var higher = parseResult.GetValue(better) is { } b ? b == "higher" : MetricValues.HigherIsBetter(rankBy);
+                history = Rank(history.ToList(), rankBy, higher ^ parseResult.GetValue(reverse));
+                limit = parseResult.GetValue(best) is not null ? 1 : limit;
+            }
+            else if (parseResult.GetValue(reverse))
+            {
+                history = history.Reverse();
+            }
+
+            var commits = history.Take(limit ?? int.MaxValue);
             var decorations = Decorations(repository);
             if (parseResult.GetValue(json))
             {
@@ -37,7 +61,7 @@ internal static class LogCommand
                 return 0;
             }
 
-            if (rev == "HEAD" && !parseResult.GetValue(oneline) && UpstreamSentence(repository) is { } upstream)
+            if (rev == "HEAD" && rankBy is null && !parseResult.GetValue(oneline) && UpstreamSentence(repository) is { } upstream)
             {
                 context.Out.WriteLine(upstream);
                 context.Out.WriteLine();
@@ -73,6 +97,11 @@ internal static class LogCommand
                     context.Out.WriteLine($"Metrics: {Format.Metrics(c.Metrics)}");
                 }
 
+                if (c.Params.Count > 0)
+                {
+                    context.Out.WriteLine($"Params:  {Format.Params(c.Params)}");
+                }
+
                 if (c.Provenance is { } p)
                 {
                     context.Out.WriteLine($"Code:    {Format.Provenance(p)}");
@@ -88,6 +117,28 @@ internal static class LogCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Commits best first by <paramref name="metric"/>; NaN and infinities after the finite values, then commits without it;
+    /// ties keep history order.</summary>
+    internal static List<Commit> Rank(List<Commit> history, string metric, bool higherIsBetter)
+    {
+        var values = history.Select(c => c.Metrics.FirstOrDefault(m => m.Key == metric) is { Key: not null } m ? m.Value : (double?)null).ToList();
+        if (values.All(v => v is null))
+        {
+            var names = history.SelectMany(c => c.Metrics.Select(m => m.Key)).Distinct(StringComparer.Ordinal).ToList();
+            var hint = Suggestions.Closest(metric, names) is { } close ? $"; did you mean '{close}'?" : names.Count == 0 ? "; no commit has metrics" : "";
+            throw new UsageException($"no commit in this history has the metric '{metric}'{hint}");
+        }
+
+        var order = Enumerable.Range(0, history.Count).ToArray();
+        Array.Sort(order, (a, b) =>
+        {
+            var (va, vb) = (values[a], values[b]);
+            var c = va is null || vb is null ? (va is null).CompareTo(vb is null) : MetricValues.CompareBestFirst(va.Value, vb.Value, higherIsBetter);
+            return c != 0 ? c : a.CompareTo(b);
+        });
+        return [.. order.Select(i => history[i])];
     }
 
     /// <summary>Where the current branch stands against its upstream (branch.NAME.remote), in git status's words; null without one.</summary>
@@ -160,7 +211,15 @@ internal static class LogCommand
         time = c.Time.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
         message = c.Message,
         metrics = c.Metrics.ToDictionary(m => m.Key, m => m.Value),
-        provenance = c.Provenance is null ? null : new { gitCommit = c.Provenance.GitCommit, branch = c.Provenance.Branch, dirty = c.Provenance.IsDirty, originUrl = c.Provenance.OriginUrl },
+        @params = JsonOptions.Params(c.Params),
+        provenance = c.Provenance is null ? null : new
+        {
+            gitCommit = c.Provenance.GitCommit,
+            branch = c.Provenance.Branch,
+            dirty = c.Provenance.IsDirty,
+            dirtyFiles = c.Provenance.DirtyFiles,
+            originUrl = c.Provenance.OriginUrl,
+        },
         refs = decorations is not null && decorations.TryGetValue(c.Id, out var names) ? names : [],
     };
 }

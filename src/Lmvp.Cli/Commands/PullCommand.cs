@@ -61,7 +61,7 @@ internal static class PullCommand
 
             if (result.Checkout is { } c)
             {
-                context.Out.WriteLine($" {c.FilesWritten} files written ({Format.Bytes(c.BytesWritten)}), {c.FilesRemoved} removed");
+                context.Out.WriteLine($" {Format.Count(c.FilesWritten, "file")} written ({Format.Bytes(c.BytesWritten)}), {c.FilesRemoved} removed");
             }
 
             return 0;

@@ -3,18 +3,31 @@ using System.Text.Json;
 
 namespace Lmvp.Cli.Commands;
 
-/// <summary><c>lmvp remote [list|add|remove|set-url]</c>: named server repositories to push to and pull from.</summary>
+/// <summary><c>lmvp remote [-v] [list|add|remove|set-url]</c>: named server repositories to push to and pull from.</summary>
 internal static class RemoteCommand
 {
     public static Command Create(CliContext context)
     {
-        var command = new Command("remote", "Manage remotes: names for repositories on an lmvp server (http://SERVER/OWNER/NAME).");
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Show each remote's URL, as git does: NAME<tab>URL (fetch) and (push)." };
+        var command = new Command("remote", "Manage remotes: names for repositories on an lmvp server (http://SERVER/OWNER/NAME). Without a subcommand, list their names.")
+        {
+            verbose,
+        };
         var list = ListCommand(context);
         command.Subcommands.Add(list);
         command.Subcommands.Add(AddCommand(context));
         command.Subcommands.Add(RemoveCommand(context));
         command.Subcommands.Add(SetUrlCommand(context));
-        command.SetAction(_ => Print(context, json: false));
+        command.SetAction(parseResult =>
+        {
+            using var repository = context.OpenRepository();
+            foreach (var r in repository.ListRemotes())
+            {
+                context.Out.WriteLine(parseResult.GetValue(verbose) ? $"{r.Name}\t{r.Url} (fetch)\n{r.Name}\t{r.Url} (push)" : r.Name);
+            }
+
+            return 0;
+        });
         return command;
     }
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 
 namespace Lmvp.Cli.Commands;
 
@@ -17,7 +18,9 @@ internal static class RevisionArguments
             {
                 if (token.Value.Length > 1 && token.Value[0] == '-')
                 {
-                    result.AddError($"Unrecognized option '{token.Value}'.");
+                    result.AddError(result.Parent is CommandResult command
+                        ? LmvpCommandLine.UnknownOption(command, token.Value)
+                        : $"unknown option '{token.Value}'");
                 }
             }
         });

@@ -4,14 +4,14 @@ using Lmvp.Store;
 
 namespace Lmvp.Cli.Commands;
 
-/// <summary><c>lmvp show [REV] [--json]</c>: one commit's metadata and the files it holds, with sizes.</summary>
+/// <summary><c>lmvp show [REV] [--json]</c>: one commit's metadata (metrics and params in full precision) and the files it holds, with sizes.</summary>
 internal static class ShowCommand
 {
     public static Command Create(CliContext context)
     {
         var revision = new Argument<string>("revision") { Description = "The commit to show (default HEAD).", Arity = ArgumentArity.ZeroOrOne, DefaultValueFactory = _ => "HEAD" }.RejectOptionLikeValues();
         var json = new Option<bool>("--json") { Description = "Print JSON for scripts." };
-        var command = new Command("show", "Show a commit: id, author, date, parents, message, metrics, provenance and its files with sizes.") { revision, json };
+        var command = new Command("show", "Show a commit: id, author, date, parents, message, metrics and params in full, provenance and its files with sizes.") { revision, json };
         command.SetAction(parseResult =>
         {
             using var repository = context.OpenRepository();
@@ -49,7 +49,12 @@ internal static class ShowCommand
             output.WriteLine($"Date:    {Format.Time(commit.Time)}");
             if (commit.Metrics.Count > 0)
             {
-                output.WriteLine($"Metrics: {Format.Metrics(commit.Metrics)}");
+                output.WriteLine($"Metrics: {Format.Metrics(commit.Metrics, full: true)}");
+            }
+
+            if (commit.Params.Count > 0)
+            {
+                output.WriteLine($"Params:  {Format.Params(commit.Params, full: true)}");
             }
 
             if (commit.Provenance is { } provenance)
@@ -64,7 +69,7 @@ internal static class ShowCommand
             }
 
             output.WriteLine();
-            output.WriteLine($"{files.Count} {(files.Count == 1 ? "file" : "files")}, {Format.Bytes(files.Sum(f => f.Value.Size))}");
+            output.WriteLine($"{Format.Count(files.Count, "file")}, {Format.Bytes(files.Sum(f => f.Value.Size))}");
             var sizes = files.Select(f => Format.Bytes(f.Value.Size)).ToList();
             var width = sizes.Count == 0 ? 0 : sizes.Max(s => s.Length);
             for (var i = 0; i < files.Count; i++)

@@ -4,17 +4,18 @@ using Lmvp.Store;
 
 namespace Lmvp.Cli.Commands;
 
-/// <summary><c>lmvp status</c>: the working tree against HEAD, in git's short format.</summary>
+/// <summary><c>lmvp status [--ignored]</c>: the working tree against HEAD, in git's short format, paths relative to the current directory.</summary>
 internal static class StatusCommand
 {
     public static Command Create(CliContext context)
     {
-        var json = new Option<bool>("--json") { Description = "Print JSON for scripts." };
-        var command = new Command("status", "Show new (??), modified ( M) and deleted ( D) files against HEAD.") { json };
+        var ignored = new Option<bool>("--ignored") { Description = "Also list what snapshots leave out (!!) and the rule that does: a .lmvpignore line, or 'tracked by git'." };
+        var json = new Option<bool>("--json") { Description = "Print JSON for scripts (paths from the repository root)." };
+        var command = new Command("status", "Show new (??), modified ( M) and deleted ( D) files against HEAD; files git tracks are left to git.") { ignored, json };
         command.SetAction((parseResult, cancellationToken) =>
         {
             using var repository = context.OpenRepository();
-            var status = repository.GetStatus(cancellationToken);
+            var status = repository.GetStatus(parseResult.GetValue(ignored), cancellationToken);
             var branch = repository.CurrentBranch;
             if (parseResult.GetValue(json))
             {
@@ -23,10 +24,12 @@ internal static class StatusCommand
                     branch,
                     head = repository.Head?.ToString(),
                     changes = status.Entries.Select(e => new { path = e.Path, change = e.Change.ToString().ToLowerInvariant() }),
+                    ignored = parseResult.GetValue(ignored) ? status.Ignored.Select(i => new { path = i.Path, reason = i.Reason }) : null,
                 }, JsonOptions.Default));
                 return Task.FromResult(0);
             }
 
+            var display = context.RelativePaths(repository);
             context.Out.WriteLine("## " + (branch ?? $"HEAD (detached at {repository.Head?.ToShortString()})") + UpstreamSummary.Describe(repository));
             foreach (var e in status.Entries)
             {
@@ -36,7 +39,13 @@ internal static class StatusCommand
                     FileChangeKind.Modified => " M",
                     _ => " D",
                 };
-                context.Out.WriteLine($"{code} {e.Path}");
+                context.Out.WriteLine($"{code} {display(e.Path)}");
+            }
+
+            var width = status.Ignored.Count == 0 ? 0 : status.Ignored.Max(i => display(i.Path).Length);
+            foreach (var i in status.Ignored)
+            {
+                context.Out.WriteLine($"!! {display(i.Path).PadRight(width)}  ({i.Reason})");
             }
 
             return Task.FromResult(0);

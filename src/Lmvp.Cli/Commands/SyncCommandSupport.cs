@@ -75,11 +75,11 @@ internal static class SyncCommandSupport
     }
 
     public static string Received(TransferStats t) =>
-        $"received {t.ChunksReceived} chunks ({Format.Bytes(t.ChunkBytesReceived)}) and {t.ObjectsReceived} objects in {t.Requests} requests, "
+        $"received {Format.Count(t.ChunksReceived, "chunk")} ({Format.Bytes(t.ChunkBytesReceived)}) and {Format.Count(t.ObjectsReceived, "object")} in {Format.Count(t.Requests, "request")}, "
         + $"{Format.Bytes(t.BytesReceived)} in, {Format.Bytes(t.BytesSent)} out";
 
     public static string Sent(TransferStats t) =>
-        $"sent {t.ChunksSent} chunks ({Format.Bytes(t.ChunkBytesSent)}) and {t.ObjectsSent} objects in {t.Requests} requests, "
+        $"sent {Format.Count(t.ChunksSent, "chunk")} ({Format.Bytes(t.ChunkBytesSent)}) and {Format.Count(t.ObjectsSent, "object")} in {Format.Count(t.Requests, "request")}, "
         + $"{Format.Bytes(t.BytesSent)} out, {Format.Bytes(t.BytesReceived)} in";
 
     public static string Range(RefUpdate u, string separator) =>

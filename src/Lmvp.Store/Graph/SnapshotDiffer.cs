@@ -30,10 +30,20 @@ namespace Lmvp.Store
         public double? Delta => Old is { } o && New is { } n ? n - o : null;
     }
 
+    /// <summary>How one param differs; null where a side lacks it.</summary>
+    /// <param name="Name">The param.</param>
+    /// <param name="Old">Its value before.</param>
+    /// <param name="New">Its value after.</param>
+    public sealed record ParamChange(string Name, ParamValue? Old, ParamValue? New);
+
     /// <summary>The difference between two snapshots.</summary>
     /// <param name="Files">Files that differ, by path.</param>
     /// <param name="Metrics">Metrics that differ, by name.</param>
-    public sealed record SnapshotDiff(IReadOnlyList<FileDiff> Files, IReadOnlyList<MetricDelta> Metrics);
+    public sealed record SnapshotDiff(IReadOnlyList<FileDiff> Files, IReadOnlyList<MetricDelta> Metrics)
+    {
+        /// <summary>Params that differ, by name (empty against the working tree).</summary>
+        public IReadOnlyList<ParamChange> Params { get; init; } = [];
+    }
 }
 
 namespace Lmvp.Store.Graph
@@ -108,6 +118,17 @@ namespace Lmvp.Store.Graph
             var now = to.Metrics.ToDictionary(m => m.Key, m => m.Value, StringComparer.Ordinal);
             return [.. old.Keys.Union(now.Keys).Order(StringComparer.Ordinal)
                 .Select(name => new MetricDelta(name, old.TryGetValue(name, out var o) ? o : null, now.TryGetValue(name, out var n) ? n : null))];
+        }
+
+        /// <summary>Every param of either commit, by name, with both values.</summary>
+        public static IReadOnlyList<ParamChange> CompareParams(Commit from, Commit to)
+        {
+            ArgumentNullException.ThrowIfNull(from);
+            ArgumentNullException.ThrowIfNull(to);
+            var old = from.Params.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+            var now = to.Params.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+            return [.. old.Keys.Union(now.Keys).Order(StringComparer.Ordinal)
+                .Select(name => new ParamChange(name, old.TryGetValue(name, out var o) ? o : (ParamValue?)null, now.TryGetValue(name, out var n) ? n : (ParamValue?)null))];
         }
 
         /// <summary>Bytes of the distinct chunks in <paramref name="commit"/>'s files that no file of any parent holds: what

@@ -23,7 +23,10 @@ internal ref struct CanonicalReader
 
     public readonly int Remaining => _data.Length - _position;
 
-    public void ReadMagic(ReadOnlySpan<byte> magic, byte version)
+    public void ReadMagic(ReadOnlySpan<byte> magic, byte version) => ReadMagic(magic, version, version);
+
+    /// <summary>Reads the magic and a version between <paramref name="oldest"/> and <paramref name="newest"/>, and returns the version.</summary>
+    public byte ReadMagic(ReadOnlySpan<byte> magic, byte oldest, byte newest)
     {
         if (!Take(magic.Length).SequenceEqual(magic))
         {
@@ -31,10 +34,7 @@ internal ref struct CanonicalReader
         }
 
         var v = ReadByte();
-        if (v != version)
-        {
-            throw Fail($"unsupported version {v}");
-        }
+        return v >= oldest && v <= newest ? v : throw Fail($"unsupported version {v}");
     }
 
     public byte ReadByte() => Take(1)[0];

@@ -22,6 +22,9 @@ internal sealed class SyncConnection : IDisposable
     private readonly string? _repository;
     private readonly RemoteUrl? _url;
 
+    /// <summary>Where the token came from, for a 401's message: "LMVP_TOKEN", "saved" (lmvp login), or null (given by the caller).</summary>
+    public string? TokenSource { get; init; }
+
     public SyncConnection(RemoteUrl url, string? token, SyncOptions options)
         : this(url.ApiBase, url.ServerBase, url.FullName, token, options)
     {
@@ -258,9 +261,15 @@ internal sealed class SyncConnection : IDisposable
         return status switch
         {
             401 => new AuthenticationFailedException(
-                _token is null
-                    ? $"authentication failed for {Server}: no token; run 'lmvp login {Server}'"
-                    : $"authentication failed for {Server}: run 'lmvp login {Server}'" + (message is null ? "" : $" ({message})"),
+                (_token, TokenSource) switch
+                {
+                    (null, _) => $"authentication failed for {Server}: no token; run 'lmvp login {Server}' (or set {CredentialStore.TokenVariable})",
+                    (_, CredentialStore.TokenVariable) =>
+                        $"authentication failed for {Server}: the token in {CredentialStore.TokenVariable} was rejected (unknown, expired or revoked); "
+                        + $"set a valid one, or unset {CredentialStore.TokenVariable} to use the token saved by 'lmvp login'",
+                    (_, "saved") => $"authentication failed for {Server}: the token saved for it was rejected (unknown, expired or revoked); run 'lmvp login {Server}' again",
+                    _ => $"authentication failed for {Server}: the token was rejected",
+                } + (message is null ? "" : $" ({message})"),
                 message),
             403 => new RemoteException($"permission denied: {message ?? "your token cannot do this"} ({repository} on {Server})", status, message),
             404 when _repository is not null => new RemoteException($"repository {repository} not found on {Server} (or you cannot see it; a push does not create it)", status, message),

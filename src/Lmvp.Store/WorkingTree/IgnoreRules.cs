@@ -5,13 +5,18 @@ namespace Lmvp.Store.WorkingTree;
 
 /// <summary>gitignore-style patterns from <c>.lmvpignore</c>: <c>*</c>, <c>**</c>, <c>?</c>, <c>[...]</c>, a leading
 /// <c>/</c> anchors, a trailing <c>/</c> matches directories only, <c>!</c> re-includes, <c>#</c> starts a comment.</summary>
-/// <remarks><c>.lmvp</c> and <c>.git</c> are always ignored, at any depth: one is a repository's store, the other belongs to git.</remarks>
+/// <remarks><c>.lmvp</c> and <c>.git</c> are always ignored, at any depth: one is a repository's store, the other belongs to git.
+/// Files that git tracks can be left out too (<see cref="WithGitTracked"/>): their version is the git commit in the provenance.</remarks>
 internal sealed class IgnoreRules
 {
     /// <summary>The name of the ignore file at the root of the working tree.</summary>
     public const string FileName = ".lmvpignore";
 
+    /// <summary>Why a path tracked by git is left out.</summary>
+    public const string GitTrackedReason = "tracked by git";
+
     private readonly List<Rule> _rules = [];
+    private IReadOnlySet<string> _gitTracked = new HashSet<string>();
 
     private IgnoreRules()
     {
@@ -27,12 +32,28 @@ internal sealed class IgnoreRules
         return File.Exists(path) ? Parse(File.ReadAllLines(path)) : Empty;
     }
 
+    /// <summary>These rules, also leaving out <paramref name="gitTracked"/> (slash-separated paths of files that git tracks).</summary>
+    public IgnoreRules WithGitTracked(IReadOnlySet<string> gitTracked)
+    {
+        var copy = new IgnoreRules { _gitTracked = gitTracked };
+        copy._rules.AddRange(_rules);
+        return copy;
+    }
+
+    /// <summary>How many files these rules leave to git.</summary>
+    public int GitTrackedCount => _gitTracked.Count;
+
+    /// <summary>True when <paramref name="relativePath"/> is a file git tracks and these rules leave it to git.</summary>
+    public bool IsGitTracked(string relativePath) => _gitTracked.Contains(relativePath);
+
     /// <summary>Parses pattern lines.</summary>
     public static IgnoreRules Parse(IEnumerable<string> lines)
     {
         var rules = new IgnoreRules();
+        var number = 0;
         foreach (var raw in lines)
         {
+            number++;
             var line = raw.TrimEnd('\r');
             var end = line.Length;
             while (end > 0 && line[end - 1] == ' ' && !(end > 1 && line[end - 2] == '\\'))
@@ -77,7 +98,7 @@ internal sealed class IgnoreRules
                 throw new LmvpException($"Invalid pattern '{raw.Trim()}' in {FileName} (a character range in reverse order?).");
             }
 
-            rules._rules.Add(new Rule(regex, negate, directoryOnly, anchored));
+            rules._rules.Add(new Rule(regex, negate, directoryOnly, anchored, number, raw.Trim()));
         }
 
         return rules;
@@ -87,15 +108,18 @@ internal sealed class IgnoreRules
     public static bool IsRepositoryDirectoryName(string name) => name is Repository.DirectoryName or ".git";
 
     /// <summary>True when <paramref name="relativePath"/> (slash-separated) is ignored.</summary>
-    public bool IsIgnored(string relativePath, bool isDirectory)
+    public bool IsIgnored(string relativePath, bool isDirectory) => Explain(relativePath, isDirectory) is not null;
+
+    /// <summary>Why <paramref name="relativePath"/> is ignored ("built in", "tracked by git", ".lmvpignore:3: *.tmp"), or null when it is not.</summary>
+    public string? Explain(string relativePath, bool isDirectory)
     {
         var name = relativePath[(relativePath.LastIndexOf('/') + 1)..];
         if (IsRepositoryDirectoryName(name))
         {
-            return true; // at any depth: a nested repository's store is never part of a snapshot
+            return "built in"; // at any depth: a nested repository's store is never part of a snapshot
         }
 
-        var ignored = false;
+        Rule? decided = null;
         foreach (var rule in _rules)
         {
             if (rule.DirectoryOnly && !isDirectory)
@@ -105,11 +129,16 @@ internal sealed class IgnoreRules
 
             if (rule.Regex.IsMatch(rule.Anchored ? relativePath : name))
             {
-                ignored = !rule.Negate;
+                decided = rule;
             }
         }
 
-        return ignored;
+        if (decided is { Negate: false })
+        {
+            return $"{FileName}:{decided.Line}: {decided.Pattern}";
+        }
+
+        return !isDirectory && _gitTracked.Contains(relativePath) ? GitTrackedReason : null;
     }
 
     private static string GlobToRegex(string glob)
@@ -178,5 +207,5 @@ internal sealed class IgnoreRules
         return sb.ToString();
     }
 
-    private sealed record Rule(Regex Regex, bool Negate, bool DirectoryOnly, bool Anchored);
+    private sealed record Rule(Regex Regex, bool Negate, bool DirectoryOnly, bool Anchored, int Line, string Pattern);
 }

@@ -3,19 +3,25 @@ namespace Lmvp.Store.WorkingTree;
 /// <summary>One file or symlink found in the working tree; <c>Path</c> is slash-separated and relative to the root.</summary>
 internal sealed record ScannedFile(string Path, string FullPath, FileStat Stat, string? LinkTarget);
 
+/// <summary>A path left out of snapshots, and the rule that left it out; a directory's path ends with '/'.</summary>
+internal sealed record IgnoredPath(string Path, string Reason);
+
 /// <summary>Walks the working tree without following symlinks, skipping ignored paths.</summary>
 internal static class WorkingTreeScanner
 {
-    /// <summary>Every file and symlink under <paramref name="root"/>, sorted by path (ordinal).</summary>
-    public static List<ScannedFile> Scan(string root, IgnoreRules rules, CancellationToken cancellationToken = default)
+    /// <summary>Every file and symlink under <paramref name="root"/>, sorted by path (ordinal); with <paramref name="ignored"/>,
+    /// also what was left out and why (the built-in <c>.lmvp</c> and <c>.git</c> directories excepted).</summary>
+    public static List<ScannedFile> Scan(string root, IgnoreRules rules, CancellationToken cancellationToken = default, List<IgnoredPath>? ignored = null)
     {
         var result = new List<ScannedFile>();
-        Walk(root, "", rules, result, cancellationToken);
+        Walk(root, "", rules, result, ignored, cancellationToken);
         result.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
+        ignored?.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
         return result;
     }
 
-    private static void Walk(string directory, string prefix, IgnoreRules rules, List<ScannedFile> result, CancellationToken cancellationToken)
+    private static void Walk(string directory, string prefix, IgnoreRules rules, List<ScannedFile> result, List<IgnoredPath>? ignored,
+        CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         foreach (var full in Directory.EnumerateFileSystemEntries(directory))
@@ -37,12 +43,24 @@ internal static class WorkingTreeScanner
 
             if (s.IsDirectory)
             {
-                if (!rules.IsIgnored(relative, isDirectory: true))
+                var directoryReason = rules.Explain(relative, isDirectory: true);
+                if (directoryReason is null)
                 {
-                    Walk(full, relative, rules, result, cancellationToken);
+                    Walk(full, relative, rules, result, ignored, cancellationToken);
+                }
+                else if (!IgnoreRules.IsRepositoryDirectoryName(name))
+                {
+                    ignored?.Add(new IgnoredPath(relative + "/", directoryReason));
                 }
             }
-            else if ((s.IsRegular || s.IsSymlink) && !rules.IsIgnored(relative, isDirectory: false))
+            else if ((s.IsRegular || s.IsSymlink) && rules.Explain(relative, isDirectory: false) is { } fileReason)
+            {
+                if (!IgnoreRules.IsRepositoryDirectoryName(name))
+                {
+                    ignored?.Add(new IgnoredPath(relative, fileReason));
+                }
+            }
+            else if (s.IsRegular || s.IsSymlink)
             {
                 if (name.StartsWith(CheckoutNames.TempPrefix, StringComparison.Ordinal))
                 {
