@@ -42,7 +42,22 @@ internal static class LmvpCommandLine
             FetchCommand.Create(context),
             PullCommand.Create(context),
             CloneCommand.Create(context),
+            LsFilesCommand.Create(context),
+            LsTreeCommand.Create(context),
+            ConfigCommand.Create(context),
+            AccountCommands.WhoAmI(context),
+            AccountCommands.Logout(context),
+            CompletionCommand.Create(context),
         };
+
+        // Only the help names people type: "-?", "/?" and "/h" would fill every completion list.
+        foreach (var help in root.Options.OfType<System.CommandLine.Help.HelpOption>())
+        {
+            help.Aliases.Remove("-?");
+            help.Aliases.Remove("/?");
+            help.Aliases.Remove("/h");
+        }
+
         return root;
     }
 

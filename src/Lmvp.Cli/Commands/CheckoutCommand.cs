@@ -12,7 +12,7 @@ internal static class CheckoutCommand
         {
             Description = "A branch (HEAD follows it) or any revision (HEAD is detached); with -b, where the new branch starts (default HEAD).",
             Arity = ArgumentArity.ZeroOrOne,
-        }.RejectOptionLikeValues();
+        }.RejectOptionLikeValues().CompleteRevisions(context);
         var newBranch = new Option<string?>("-b") { Description = "Create a branch named NEW at the revision and switch to it.", HelpName = "NEW" };
         var force = new Option<bool>("--force", "-f") { Description = "Discard uncommitted changes to tracked files and overwrite untracked ones in the way." };
         var command = new Command("checkout", "Make the working tree match a branch or commit and move HEAD there.") { revision, newBranch, force };

@@ -14,7 +14,7 @@ internal static class DiffCommand
         {
             Description = "None: HEAD against the working tree. One: REV against the working tree. Two (or A..B): commit against commit.",
             Arity = new ArgumentArity(0, 2),
-        }.RejectOptionLikeValues();
+        }.RejectOptionLikeValues().CompleteRevisions(context);
         var json = new Option<bool>("--json") { Description = "Print JSON for scripts." };
         var command = new Command("diff", "Compare two commits, or a commit with the working tree: sizes, bytes that differ by chunk, metric deltas, changed params.") { revisions, json };
         command.SetAction((parseResult, cancellationToken) =>

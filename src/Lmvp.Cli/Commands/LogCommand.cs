@@ -10,7 +10,7 @@ internal static class LogCommand
 {
     public static Command Create(CliContext context)
     {
-        var revision = new Argument<string>("revision") { Description = "Where to start (default HEAD).", Arity = ArgumentArity.ZeroOrOne, DefaultValueFactory = _ => "HEAD" }.RejectOptionLikeValues();
+        var revision = new Argument<string>("revision") { Description = "Where to start (default HEAD).", Arity = ArgumentArity.ZeroOrOne, DefaultValueFactory = _ => "HEAD" }.RejectOptionLikeValues().CompleteRevisions(context);
         var oneline = new Option<bool>("--oneline") { Description = "One line per commit." };
         var max = new Option<int?>("--max-count", "-n") { Description = "Show at most N commits." };
         var sort = new Option<string?>("--sort") { Description = "Rank by a metric, best first (loss-like names: lowest; acc, f1, auc, score...: highest); NaN, inf and commits without it go last.", HelpName = "METRIC" };

@@ -9,7 +9,7 @@ internal static class ShowCommand
 {
     public static Command Create(CliContext context)
     {
-        var revision = new Argument<string>("revision") { Description = "The commit to show (default HEAD).", Arity = ArgumentArity.ZeroOrOne, DefaultValueFactory = _ => "HEAD" }.RejectOptionLikeValues();
+        var revision = new Argument<string>("revision") { Description = "The commit to show (default HEAD).", Arity = ArgumentArity.ZeroOrOne, DefaultValueFactory = _ => "HEAD" }.RejectOptionLikeValues().CompleteRevisions(context);
         var json = new Option<bool>("--json") { Description = "Print JSON for scripts." };
         var command = new Command("show", "Show a commit: id, author, date, parents, message, metrics and params in full, provenance and its files with sizes.") { revision, json };
         command.SetAction(parseResult =>

@@ -72,12 +72,21 @@ internal static class MetricChart
         return [.. kept.Distinct().Order()];
     }
 
-    /// <summary>Writes the chart of one metric; <paramref name="points"/> are in commit order (oldest first), <paramref name="positions"/>
-    /// is the number of commits on the branch.</summary>
-    public static int Render(HtmlWriter html, string metric, IReadOnlyList<MetricPoint> points, int positions, Func<Commit, string> commitUrl)
+    /// <summary>Writes the chart of one metric; <paramref name="all"/> are in commit order (oldest first), <paramref name="positions"/>
+    /// is the number of commits on the branch. NaN and infinite values cannot be placed on an axis: the line breaks there and a
+    /// dashed mark at the bottom names the value. Returns the number of points drawn.</summary>
+    public static int Render(HtmlWriter html, string metric, IReadOnlyList<MetricPoint> all, int positions, Func<Commit, string> commitUrl)
     {
         ArgumentNullException.ThrowIfNull(html);
-        ArgumentNullException.ThrowIfNull(points);
+        ArgumentNullException.ThrowIfNull(all);
+        var points = all.Where(p => double.IsFinite(p.Value)).ToList();
+        var gaps = all.Where(p => !double.IsFinite(p.Value)).ToList();
+        if (points.Count == 0)
+        {
+            html.Add($"<p class=\"muted\">Every value of {metric} is NaN or infinite: nothing to draw.</p>");
+            return 0;
+        }
+
         var kept = Thin(points, PlotWidth / ColumnWidth);
         var min = points.Min(p => p.Value);
         var max = points.Max(p => p.Value);
@@ -113,13 +122,32 @@ internal static class MetricChart
 
         html.Add($"<line class=\"axis\" x1=\"{Left}\" y1=\"{Top + PlotHeight}\" x2=\"{Width - Right}\" y2=\"{Top + PlotHeight}\"/>");
 
+        // One polyline per run of finite values: a NaN or infinity between two kept points breaks the line.
         var line = new System.Text.StringBuilder(kept.Count * 14);
+        var gap = 0;
         foreach (var i in kept)
         {
+            var broken = false;
+            while (gap < gaps.Count && gaps[gap].Position < points[i].Position)
+            {
+                broken = true;
+                gap++;
+            }
+
+            if (broken && line.Length > 0)
+            {
+                html.Add($"<polyline class=\"series\" points=\"{line.ToString().TrimEnd()}\"/>");
+                line.Clear();
+            }
+
             line.Append(CultureInfo.InvariantCulture, $"{X(points[i].Position):0.#},{Y(points[i].Value):0.#} ");
         }
 
         html.Add($"<polyline class=\"series\" points=\"{line.ToString().TrimEnd()}\"/>");
+        foreach (var g in gaps)
+        {
+            html.Add($"<a href=\"{commitUrl(g.Commit)}\" class=\"gap\" data-commit=\"{g.Commit.Id.ToString()}\"><line x1=\"{X(g.Position):0.#}\" y1=\"{Top}\" x2=\"{X(g.Position):0.#}\" y2=\"{Top + PlotHeight}\"><title>#{g.Position + 1} {g.Commit.Id.ToShortString()}  {metric} = {Format.Number(g.Value)}  {Format.Subject(g.Commit.Message, 80)}</title></line></a>");
+        }
 
         var minIndex = IndexOf(points, min);
         var maxIndex = IndexOf(points, max);

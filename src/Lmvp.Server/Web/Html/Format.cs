@@ -1,4 +1,5 @@
 using System.Globalization;
+using Lmvp.Store;
 
 namespace Lmvp.Server.Web.Html;
 
@@ -30,15 +31,22 @@ internal static class Format
         _ => "0 B",
     };
 
-    /// <summary>A metric value, short but exact enough to compare epochs: up to 6 significant digits.</summary>
-    public static string Number(double value) => value.ToString("G6", CultureInfo.InvariantCulture);
+    /// <summary>A metric value as tables show it, the same as the CLI: up to 6 significant digits (2.14698, NaN, inf).</summary>
+    public static string Number(double value) => MetricValues.FormatShort(value);
 
-    /// <summary>A signed difference: "+0.25", "−0.09".</summary>
+    /// <summary>A metric value in full, exact when read back (commit pages, as <c>lmvp show</c>).</summary>
+    public static string FullNumber(double value) => MetricValues.Format(value);
+
+    /// <summary>A param value: a number as <see cref="Number"/>, a string as it is.</summary>
+    public static string Param(ParamValue value) => value.Text ?? Number(value.Number);
+
+    /// <summary>A signed difference: "+0.25", "−0.09", "NaN".</summary>
     public static string Delta(double delta) => delta switch
     {
-        > 0 => "+" + delta.ToString("G6", CultureInfo.InvariantCulture),
-        < 0 => "\u2212" + (-delta).ToString("G6", CultureInfo.InvariantCulture),
-        _ => "0",
+        > 0 => "+" + Number(delta),
+        < 0 => "\u2212" + Number(-delta),
+        0 => "0",
+        _ => Number(delta),
     };
 
     /// <summary>UTC time in ISO form, to the minute.</summary>

@@ -30,7 +30,11 @@ internal static class Urls
 
     public static string Commit(string owner, string name, ObjectId commit) => Repository(owner, name) + "/commit/" + commit;
 
-    public static string History(string owner, string name, string branch, string? sort = null, bool descending = false, int page = 1)
+    /// <summary>The query-string prefix of a param filter: <c>param.optimizer=adamw</c> keeps the commits whose optimizer is adamw.</summary>
+    public const string ParamFilterPrefix = "param.";
+
+    public static string History(string owner, string name, string branch, string? sort = null, bool descending = false, int page = 1,
+        IReadOnlyList<KeyValuePair<string, string>>? filters = null)
     {
         var query = new List<(string, string?)> { ("branch", branch) };
         if (sort is not null)
@@ -44,11 +48,13 @@ internal static class Urls
             query.Add(("page", page.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         }
 
+        query.AddRange((filters ?? []).Select(f => (ParamFilterPrefix + f.Key, (string?)f.Value)));
         return Repository(owner, name) + "/history" + Query([.. query]);
     }
 
-    public static string HistoryAll(string owner, string name, string branch, string? sort, bool descending) =>
-        Repository(owner, name) + "/history" + Query(("branch", branch), ("sort", sort), ("dir", sort is null ? null : descending ? "desc" : "asc"), ("page", "all"));
+    public static string HistoryAll(string owner, string name, string branch, string? sort, bool descending, IReadOnlyList<KeyValuePair<string, string>>? filters = null) =>
+        Repository(owner, name) + "/history" + Query([("branch", branch), ("sort", sort), ("dir", sort is null ? null : descending ? "desc" : "asc"), ("page", "all"),
+            .. (filters ?? []).Select(f => (ParamFilterPrefix + f.Key, (string?)f.Value))]);
 
     public static string Metrics(string owner, string name, string branch) => Repository(owner, name) + "/metrics" + Query(("branch", branch));
 

@@ -74,7 +74,18 @@ internal static class CommitPages
             html.Add($"<section class=\"card\"><h3>Metrics</h3><table class=\"grid compact metrics\"><tbody>");
             foreach (var m in commit.Metrics)
             {
-                html.Add($"<tr><th>{m.Key}</th><td class=\"num\">{Format.Number(m.Value)}</td></tr>");
+                html.Add($"<tr><th>{m.Key}</th><td class=\"num\">{Format.FullNumber(m.Value)}</td></tr>");
+            }
+
+            html.Add($"</tbody></table></section>");
+        }
+
+        if (commit.Params.Count > 0)
+        {
+            html.Add($"<section class=\"card\" id=\"params\"><h3>Params</h3><table class=\"grid compact params\"><tbody>");
+            foreach (var (name, value) in commit.Params)
+            {
+                html.Add($"<tr><th>{name}</th><td class=\"{(value.IsNumber ? "num" : "")}\">{value.ToString()}</td></tr>");
             }
 
             html.Add($"</tbody></table></section>");

@@ -5,7 +5,8 @@ using Lmvp.Store;
 
 namespace Lmvp.Server.Web.Pages;
 
-/// <summary>A branch's history as a sortable table with one column per metric, and its metrics as charts.</summary>
+/// <summary>A branch's history as a sortable table with one column per metric and per param (filterable by param value),
+/// and its metrics as charts (NaN and infinities are gaps in the line).</summary>
 internal static class HistoryPages
 {
     /// <summary>Rows per page of the history table (<c>page=all</c> shows every commit).</summary>
@@ -35,7 +36,11 @@ internal static class HistoryPages
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var history = await repo.HistoryAsync(current.Head);
         var walked = watch.Elapsed.TotalMilliseconds;
-        var view = RenderHistory(web, repo, current.Branch, history, sort, dir, page);
+        var filters = web.Http.Request.Query
+            .Where(q => q.Key.StartsWith(Urls.ParamFilterPrefix, StringComparison.Ordinal) && q.Key.Length > Urls.ParamFilterPrefix.Length)
+            .Select(q => new KeyValuePair<string, string>(q.Key[Urls.ParamFilterPrefix.Length..], q.Value.ToString()))
+            .OrderBy(f => f.Key, StringComparer.Ordinal).ToList();
+        var view = RenderHistory(web, repo, current.Branch, history, sort, dir, page, filters);
         web.Http.Response.Headers["Server-Timing"] = string.Create(CultureInfo.InvariantCulture,
             $"walk;dur={walked:0.0};desc=\"{history.Count} commits\", render;dur={watch.Elapsed.TotalMilliseconds - walked:0.0}");
         return view;
@@ -43,53 +48,66 @@ internal static class HistoryPages
 
     /// <summary>Renders the table; separate from the data loading so its cost can be measured on its own.</summary>
     internal static IResult RenderHistory(WebContext web, RepositoryView repo, string branch, IReadOnlyList<Commit> history, string? sort, string? dir,
-        string? pageArgument)
+        string? pageArgument, IReadOnlyList<KeyValuePair<string, string>>? filterArgument = null)
     {
         var metricNames = MetricNames(history);
+        var paramNames = ParamNames(history);
         var sortMetric = sort is not null && metricNames.Contains(sort, StringComparer.Ordinal) ? sort : null;
-        var descending = dir == "desc";
+
+        // Without a direction, the better end comes first: lowest for losses, highest for accuracy-like names (as lmvp log --sort).
+        var descending = dir is null ? sortMetric is not null && MetricValues.HigherIsBetter(sortMetric) : dir == "desc";
         var showAll = pageArgument == "all";
         var pageNumber = !showAll && int.TryParse(pageArgument, NumberStyles.None, CultureInfo.InvariantCulture, out var p) && p > 0 ? p : 1;
+        var filters = filterArgument ?? [];
 
-        var rows = new Row[history.Count];
+        var rows = new List<Row>(history.Count);
         for (var i = 0; i < history.Count; i++)
         {
-            rows[i] = new Row(history[i], history.Count - i);
+            if (filters.Count == 0 || filters.All(f => TryGetParam(history[i], f.Key, out var v) && v.ToString() == f.Value))
+            {
+                rows.Add(new Row(history[i], history.Count - i));
+            }
         }
 
         if (sortMetric is not null)
         {
-            // Commits without the metric go last whatever the direction; ties keep branch order (newest first).
-            var keys = new double[rows.Length];
-            for (var i = 0; i < rows.Length; i++)
+            // NaN and infinities after every finite value, then commits without the metric, whatever the direction; ties keep branch order.
+            var keys = new double?[rows.Count];
+            for (var i = 0; i < rows.Count; i++)
             {
-                keys[i] = TryGetMetric(rows[i].Commit, sortMetric, out var v) ? v : double.NaN;
+                keys[i] = TryGetMetric(rows[i].Commit, sortMetric, out var v) ? v : null;
             }
 
-            var order = Enumerable.Range(0, rows.Length).ToArray();
+            var order = Enumerable.Range(0, rows.Count).ToArray();
             Array.Sort(order, (a, b) =>
             {
-                bool na = double.IsNaN(keys[a]), nb = double.IsNaN(keys[b]);
-                if (na || nb)
-                {
-                    return na == nb ? a.CompareTo(b) : na ? 1 : -1;
-                }
-
-                var c = descending ? keys[b].CompareTo(keys[a]) : keys[a].CompareTo(keys[b]);
+                var (ka, kb) = (keys[a], keys[b]);
+                var c = ka is null || kb is null ? (ka is null).CompareTo(kb is null) : MetricValues.CompareBestFirst(ka.Value, kb.Value, descending);
                 return c != 0 ? c : a.CompareTo(b);
             });
             rows = [.. order.Select(i => rows[i])];
         }
 
-        var pages = Math.Max(1, (rows.Length + PageSize - 1) / PageSize);
+        var pages = Math.Max(1, (rows.Count + PageSize - 1) / PageSize);
         pageNumber = Math.Min(pageNumber, pages);
-        var shown = showAll ? rows : rows.Skip((pageNumber - 1) * PageSize).Take(PageSize).ToArray();
+        var shown = showAll ? rows : rows.Skip((pageNumber - 1) * PageSize).Take(PageSize).ToList();
 
         var page = new Page(web, "History · " + repo.Record.FullName) { Repository = repo, Tab = RepositoryTab.History, Branch = branch, Wide = true };
         var html = page.Body;
         html.Add($"""
             <div class="row spread toolbar"><div><h2 class="inline">History of <code>{branch}</code></h2>
-            <span class="muted">{history.Count.ToString("N0", CultureInfo.InvariantCulture)} commits{(sortMetric is null ? "" : ", sorted by " + sortMetric + (descending ? ", highest first" : ", lowest first"))}</span></div>
+            <span class="muted">{history.Count.ToString("N0", CultureInfo.InvariantCulture)} commits{(sortMetric is null ? "" : ", sorted by " + sortMetric + (descending ? ", highest first" : ", lowest first"))}</span>
+            """);
+        if (filters.Count > 0)
+        {
+            html.Add($"""
+                <span class="filters" id="param-filters">{rows.Count.ToString("N0", CultureInfo.InvariantCulture)} with {string.Join(", ", filters.Select(f => f.Key + " = " + f.Value))}
+                · <a href="{Urls.History(repo.Owner, repo.Name, branch, sortMetric, descending)}" id="clear-filters">show all</a></span>
+                """);
+        }
+
+        html.Add($"""
+            </div>
             <div class="row gap"><a class="button" href="{Urls.Metrics(repo.Owner, repo.Name, branch)}">Charts</a></div></div>
             <form method="get" action="{Urls.CompareForm(repo.Owner, repo.Name)}" class="historyform">
             <div class="tablewrap"><table class="grid history" id="history"><thead><tr>
@@ -98,7 +116,12 @@ internal static class HistoryPages
             """);
         foreach (var metric in metricNames)
         {
-            html.Add($"<th class=\"num metric{(metric == sortMetric ? " sorted" : "")}\" data-metric=\"{metric}\">{SortLink(repo, branch, metric, sortMetric, descending, metric)}</th>");
+            html.Add($"<th class=\"num metric{(metric == sortMetric ? " sorted" : "")}\" data-metric=\"{metric}\">{SortLink(repo, branch, metric, sortMetric, descending, metric, filters)}</th>");
+        }
+
+        foreach (var param in paramNames)
+        {
+            html.Add($"<th class=\"param\" data-param=\"{param}\" title=\"param: click a value to keep only the commits that have it\">{param}</th>");
         }
 
         html.Add($"</tr></thead><tbody>");
@@ -142,11 +165,24 @@ internal static class HistoryPages
             {
                 if (TryGetMetric(c, metric, out var value))
                 {
-                    html.Add($"<td class=\"num\">{value:G6}</td>");
+                    html.Add($"<td class=\"num{(double.IsFinite(value) ? "" : " nonfinite")}\">{Format.Number(value)}</td>");
                 }
                 else
                 {
                     html.Add($"<td class=\"num muted\">\u2014</td>");
+                }
+            }
+
+            foreach (var param in paramNames)
+            {
+                if (TryGetParam(c, param, out var value))
+                {
+                    var kept = filters.Where(f => f.Key != param).Append(new(param, value.ToString())).OrderBy(f => f.Key, StringComparer.Ordinal).ToList();
+                    html.Add($"<td class=\"{(value.IsNumber ? "num " : "")}param\"><a href=\"{Urls.History(repo.Owner, repo.Name, branch, sortMetric, descending, 1, kept)}\">{Format.Param(value)}</a></td>");
+                }
+                else
+                {
+                    html.Add($"<td class=\"muted\">\u2014</td>");
                 }
             }
 
@@ -158,7 +194,7 @@ internal static class HistoryPages
             </tbody></table></div>
             <div class="row spread tablefoot"><button type="submit" class="primary" id="compare-selected">Compare A → B</button>
             """);
-        WritePager(html, repo, branch, sortMetric, descending, pageNumber, pages, showAll);
+        WritePager(html, repo, branch, sortMetric, descending, pageNumber, pages, showAll, filters);
         html.Add($"</div></form>");
         return page.ToResult();
     }
@@ -207,8 +243,10 @@ internal static class HistoryPages
                 }
             }
 
-            var min = points.MinBy(p => p.Value);
-            var max = points.MaxBy(p => p.Value);
+            // Extremes among the finite values; a NaN or infinity is shown where it is, never as the minimum.
+            var finite = points.Where(p => double.IsFinite(p.Value)).ToList();
+            var min = finite.Count > 0 ? finite.MinBy(p => p.Value) : points[0];
+            var max = finite.Count > 0 ? finite.MaxBy(p => p.Value) : points[0];
             var latest = points[^1];
             html.Add($"""
                 <section class="card chartcard" id="{Anchor(metric)}" data-metric="{metric}"><div class="cardhead row spread"><h3>{metric}</h3>
@@ -218,7 +256,7 @@ internal static class HistoryPages
                 <a href="{Urls.History(repo.Owner, repo.Name, current.Branch, metric)}">sort table</a></div></div>
                 """);
             var drawn = MetricChart.Render(html, metric, points, history.Count, c => commitBase + c.Id.ToString());
-            if (drawn < points.Count)
+            if (drawn < finite.Count)
             {
                 html.Add($"<p class=\"muted small\">{points.Count.ToString("N0", CultureInfo.InvariantCulture)} points; {drawn.ToString("N0", CultureInfo.InvariantCulture)} drawn (the lowest and highest of each {MetricChart.ColumnWidth}-pixel column, so every extreme shows).</p>");
             }
@@ -242,6 +280,37 @@ internal static class HistoryPages
         }
 
         return [.. names];
+    }
+
+    /// <summary>Every param name on the branch, in name order.</summary>
+    internal static IReadOnlyList<string> ParamNames(IReadOnlyList<Commit> history)
+    {
+        var names = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var c in history)
+        {
+            foreach (var param in c.Params)
+            {
+                names.Add(param.Key);
+            }
+        }
+
+        return [.. names];
+    }
+
+    /// <summary>A commit's value of one param (params are few, so a scan finds it).</summary>
+    internal static bool TryGetParam(Commit commit, string name, out ParamValue value)
+    {
+        foreach (var (key, v) in commit.Params)
+        {
+            if (key == name)
+            {
+                value = v;
+                return true;
+            }
+        }
+
+        value = default;
+        return false;
     }
 
     /// <summary>A commit's value of one metric; its metrics are sorted by name, so a binary search finds it.</summary>
@@ -299,28 +368,30 @@ internal static class HistoryPages
         return builder.ToString();
     }
 
-    private static Markup SortLink(RepositoryView repo, string branch, string? metric, string? sortMetric, bool descending, string label)
+    private static Markup SortLink(RepositoryView repo, string branch, string? metric, string? sortMetric, bool descending, string label,
+        IReadOnlyList<KeyValuePair<string, string>>? filters = null)
     {
         var html = new HtmlWriter(256);
         var active = metric == sortMetric;
 
-        // First click sorts lowest first (losses); a second click on the same column flips it.
-        var nextDescending = active && metric is not null && !descending;
-        var href = Urls.History(repo.Owner, repo.Name, branch, metric, nextDescending);
+        // First click puts the better end first (lowest for losses, highest for accuracy-like names); a second click flips it.
+        var nextDescending = metric is not null && (active ? !descending : MetricValues.HigherIsBetter(metric));
+        var href = Urls.History(repo.Owner, repo.Name, branch, metric, nextDescending, 1, filters);
         var arrow = !active || metric is null ? "" : descending ? " \u2193" : " \u2191";
         var title = metric is null ? "newest first" : $"sort by {metric}, {(nextDescending ? "highest" : "lowest")} first";
         html.Add($"<a class=\"sort\" href=\"{href}\" title=\"{title}\">{label}{arrow}</a>");
         return html.ToMarkup();
     }
 
-    private static void WritePager(HtmlWriter html, RepositoryView repo, string branch, string? sort, bool descending, int pageNumber, int pages, bool showAll)
+    private static void WritePager(HtmlWriter html, RepositoryView repo, string branch, string? sort, bool descending, int pageNumber, int pages, bool showAll,
+        IReadOnlyList<KeyValuePair<string, string>> filters)
     {
         html.Add($"<nav class=\"pager\">");
         if (showAll || pages == 1)
         {
             if (showAll && pages > 1)
             {
-                html.Add($"<a href=\"{Urls.History(repo.Owner, repo.Name, branch, sort, descending)}\">Show {PageSize} per page</a>");
+                html.Add($"<a href=\"{Urls.History(repo.Owner, repo.Name, branch, sort, descending, 1, filters)}\">Show {PageSize} per page</a>");
             }
 
             html.Add($"</nav>");
@@ -329,15 +400,15 @@ internal static class HistoryPages
 
         if (pageNumber > 1)
         {
-            html.Add($"<a href=\"{Urls.History(repo.Owner, repo.Name, branch, sort, descending, pageNumber - 1)}\" rel=\"prev\">← Previous</a>");
+            html.Add($"<a href=\"{Urls.History(repo.Owner, repo.Name, branch, sort, descending, pageNumber - 1, filters)}\" rel=\"prev\">← Previous</a>");
         }
 
         html.Add($"<span class=\"muted\">Page {pageNumber} of {pages}</span>");
         if (pageNumber < pages)
         {
-            html.Add($"<a href=\"{Urls.History(repo.Owner, repo.Name, branch, sort, descending, pageNumber + 1)}\" rel=\"next\">Next →</a>");
+            html.Add($"<a href=\"{Urls.History(repo.Owner, repo.Name, branch, sort, descending, pageNumber + 1, filters)}\" rel=\"next\">Next →</a>");
         }
 
-        html.Add($"<a href=\"{Urls.HistoryAll(repo.Owner, repo.Name, branch, sort, descending)}\">Show all</a></nav>");
+        html.Add($"<a href=\"{Urls.HistoryAll(repo.Owner, repo.Name, branch, sort, descending, filters)}\">Show all</a></nav>");
     }
 }
