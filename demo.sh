@@ -12,18 +12,11 @@ PREFIX="${LMVP_PREFIX:-$HOME/.lmvp}"
 WORK="${LMVP_DEMO_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/lmvp-demo.XXXXXX")}"
 PORT="${LMVP_DEMO_PORT:-$((20000 + RANDOM % 20000))}"
 URL="http://127.0.0.1:$PORT"
-VERSION="0.1.0-local.$(date -u +%Y%m%d%H%M%S)"
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-step "Build and install lmvp $VERSION and lmvp-server into $PREFIX/bin"
-PACKAGES="$ROOT/artifacts/packages"
-rm -rf "$PACKAGES"
-for project in Lmvp.Cli Lmvp.Server; do
-  dotnet pack "$ROOT/src/$project" -c Release -o "$PACKAGES" -p:Version="$VERSION" --nologo -v quiet
-  dotnet tool uninstall --tool-path "$PREFIX/bin" "$project" >/dev/null 2>&1 || true
-  dotnet tool install --tool-path "$PREFIX/bin" "$project" --version "$VERSION" --add-source "$PACKAGES" >/dev/null
-done
+step "Build and install lmvp and lmvp-server into $PREFIX/bin (./install.sh does only this)"
+LMVP_PREFIX="$PREFIX" "$ROOT/install.sh"
 export PATH="$PREFIX/bin:$PATH"
 echo "installed: $(command -v lmvp) and $(command -v lmvp-server)"
 
@@ -47,10 +40,10 @@ mkdir -p "$WORK/train" && cd "$WORK/train"
 lmvp init
 head -c $((64 * 1024 * 1024)) /dev/urandom > model.safetensors
 printf '{"hidden_size": 768, "layers": 12}\n' > config.json
-lmvp commit -m "epoch 1" --metric loss=0.93 --metric val_loss=1.02
+lmvp commit -m "epoch 1" --metric loss=0.93 --metric val_loss=1.02 --param lr=3e-4 --param optimizer=adamw
 # Fine-tuning rewrites a few layers in place: 3 MiB of the 64.
 dd if=/dev/urandom of=model.safetensors bs=1M count=3 seek=40 conv=notrunc status=none
-lmvp commit -m "epoch 2" --metric loss=0.41 --metric val_loss=0.57
+lmvp commit -m "epoch 2" --metric loss=0.41 --metric val_loss=0.57 --param lr=1e-4 --param optimizer=adamw
 lmvp diff HEAD~1 HEAD
 
 step "Push to $URL/demo/bert-finetune"
@@ -62,6 +55,7 @@ cd "$WORK"
 lmvp clone "$URL/demo/bert-finetune" teammate
 cd teammate
 lmvp log
+lmvp log --best val_loss --oneline
 
 step "Check: byte-identical files"
 for f in model.safetensors config.json; do
@@ -69,5 +63,7 @@ for f in model.safetensors config.json; do
 done
 lmvp fsck
 echo
-echo "All good. The server keeps running only while this script does; to explore the web UI, run:"
+echo "All good. lmvp and lmvp-server stay installed in $PREFIX/bin; to use them from any shell:"
+echo "  export PATH=\"$PREFIX/bin:\$PATH\""
+echo "The server keeps running only while this script does; to explore the web UI, run:"
 echo "  $PREFIX/bin/lmvp-server --data $WORK/server --urls $URL    # then open $URL/ and sign in as demo / demo-password-1234"

@@ -70,10 +70,79 @@ public class CommitTests
     [TestCase(double.NaN)]
     [TestCase(double.PositiveInfinity)]
     [TestCase(double.NegativeInfinity)]
-    public void Create_RejectsNonFiniteMetrics(double value)
+    public void Create_NonFiniteMetric_IsKeptExactlyInAVersion2Commit(double value)
     {
-        var create = () => Commit.Create(TreeId, [], "a", When, "m", new Dictionary<string, double> { ["loss"] = value }, null);
-        create.Should().Throw<ArgumentException>().WithMessage("*loss*");
+        var commit = Commit.Create(TreeId, [], "a", When, "m", new Dictionary<string, double> { ["loss"] = value, ["acc"] = 0.5 }, null);
+
+        commit.Encoded[4].Should().Be(2, "version 1 cannot hold a value that is not finite");
+        var decoded = Commit.Decode(commit.Encoded, commit.Id);
+        decoded.Metrics.Single(m => m.Key == "loss").Value.Should().Be(value);
+        Recreate(decoded).Encoded.Should().Equal(commit.Encoded);
+    }
+
+    [Test]
+    public void Create_AnyNaN_IsStoredAsTheOneCanonicalNaN()
+    {
+        var negativeNaN = BitConverter.UInt64BitsToDouble(0xFFF8_0000_0000_0000); // what .NET's double.NaN is on x64
+        var payloadNaN = BitConverter.UInt64BitsToDouble(0x7FF0_0000_0000_0001);
+        var a = Commit.Create(TreeId, [], "a", When, "m", [new("loss", negativeNaN)], null);
+        var b = Commit.Create(TreeId, [], "a", When, "m", [new("loss", payloadNaN)], null);
+
+        a.Id.Should().Be(b.Id);
+        BitConverter.DoubleToUInt64Bits(a.Metrics[0].Value).Should().Be(0x7FF8_0000_0000_0000);
+    }
+
+    [Test]
+    public void Create_WithParams_IsVersion2AndRoundTripsNumbersAndStrings()
+    {
+        var parameters = new Dictionary<string, ParamValue> { ["lr"] = 3e-4, ["optimizer"] = "adamw", ["batch"] = 32, ["tag"] = "", ["v"] = "1.10" };
+        var commit = Commit.Create(TreeId, [], "a", When, "m", [new("loss", 0.5)], null, parameters);
+
+        commit.Encoded[4].Should().Be(2);
+        var decoded = Commit.Decode(commit.Encoded, commit.Id);
+        decoded.Params.Select(p => p.Key).Should().Equal("batch", "lr", "optimizer", "tag", "v");
+        decoded.Params.Should().Equal(commit.Params);
+        decoded.Params.Single(p => p.Key == "lr").Value.Number.Should().Be(3e-4);
+        decoded.Params.Single(p => p.Key == "v").Value.Text.Should().Be("1.10");
+        Commit.Create(decoded.TreeId, decoded.Parents, decoded.Author, decoded.Time, decoded.Message, decoded.Metrics, decoded.Provenance, decoded.Params)
+            .Encoded.Should().Equal(commit.Encoded);
+    }
+
+    [Test]
+    public void Create_WithoutAnythingNew_IsVersion1WithTheIdItAlwaysHad()
+    {
+        // Written by hand in version 1's layout: what every earlier lmvp wrote for these fields.
+        var raw = new RawCommit().Encode();
+        var old = Commit.Decode(raw, ObjectId.Compute(raw));
+
+        var made = Commit.Create(old.TreeId, old.Parents, old.Author, old.Time, old.Message, old.Metrics, null, []);
+
+        made.Encoded[4].Should().Be(1);
+        made.Id.Should().Be(ObjectId.Compute(raw));
+        old.Params.Should().BeEmpty();
+    }
+
+    [Test]
+    public void Create_DirtyFileNames_AreSortedRecordedAndRoundTrip()
+    {
+        var provenance = new Provenance("0123456789abcdef0123456789abcdef01234567", "main", true, null) { DirtyFiles = ["train.py", "data/prep.py", "train.py"] };
+        var commit = Commit.Create(TreeId, [], "a", When, "m", [], provenance);
+
+        commit.Encoded[4].Should().Be(2);
+        Commit.Decode(commit.Encoded, commit.Id).Provenance!.DirtyFiles.Should().Equal("data/prep.py", "train.py");
+        var clean = () => Commit.Create(TreeId, [], "a", When, "m", [], provenance with { IsDirty = false });
+        clean.Should().Throw<ArgumentException>().WithMessage("*dirty*");
+    }
+
+    [Test]
+    public void Create_RejectsDuplicateAndBlankParamsAndLongValues()
+    {
+        var blank = () => Commit.Create(TreeId, [], "a", When, "m", [], null, [new(" ", 1)]);
+        blank.Should().Throw<ArgumentException>().Which.ParamName.Should().Be("parameters");
+        var twice = () => Commit.Create(TreeId, [], "a", When, "m", [], null, [new("lr", 1), new("lr", 2)]);
+        twice.Should().Throw<ArgumentException>().WithMessage("*twice*");
+        var longValue = () => Commit.Create(TreeId, [], "a", When, "m", [], null, [new("path", new string('x', 4097))]);
+        longValue.Should().Throw<ArgumentException>().WithMessage("*path*");
     }
 
     [TestCase("")]
@@ -148,7 +217,14 @@ public class CommitTests
     {
         yield return Case(new RawCommit { Trailing = [0] }, "trailing bytes", "TrailingByte");
         yield return Case(new RawCommit { Magic = "LTRE"u8.ToArray() }, "wrong magic", "TreeMagic");
-        yield return Case(new RawCommit { Version = 2 }, "unsupported version 2", "FutureVersion");
+        yield return Case(new RawCommit { Version = 3 }, "unsupported version 3", "FutureVersion");
+        yield return Case(new RawCommit { Version = 2, Params = [] }, "version 2 without params", "Version2WithNothingNew");
+        yield return Case(new RawCommit { Version = 2, Params = [("lr", 7, 1.0)] }, "param of unknown kind", "ParamOfUnknownKind");
+        yield return Case(new RawCommit { Version = 2, Params = [("b", 0, 1.0), ("a", 0, 2.0)] }, "params out of order", "ParamsOutOfOrder");
+        yield return Case(new RawCommit { Version = 2, Params = [("", 1, "x")] }, "a param without a name", "EmptyParamName");
+        yield return Case(new RawCommit { Version = 2, Params = [("x", 0, double.NaN)] }, "canonical", "NonCanonicalNaNParam");
+        yield return Case(new RawCommit { Version = 2, ProvenanceFlag = 1, DirtyFiles = ["a.py"], Params = [] }, "dirty files named in a clean provenance", "DirtyFilesOfACleanTree");
+        yield return Case(new RawCommit { Version = 2, ProvenanceFlag = 1, Dirty = 1, DirtyFiles = ["b.py", "a.py"], Params = [] }, "dirty files out of order", "DirtyFilesOutOfOrder");
         yield return Case(new RawCommit { ParentCount = Commit.MaxParents + 1 }, "exceeds the limit", "TooManyParents");
         yield return Case(new RawCommit { ParentCount = 3 }, "Malformed commit", "ParentCountPastTheParents");
         yield return Case(new RawCommit { AuthorBytes = [0xFF] }, "invalid UTF-8", "InvalidUtf8Author");
@@ -157,8 +233,9 @@ public class CommitTests
         yield return Case(new RawCommit { Millis = long.MinValue }, "time out of range", "TimeFarBeforeYear1");
         yield return Case(new RawCommit { Metrics = [("b", 1), ("a", 2)] }, "metrics", "MetricsOutOfOrder");
         yield return Case(new RawCommit { Metrics = [("a", 1), ("a", 2)] }, "metrics", "DuplicateMetric");
-        yield return Case(new RawCommit { Metrics = [("a", double.NaN)] }, "not finite", "NaNMetric");
-        yield return Case(new RawCommit { Metrics = [("a", double.PositiveInfinity)] }, "not finite", "InfiniteMetric");
+        yield return Case(new RawCommit { Metrics = [("a", double.NaN)] }, "a NaN other than the canonical one", "NonCanonicalNaNMetric");
+        yield return Case(new RawCommit { Metrics = [("a", MetricValues.CanonicalNaN)] }, "not finite in a version-1 commit", "NaNMetricInVersion1");
+        yield return Case(new RawCommit { Metrics = [("a", double.PositiveInfinity)] }, "not finite in a version-1 commit", "InfiniteMetricInVersion1");
         yield return Case(new RawCommit { Metrics = [("", 1)] }, "metric", "EmptyMetricName");
         yield return Case(new RawCommit { Metrics = [(" ", 1)] }, "metric", "BlankMetricName");
         yield return Case(new RawCommit { MetricCount = Commit.MaxMetrics + 1UL }, "exceeds the limit", "TooManyMetrics");
@@ -217,6 +294,8 @@ public class CommitTests
         public ulong? MetricCount { get; init; }
         public byte ProvenanceFlag { get; init; }
         public byte Dirty { get; init; }
+        public string[] DirtyFiles { get; init; } = [];
+        public (string Name, byte Kind, object Value)[] Params { get; init; } = [];
         public byte[] Trailing { get; init; } = [];
 
         public byte[] Encode()
@@ -248,6 +327,32 @@ public class CommitTests
                 w.WriteString("main");
                 w.WriteByte(Dirty);
                 w.WriteString("");
+                if (Version == 2)
+                {
+                    w.WriteVarUInt((ulong)DirtyFiles.Length);
+                    foreach (var path in DirtyFiles)
+                    {
+                        w.WriteString(path);
+                    }
+                }
+            }
+
+            if (Version == 2)
+            {
+                w.WriteVarUInt((ulong)Params.Length);
+                foreach (var (name, kind, value) in Params)
+                {
+                    w.WriteString(name);
+                    w.WriteByte(kind);
+                    if (value is string text)
+                    {
+                        w.WriteString(text);
+                    }
+                    else
+                    {
+                        w.WriteDouble((double)value);
+                    }
+                }
             }
 
             foreach (var b in Trailing)

@@ -116,9 +116,27 @@ public class RepositoryCommitTests
         scratch.Repository.Head.Should().BeNull();
     }
 
+    [Test]
+    public void Commit_NaNMetricAndParams_AreRecordedAndReadBack()
+    {
+        using var scratch = new ScratchRepository("nanmetric");
+        scratch.Write("a.bin", [1]);
+
+        var made = scratch.Repository.Commit(new CommitOptions
+        {
+            Message = "diverged",
+            Metrics = new Dictionary<string, double> { ["loss"] = double.NaN },
+            Params = new Dictionary<string, ParamValue> { ["lr"] = 0.1, ["optimizer"] = "sgd" },
+        });
+
+        var read = scratch.Repository.GetCommit(made.Commit.Id);
+        double.IsNaN(read.Metrics.Single().Value).Should().BeTrue();
+        read.Params.Should().Equal(new KeyValuePair<string, ParamValue>("lr", 0.1), new KeyValuePair<string, ParamValue>("optimizer", "sgd"));
+    }
+
     private static IEnumerable<TestCaseData> BadMetrics()
     {
-        yield return new TestCaseData(new Dictionary<string, double> { ["loss"] = double.NaN }, "*loss*").SetName("Commit_NaNMetric_IsRefusedAndRecordsNothing");
+        yield return new TestCaseData(new Dictionary<string, double> { [" "] = 1 }, "*name*").SetName("Commit_BlankMetricName_IsRefusedAndRecordsNothing");
         yield return new TestCaseData(Enumerable.Range(0, Commit.MaxMetrics + 1).ToDictionary(i => $"layer{i}/norm", i => (double)i), "*at most*")
             .SetName("Commit_MoreMetricsThanACommitCanHold_IsRefusedAndRecordsNothing");
     }

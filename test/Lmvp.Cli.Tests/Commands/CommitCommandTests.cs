@@ -86,8 +86,8 @@ public sealed class CommitCommandTests
     [TestCase("=0.5", "must be name=value")]
     [TestCase("loss=", "is not a number")]
     [TestCase("loss=abc", "is not a number")]
-    [TestCase("loss=NaN", "is not a number")]
-    [TestCase("loss=Infinity", "is not a number")]
+    [TestCase("loss=1,5", "is not a number")]
+    [TestCase("loss=0x10", "is not a number")]
     public async Task Commit_BadMetric_ExitsTwoWithOneLineAndCommitsNothing(string metric, string expected)
     {
         using var repo = await CliRepository.InitAsync();
@@ -100,13 +100,15 @@ public sealed class CommitCommandTests
         (await repo.RunAsync("log")).ExitCode.Should().Be(1, "no commit may have been made");
     }
 
-    [TestCase("""{"loss": {"value": 0.4}}""", "metric 'loss'")]
+    [TestCase("""{"loss": {"value": "0.4"}}""", "metric 'loss.value'")]
     [TestCase("""{"loss": "0.4"}""", "metric 'loss'")]
     [TestCase("""{"ok": 1, "flags": [1, 2]}""", "metric 'flags'")]
     [TestCase("""{"loss": null}""", "metric 'loss'")]
     [TestCase("""{"done": true}""", "metric 'done'")]
-    [TestCase("""[0.4]""", "flat JSON object")]
-    [TestCase("""{"loss": 0.4""", "not valid JSON")]
+    [TestCase("""[0.4]""", "line 1, column 1: expected a JSON object")]
+    [TestCase("""{"loss": 0.4""", "not valid JSON: line 1, column 13: expected ',' or '}' but the file ends")]
+    [TestCase("{\n  \"loss\": 0.4\n  \"acc\": 0.9\n}", "not valid JSON: line 3, column 3: expected ',' or '}' after the value of 'loss'")]
+    [TestCase("{\"loss\": nan}", "line 1, column 10: expected a value for 'loss'")]
     public async Task Commit_MetricsFileThatIsNotFlatNumbers_ExitsTwoWithOneLine(string json, string expected)
     {
         using var repo = await CliRepository.InitAsync();

@@ -71,6 +71,13 @@ public sealed class CliRepository : IDisposable
         return repository.CurrentBranch;
     }
 
+    /// <summary>The files of HEAD, by path.</summary>
+    public List<string> ListFiles()
+    {
+        using var repository = Repository.Open(Root);
+        return [.. repository.ListFiles(repository.Head ?? throw new InvalidOperationException("no HEAD commit")).Select(f => f.Key)];
+    }
+
     /// <summary>The full path of a slash-separated repository path.</summary>
     public string PathOf(string relativePath) => Path.Combine([Root, .. relativePath.Split('/')]);
 
