@@ -81,4 +81,33 @@ public sealed class LmvpCommandLineTests
         result.ExitCode.Should().Be(LmvpCommandLine.ExitFailure);
         result.ErrorLines.Should().ContainSingle().Which.Should().StartWith("error: Not an lmvp repository");
     }
+
+    [TestCase(new[] { "comit", "-m", "x" }, "error: 'comit' is not an lmvp command; did you mean 'commit'? See 'lmvp --help'.")]
+    [TestCase(new[] { "stauts" }, "error: 'stauts' is not an lmvp command; did you mean 'status'? See 'lmvp --help'.")]
+    [TestCase(new[] { "add", "model.pt" }, "error: 'add' is not an lmvp command: 'lmvp commit' snapshots every file, there is nothing to add first. See 'lmvp --help'.")]
+    [TestCase(new[] { "frobnicate" }, "error: 'frobnicate' is not an lmvp command. See 'lmvp --help'.")]
+    [TestCase(new[] { "remote", "ad", "x", "y" }, "error: 'ad' is not a 'lmvp remote' command; did you mean 'add'? See 'lmvp remote --help'.")]
+    [TestCase(new[] { "log", "--onelin" }, "error: unknown option '--onelin' for 'lmvp log'; did you mean '--oneline'? See 'lmvp log --help'.")]
+    [TestCase(new[] { "status", "--ignore" }, "error: unknown option '--ignore' for 'lmvp status'; did you mean '--ignored'? See 'lmvp status --help'.")]
+    [TestCase(new[] { "commit", "--metric", "a=1" }, "error: Option '--message' is required. See 'lmvp commit --help'.")]
+    [TestCase(new[] { "remote", "add", "origin" }, "error: Required argument missing for command: 'add'. See 'lmvp remote add --help'.")]
+    public async Task UsageErrors_AreOneLineWithDidYouMeanAndTheCommandsOwnHelp(string[] args, string expected)
+    {
+        using var dir = CliRepository.Uninitialized();
+        var result = await dir.RunAsync(args);
+
+        result.ExitCode.Should().Be(LmvpCommandLine.ExitUsage);
+        result.ErrorLines.Should().Equal(expected);
+        result.Out.Should().BeEmpty();
+    }
+
+    [TestCase("comit", "commit", 1)]
+    [TestCase("stauts", "status", 1)]
+    [TestCase("checkuot", "checkout", 1)]
+    [TestCase("psuh", "push", 1)]
+    public void Distance_CountsASwapOfNeighboursAsOneEdit(string typed, string meant, int distance)
+    {
+        Suggestions.Distance(typed, meant).Should().Be(distance);
+        Suggestions.Closest(typed, ["commit", "status", "checkout", "push", "pull"]).Should().Be(meant);
+    }
 }

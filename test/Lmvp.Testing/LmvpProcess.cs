@@ -133,6 +133,49 @@ public static class LmvpProcess
     private static string Describe(Process process) =>
         string.Join(' ', process.StartInfo.ArgumentList.Select((a, i) => i == 0 ? Path.GetFileName(a) : a));
 
+    /// <summary>Writes an executable <c>lmvp</c> script into <paramref name="directory"/> that runs the built CLI, so a shell that
+    /// finds lmvp on PATH (completion scripts) runs the real binary; returns the directory.</summary>
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public static string WriteShim(string directory)
+    {
+        var path = Path.Combine(directory, Lmvp);
+        File.WriteAllText(path, $"#!/bin/sh\nexec '{DotnetHost()}' '{DllPath()}' \"$@\"\n");
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return directory;
+    }
+
+    /// <summary>Runs any program (a shell, git, python) to its end, bounded by <see cref="Timeout"/>.</summary>
+    public static async Task<ProcessResult> RunProgramAsync(string program, IEnumerable<string> args, string workingDirectory,
+        IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var start = new ProcessStartInfo(program) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args)
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        foreach (var (key, value) in environment ?? EmptyEnvironment)
+        {
+            start.Environment[key] = value;
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{program} did not start");
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(Timeout);
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{program} {string.Join(' ', args)} ran longer than {Timeout}");
+        }
+
+        return new ProcessResult(process.ExitCode, await output, await error);
+    }
+
     /// <summary>The dotnet host that runs the tests (the SDK sets DOTNET_HOST_PATH for its children), else dotnet on PATH.</summary>
     private static string DotnetHost() =>
         Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
