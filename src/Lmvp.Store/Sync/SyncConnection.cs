@@ -269,7 +269,7 @@ internal sealed class SyncConnection : IDisposable
                         + $"set a valid one, or unset {CredentialStore.TokenVariable} to use the token saved by 'lmvp login'",
                     (_, "saved") => $"authentication failed for {Server}: the token saved for it was rejected (unknown, expired or revoked); run 'lmvp login {Server}' again",
                     _ => $"authentication failed for {Server}: the token was rejected",
-                } + (message is null ? "" : $" ({message})"),
+                } + (message is null || _token is null ? "" : $" ({message})"),
                 message),
             403 => new RemoteException($"permission denied: {message ?? "your token cannot do this"} ({repository} on {Server})", status, message),
             404 when _repository is not null => new RemoteException($"repository {repository} not found on {Server} (or you cannot see it; a push does not create it)", status, message),

@@ -443,14 +443,14 @@ public sealed class SyncEndToEndTests
         using var nobody = new ClientMachine();
         var clone = await nobody.LmvpAsync("", "clone", url, "copy");
         clone.ExitCode.Should().Be(1);
-        clone.Error.Should().Contain($"error: authentication failed for {_server.BaseUrl}: no token; run 'lmvp login {_server.BaseUrl}'");
+        clone.Error.Should().Contain($"error: authentication failed for {_server.BaseUrl}: no token; run 'lmvp login {_server.BaseUrl}' (or set LMVP_TOKEN)");
         Directory.Exists(nobody.PathOf("copy")).Should().BeFalse("a clone that got nothing leaves no directory behind");
 
         nobody.Write("work/a.txt", "a"u8.ToArray());
         await InitWithCommitAsync(nobody, "work", url, new());
         var push = await nobody.LmvpAsync("work", "push");
         push.ExitCode.Should().Be(1);
-        push.Error.Should().Be($"error: authentication failed for {_server.BaseUrl}: no token; run 'lmvp login {_server.BaseUrl}'\n");
+        push.Error.Should().Be($"error: authentication failed for {_server.BaseUrl}: no token; run 'lmvp login {_server.BaseUrl}' (or set LMVP_TOKEN)\n");
     }
 
     [Test]

@@ -1,3 +1,4 @@
+using Lmvp.Testing;
 using System.Net;
 using Lmvp.Web.Tests.Support;
 

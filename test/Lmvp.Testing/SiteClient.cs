@@ -1,11 +1,11 @@
 using System.Net;
 using System.Text.RegularExpressions;
 
-namespace Lmvp.Web.Tests.Support;
+namespace Lmvp.Testing;
 
 /// <summary>A plain HTTP client that signs in through the web form, keeping cookies as a browser does (for checks below the page
 /// level: headers, ranges, antiforgery).</summary>
-internal sealed partial class SiteClient : IDisposable
+public sealed partial class SiteClient : IDisposable
 {
     private readonly HttpClientHandler _handler;
 
@@ -16,19 +16,26 @@ internal sealed partial class SiteClient : IDisposable
         Http = new HttpClient(_handler) { BaseAddress = new Uri(baseUrl + "/"), Timeout = TimeSpan.FromSeconds(60) };
     }
 
+    /// <summary>The client, with the site's address as its base and cookies kept.</summary>
     public HttpClient Http { get; }
 
+    /// <summary>The cookies the site set (the session).</summary>
     public CookieContainer Cookies { get; }
 
+    /// <summary>A client that is not signed in.</summary>
     public static SiteClient Anonymous(string baseUrl) => new(baseUrl);
 
-    /// <summary>Signs in with the form (GET for the antiforgery token, then POST); fails the test if that does not work.</summary>
+    /// <summary>Signs in with the form (GET for the antiforgery token, then POST); throws if that does not work.</summary>
     public static async Task<SiteClient> SignInAsync(string baseUrl, string user, string password)
     {
         var client = new SiteClient(baseUrl);
         var token = await client.FormTokenAsync("signin");
         using var response = await client.PostFormAsync("signin", new() { ["_csrf"] = token, ["username"] = user, ["password"] = password });
-        response.StatusCode.Should().Be(HttpStatusCode.Redirect, "signing in as {0} should succeed", user);
+        if (response.StatusCode != HttpStatusCode.Redirect)
+        {
+            throw new InvalidOperationException($"signing in as {user} answered {(int)response.StatusCode}, not a redirect");
+        }
+
         return client;
     }
 
@@ -37,10 +44,15 @@ internal sealed partial class SiteClient : IDisposable
     {
         var html = await Http.GetStringAsync(path);
         var match = CsrfField().Match(html);
-        match.Success.Should().BeTrue("{0} should hold a form with an antiforgery field", path);
+        if (!match.Success)
+        {
+            throw new InvalidOperationException($"{path} holds no form with an antiforgery field");
+        }
+
         return WebUtility.HtmlDecode(match.Groups[1].Value);
     }
 
+    /// <summary>Posts a form.</summary>
     public Task<HttpResponseMessage> PostFormAsync(string path, Dictionary<string, string> fields) =>
         Http.PostAsync(path, new FormUrlEncodedContent(fields));
 
