@@ -17,6 +17,7 @@ internal static class Bench
         ["edit5"] = CommitScenarios.EditInPlace,
         ["checkout"] = ReadScenarios.Checkout,
         ["log"] = ReadScenarios.Log,
+        ["gitstatus"] = GitScenarios.Status,
         ["sync"] = SyncScenarios.PushClone,
     };
 
