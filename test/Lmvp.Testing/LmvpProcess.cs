@@ -144,11 +144,17 @@ public static class LmvpProcess
         return directory;
     }
 
-    /// <summary>Runs any program (a shell, git, python) to its end, bounded by <see cref="Timeout"/>.</summary>
+    /// <summary>Runs any program (a shell, git, python) to its end with <paramref name="stdin"/> as its input, bounded by <see cref="Timeout"/>.</summary>
     public static async Task<ProcessResult> RunProgramAsync(string program, IEnumerable<string> args, string workingDirectory,
-        IReadOnlyDictionary<string, string>? environment = null)
+        IReadOnlyDictionary<string, string>? environment = null, string? stdin = null)
     {
-        var start = new ProcessStartInfo(program) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(program)
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
         foreach (var a in args)
         {
             start.ArgumentList.Add(a);
@@ -161,6 +167,8 @@ public static class LmvpProcess
 
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"{program} did not start");
         var output = process.StandardOutput.ReadToEndAsync();
+        await process.StandardInput.WriteAsync(stdin ?? "");
+        process.StandardInput.Close();
         var error = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(Timeout);
         try

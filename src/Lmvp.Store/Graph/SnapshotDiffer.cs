@@ -114,10 +114,7 @@ namespace Lmvp.Store.Graph
         {
             ArgumentNullException.ThrowIfNull(from);
             ArgumentNullException.ThrowIfNull(to);
-            var old = from.Metrics.ToDictionary(m => m.Key, m => m.Value, StringComparer.Ordinal);
-            var now = to.Metrics.ToDictionary(m => m.Key, m => m.Value, StringComparer.Ordinal);
-            return [.. old.Keys.Union(now.Keys).Order(StringComparer.Ordinal)
-                .Select(name => new MetricDelta(name, old.TryGetValue(name, out var o) ? o : null, now.TryGetValue(name, out var n) ? n : null))];
+            return Pair(from.Metrics, to.Metrics, (name, o, n) => new MetricDelta(name, o, n));
         }
 
         /// <summary>Every param of either commit, by name, with both values.</summary>
@@ -125,10 +122,18 @@ namespace Lmvp.Store.Graph
         {
             ArgumentNullException.ThrowIfNull(from);
             ArgumentNullException.ThrowIfNull(to);
-            var old = from.Params.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
-            var now = to.Params.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+            return Pair(from.Params, to.Params, (name, o, n) => new ParamChange(name, o, n));
+        }
+
+        /// <summary>Every name of either side, in ordinal order, with the value on each side (null where it lacks the name).</summary>
+        private static T[] Pair<TValue, T>(IEnumerable<KeyValuePair<string, TValue>> from, IEnumerable<KeyValuePair<string, TValue>> to,
+            Func<string, TValue?, TValue?, T> make)
+            where TValue : struct
+        {
+            var old = from.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+            var now = to.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
             return [.. old.Keys.Union(now.Keys).Order(StringComparer.Ordinal)
-                .Select(name => new ParamChange(name, old.TryGetValue(name, out var o) ? o : (ParamValue?)null, now.TryGetValue(name, out var n) ? n : (ParamValue?)null))];
+                .Select(name => make(name, old.TryGetValue(name, out var o) ? o : null, now.TryGetValue(name, out var n) ? n : null))];
         }
 
         /// <summary>Bytes of the distinct chunks in <paramref name="commit"/>'s files that no file of any parent holds: what

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Lmvp.Cli.Tests.Support;
 using Lmvp.Store;
 using Lmvp.Testing;
@@ -117,19 +116,9 @@ public sealed class GitCoexistenceTests
 
     internal static async Task<string> Git(string directory, params string[] args)
     {
-        var start = new ProcessStartInfo("git") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args)
-        {
-            start.ArgumentList.Add(a);
-        }
-
-        start.Environment["GIT_CONFIG_GLOBAL"] = "/dev/null";
-        start.Environment["GIT_CONFIG_NOSYSTEM"] = "1";
-        using var process = Process.Start(start)!;
-        var output = await process.StandardOutput.ReadToEndAsync();
-        var error = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        process.ExitCode.Should().Be(0, $"git {string.Join(" ", args)}: {error}");
-        return output.TrimEnd('\n');
+        var isolated = new Dictionary<string, string> { ["GIT_CONFIG_GLOBAL"] = "/dev/null", ["GIT_CONFIG_NOSYSTEM"] = "1" };
+        var result = await LmvpProcess.RunProgramAsync("git", args, directory, isolated);
+        result.ExitCode.Should().Be(0, $"git {string.Join(" ", args)}: {result}");
+        return result.Out.TrimEnd('\n');
     }
 }

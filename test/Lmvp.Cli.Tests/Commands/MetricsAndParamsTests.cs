@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using Lmvp.Cli.Tests.Support;
 using Lmvp.Store;
+using Lmvp.Testing;
 
 namespace Lmvp.Cli.Tests.Commands;
 
@@ -160,16 +160,8 @@ public sealed class MetricsAndParamsTests
 
     internal static async Task<string> Python(string script, string stdin)
     {
-        var start = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add(script);
-        using var process = Process.Start(start)!;
-        await process.StandardInput.WriteAsync(stdin);
-        process.StandardInput.Close();
-        var output = await process.StandardOutput.ReadToEndAsync();
-        var error = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        process.ExitCode.Should().Be(0, error);
-        return output.Trim();
+        var result = await LmvpProcess.RunProgramAsync("/usr/bin/python3", ["-c", script], Path.GetTempPath(), stdin: stdin);
+        result.ExitCode.Should().Be(0, result.ToString());
+        return result.Out.Trim();
     }
 }

@@ -268,30 +268,17 @@ internal static class HistoryPages
     }
 
     /// <summary>Every metric name on the branch, in name order.</summary>
-    internal static IReadOnlyList<string> MetricNames(IReadOnlyList<Commit> history)
-    {
-        var names = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var c in history)
-        {
-            foreach (var m in c.Metrics)
-            {
-                names.Add(m.Key);
-            }
-        }
-
-        return [.. names];
-    }
+    internal static IReadOnlyList<string> MetricNames(IReadOnlyList<Commit> history) => Names(history, c => c.Metrics.Select(m => m.Key));
 
     /// <summary>Every param name on the branch, in name order.</summary>
-    internal static IReadOnlyList<string> ParamNames(IReadOnlyList<Commit> history)
+    internal static IReadOnlyList<string> ParamNames(IReadOnlyList<Commit> history) => Names(history, c => c.Params.Select(p => p.Key));
+
+    private static string[] Names(IReadOnlyList<Commit> history, Func<Commit, IEnumerable<string>> namesOf)
     {
         var names = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var c in history)
         {
-            foreach (var param in c.Params)
-            {
-                names.Add(param.Key);
-            }
+            names.UnionWith(namesOf(c));
         }
 
         return [.. names];
