@@ -152,7 +152,8 @@ public sealed class CredentialStore
         }
         catch (JsonException e)
         {
-            throw new LmvpException($"{FilePath} is not valid JSON ({e.Message}); fix or delete it and run 'lmvp login' again.", e);
+            var where = e.LineNumber is { } line ? $" at line {line + 1}, column {(e.BytePositionInLine ?? 0) + 1}" : "";
+            throw new LmvpException($"{FilePath} is not valid JSON{where}; fix or delete it and run 'lmvp login' again.", e);
         }
 
         return result;

@@ -108,4 +108,18 @@ public sealed class ParamsAndAccountEndToEndTests
         after.ErrorLines.Should().Equal($"error: not logged in to {_server.BaseUrl}: run 'lmvp login {_server.BaseUrl}' (or set LMVP_TOKEN)");
         (await machine.LmvpAsync("", "logout", _server.BaseUrl)).ErrorLines.Should().Equal($"error: No token is saved for {_server.BaseUrl} (see 'lmvp whoami').");
     }
+
+    [Test]
+    public async Task DamagedCredentialsFile_IsNamedWithLineAndColumn_NotParserText()
+    {
+        using var machine = new ClientMachine();
+        Directory.CreateDirectory(machine.ConfigDirectory);
+        File.WriteAllText(Path.Combine(machine.ConfigDirectory, "credentials.json"), "{\"servers\": {\n  \"http://x\": {\"token\": }}}");
+
+        var result = await machine.LmvpAsync("", "logout", "http://127.0.0.1:9");
+
+        result.ExitCode.Should().Be(1);
+        result.ErrorLines.Should().Equal(
+            $"error: {Path.Combine(machine.ConfigDirectory, "credentials.json")} is not valid JSON at line 2, column 25; fix or delete it and run 'lmvp login' again.");
+    }
 }
