@@ -548,7 +548,9 @@ public sealed class SyncEndToEndTests
         (await machine.LmvpAsync("work", "remote", "add", "x", "http://host/only-one")).ExitCode.Should().Be(2);
         await machine.LmvpOkAsync("work", "remote", "set-url", "origin", "http://127.0.0.1:9090/acme/model");
         await machine.LmvpOkAsync("work", "remote", "remove", "backup");
-        (await machine.LmvpOkAsync("work", "remote")).Out.Should().Be("origin\thttp://127.0.0.1:9090/acme/model\n");
+        (await machine.LmvpOkAsync("work", "remote")).Out.Should().Be("origin\n");
+        (await machine.LmvpOkAsync("work", "remote", "-v")).Out.Should()
+            .Be("origin\thttp://127.0.0.1:9090/acme/model (fetch)\norigin\thttp://127.0.0.1:9090/acme/model (push)\n");
         (await machine.LmvpAsync("work", "remote", "remove", "backup")).ExitCode.Should().Be(1);
         (await machine.LmvpAsync("work", "push", "nowhere")).Error.Should().Contain("No remote 'nowhere'");
     }
