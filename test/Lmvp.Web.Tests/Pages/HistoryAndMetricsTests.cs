@@ -46,6 +46,29 @@ internal sealed class HistoryAndMetricsTests
     }
 
     [Test]
+    public void History_ParamColumns_KeepOnlyTheCommitsWithAClickedValue()
+    {
+        Browser.Open("/repos/alice/resnet/history");
+        Browser.FindAll("#history thead th.param").Select(h => h.GetAttribute("data-param")).Should().Equal("lr", "optimizer");
+
+        var lowerLr = Browser.FindAll("#history tbody td.param a").First(a => a.Text == "0.0005");
+        Browser.ClickToNavigate(lowerLr);
+        Browser.WaitFor(() => Browser.Location.Contains("param.lr=0.0005", StringComparison.Ordinal), "the history filtered by lr");
+
+        Browser.FindAll("#history tbody tr").Select(r => r.GetAttribute("data-commit")).Should()
+            .Equal(World.Runs.Where(e => e.Number >= WebWorld.LowerLrFrom).Reverse().Select(e => e.Commit.ToString()));
+        Browser.Find("#param-filters").Text.Should().Contain("lr = 0.0005");
+
+        // Sorting keeps the filter; "show all" drops it.
+        Browser.ClickToNavigate(Browser.Find("th[data-metric='val_loss'] a"));
+        Browser.WaitFor(() => Browser.Location.Contains("sort=val_loss", StringComparison.Ordinal), "the filtered history sorted");
+        Browser.FindAll("#history tbody tr").Should().HaveCount(WebWorld.Epochs - WebWorld.LowerLrFrom + 1);
+        Browser.ClickToNavigate(Browser.Find("#clear-filters"));
+        Browser.WaitFor(() => !Browser.Location.Contains("param.", StringComparison.Ordinal), "the whole history");
+        Browser.FindAll("#history tbody tr").Should().HaveCount(WebWorld.Epochs);
+    }
+
+    [Test]
     public void MetricsChart_PointOfTheBestEpoch_LeadsToItsCommit()
     {
         Browser.Open("/repos/alice/resnet/history");

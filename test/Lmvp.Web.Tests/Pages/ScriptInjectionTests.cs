@@ -42,8 +42,9 @@ internal sealed class ScriptInjectionTests
     {
         Browser.Open("/repos/alice/hostile/history");
         var table = Browser.Find("#history");
-        table.Text.Should().Contain(WebWorld.HostileMessage).And.Contain(WebWorld.HostileMetric);
-        table.FindElements(By.CssSelector("script, b, [onmouseover]")).Should().BeEmpty();
+        table.Text.Should().Contain(WebWorld.HostileMessage).And.Contain(WebWorld.HostileMetric).And.Contain(WebWorld.HostileParamValue);
+        table.FindElements(By.CssSelector("script, b, img, [onmouseover], [onerror]")).Should().BeEmpty();
+        Browser.FindAll("#history th.param").Select(h => h.GetAttribute("data-param")).Should().Equal(WebWorld.HostileMetric);
         Browser.FindAll("#history th.metric").Select(h => h.GetAttribute("data-metric")).Should()
             .Contain([WebWorld.HostileMetric, WebWorld.HostileAttributeMetric], "names survive attribute encoding intact");
         Browser.ScriptAlerts().Should().BeEmpty();

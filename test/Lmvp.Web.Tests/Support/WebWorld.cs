@@ -23,6 +23,12 @@ internal sealed class WebWorld : IAsyncDisposable
     public const string HostileFileName = "<img src=x onerror=alert(1)>.bin";
     public const string HostileMessage = "<script>alert('message')</script> epoch <b>bold</b>";
     public const string HostileMetric = "<script>alert(2)</script>";
+
+    /// <summary>A param value that would run script if a page wrote it unencoded (the hostile commit's param is named <see cref="HostileMetric"/>).</summary>
+    public const string HostileParamValue = "<img src=x onerror=alert(3)>";
+
+    /// <summary>The first epoch trained with lr 0.0005 (the ones before used 0.001).</summary>
+    public const int LowerLrFrom = 5;
     public const string HostileAttributeMetric = "x\" onmouseover=\"alert(3)";
 
     public const string HostileModelCard = """
@@ -137,7 +143,8 @@ internal sealed class WebWorld : IAsyncDisposable
             var valLoss = Math.Round(ValLossOf(e), 4);
             var accuracy = Math.Round(0.5 + (0.05 * e), 4);
             await LmvpCli.RunOkAsync(dir, null, "commit", "-m", $"epoch {e}\n\nlr 0.001, batch 64", "--author", "Trainer <trainer@example.com>",
-                "--metric", Metric("loss", loss), "--metric", Metric("val_loss", valLoss), "--metric", Metric("accuracy", accuracy));
+                "--metric", Metric("loss", loss), "--metric", Metric("val_loss", valLoss), "--metric", Metric("accuracy", accuracy),
+                "--param", $"lr={(e <= LowerLrFrom - 1 ? "0.001" : "0.0005")}", "--param", "optimizer=sgd");
             runs.Add(new Epoch(e, ObjectId.Zero, loss, valLoss, accuracy, [.. model]));
             if (e == 5)
             {
@@ -168,7 +175,8 @@ internal sealed class WebWorld : IAsyncDisposable
         }));
         await LmvpCli.RunOkAsync(dir, null, "commit", "-m", "first", "--author", "Mallory <m@example.com>", "--metrics-file", metricsFile);
         File.WriteAllText(Path.Combine(dir, "notes.txt"), "second\n");
-        await LmvpCli.RunOkAsync(dir, null, "commit", "-m", HostileMessage, "--author", "<script>alert('author')</script>", "--metrics-file", metricsFile);
+        await LmvpCli.RunOkAsync(dir, null, "commit", "-m", HostileMessage, "--author", "<script>alert('author')</script>", "--metrics-file", metricsFile,
+            "--param", $"{HostileMetric}={HostileParamValue}");
         await LmvpCli.RunOkAsync(dir, null, "remote", "add", "origin", $"{BaseUrl}/alice/hostile");
         await LmvpCli.RunOkAsync(dir, Alice.WriteToken, "push", "origin", "main");
         using var repository = Repository.Open(dir);
