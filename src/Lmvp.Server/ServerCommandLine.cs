@@ -26,7 +26,11 @@ internal static class ServerCommandLine
             Description = "Addresses to listen on, separated by ';' (port 0 picks a free one).",
             DefaultValueFactory = _ => ServerOptions.DefaultUrl,
         };
-        var root = new RootCommand("lmvp-server: hosts LMVP repositories for push, fetch and clone, with users, tokens and roles.") { data, urls };
+        var requireSignIn = new Option<bool>("--require-sign-in")
+        {
+            Description = "Refuse every request without an account (by default public repositories are readable by anyone).",
+        };
+        var root = new RootCommand("lmvp-server: hosts LMVP repositories for push, fetch and clone, with users, tokens and roles.") { data, urls, requireSignIn };
         root.SetAction(async (parseResult, cancellationToken) =>
         {
             var options = new ServerOptions
@@ -34,6 +38,7 @@ internal static class ServerCommandLine
                 DataDirectory = parseResult.GetValue(data)!,
                 Urls = parseResult.GetValue(urls)!.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 Out = output,
+                RequireSignIn = parseResult.GetValue(requireSignIn),
             };
             await using var host = await ServerHost.StartAsync(options, cancellationToken);
             await output.WriteLineAsync($"lmvp-server: listening on {string.Join(", ", host.Urls)} (data in {Path.GetFullPath(options.DataDirectory)}); "

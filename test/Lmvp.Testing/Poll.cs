@@ -22,4 +22,20 @@ public static class Poll
             await Task.Delay(10);
         }
     }
+
+    /// <summary>Returns once the asynchronous <paramref name="condition"/> holds; fails the test with <paramref name="what"/> after <see cref="Limit"/>.</summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition, string what)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!await condition())
+        {
+            if (clock.Elapsed > Limit)
+            {
+                throw new TimeoutException($"waited {Limit.TotalSeconds:0} s for {what}");
+            }
+
+            await Task.Delay(10);
+        }
+    }
 }

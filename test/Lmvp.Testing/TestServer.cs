@@ -27,11 +27,11 @@ public sealed class TestServer : IAsyncDisposable
     private ServerHost? _host;
     private readonly bool _ownsDirectory;
 
-    private readonly Func<IBlobStore, IBlobStore>? _decorateBlobs;
+    private readonly TestServerOptions _options;
 
-    private TestServer(ServerHost host, string dataDirectory, bool ownsDirectory, Func<IBlobStore, IBlobStore>? decorateBlobs)
+    private TestServer(ServerHost host, string dataDirectory, bool ownsDirectory, TestServerOptions options)
     {
-        _decorateBlobs = decorateBlobs;
+        _options = options;
         _host = host;
         DataDirectory = dataDirectory;
         _ownsDirectory = ownsDirectory;
@@ -64,15 +64,19 @@ public sealed class TestServer : IAsyncDisposable
 
     /// <summary>Starts a server on a free loopback port; over a new temporary directory unless <paramref name="dataDirectory"/> is given.</summary>
     public static Task<TestServer> StartAsync(string? dataDirectory = null, CancellationToken cancellationToken = default) =>
-        StartAsync(dataDirectory, null, cancellationToken);
+        StartAsync(dataDirectory, new TestServerOptions(), cancellationToken);
 
     /// <summary>Starts a server whose blob store <paramref name="decorateBlobs"/> wraps (to inject faults).</summary>
-    internal static async Task<TestServer> StartAsync(string? dataDirectory, Func<IBlobStore, IBlobStore>? decorateBlobs, CancellationToken cancellationToken = default)
+    internal static Task<TestServer> StartAsync(string? dataDirectory, Func<IBlobStore, IBlobStore>? decorateBlobs, CancellationToken cancellationToken = default) =>
+        StartAsync(dataDirectory, new TestServerOptions(decorateBlobs), cancellationToken);
+
+    /// <summary>Starts a server that differs from the default as <paramref name="options"/> say.</summary>
+    internal static async Task<TestServer> StartAsync(string? dataDirectory, TestServerOptions options, CancellationToken cancellationToken = default)
     {
         var owns = dataDirectory is null;
         var directory = dataDirectory ?? Path.Combine(Path.GetTempPath(), $"lmvp-server-test-{Guid.NewGuid():N}");
-        var host = await StartHostAsync(directory, 0, decorateBlobs, cancellationToken);
-        return new TestServer(host, directory, owns, decorateBlobs);
+        var host = await StartHostAsync(directory, 0, options, cancellationToken);
+        return new TestServer(host, directory, owns, options);
     }
 
     /// <summary>An HttpClient with <see cref="BaseUrl"/> as its base address and, when given, <c>Authorization: Bearer token</c>.</summary>
@@ -142,7 +146,7 @@ public sealed class TestServer : IAsyncDisposable
     {
         var port = Port;
         await StopAsync();
-        _host = await StartHostAsync(DataDirectory, port, _decorateBlobs, cancellationToken);
+        _host = await StartHostAsync(DataDirectory, port, _options, cancellationToken);
     }
 
     /// <summary>Stops the server; the data directory stays until dispose.</summary>
@@ -174,13 +178,19 @@ public sealed class TestServer : IAsyncDisposable
         }
     }
 
-    private static Task<ServerHost> StartHostAsync(string directory, int port, Func<IBlobStore, IBlobStore>? decorateBlobs, CancellationToken cancellationToken) =>
+    private static Task<ServerHost> StartHostAsync(string directory, int port, TestServerOptions options, CancellationToken cancellationToken) =>
         ServerHost.StartAsync(new ServerOptions
         {
             DataDirectory = directory,
             Urls = [$"http://127.0.0.1:{port}"],
             Out = TextWriter.Null,
             MinimumLogLevel = LogLevel.Warning,
-            DecorateBlobs = decorateBlobs,
+            DecorateBlobs = options.DecorateBlobs,
+            RequireSignIn = options.RequireSignIn,
         }, cancellationToken);
 }
+
+/// <summary>How a test server differs from the default.</summary>
+/// <param name="DecorateBlobs">Wraps the blob store (to inject faults).</param>
+/// <param name="RequireSignIn">Refuse requests without an account (lmvp-server --require-sign-in).</param>
+internal sealed record TestServerOptions(Func<IBlobStore, IBlobStore>? DecorateBlobs = null, bool RequireSignIn = false);

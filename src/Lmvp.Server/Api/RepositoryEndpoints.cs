@@ -12,9 +12,9 @@ internal static class RepositoryEndpoints
 
     public static void MapRepositoryEndpoints(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/v1/repos").WithTags("Repositories").RequireAuthorization().WithErrorResponses(400, 401, 403, 404, 409);
-        group.MapGet("/", ListAsync).WithSummary("Repositories the caller can read.");
-        group.MapPost("/", CreateAsync).WithSummary("Create a repository owned by the caller (a push never creates one).");
+        var group = app.MapGroup("/api/v1/repos").WithTags("Repositories").WithErrorResponses(400, 401, 403, 404, 409);
+        group.MapGet("/", ListAsync).WithSummary("Repositories the caller can read (the public ones without an account).");
+        group.MapPost("/", CreateAsync).WithSummary("Create a repository owned by the caller (a push never creates one).").RequireAuthorization();
         var repository = group.MapGroup("/{owner}/{name}").WithRepositoryAccess();
         repository.MapGet("", GetAsync).WithSummary("A repository and the caller's role in it.");
         repository.MapPatch("", UpdateAsync).WithSummary("Change visibility or description (role admin).").Requires(AccessLevel.Admin);
@@ -23,8 +23,15 @@ internal static class RepositoryEndpoints
         repository.MapDelete("/members/{username}", RemoveMemberAsync).WithSummary("Remove a member (role admin).").Requires(AccessLevel.Admin);
     }
 
-    public static async Task<Ok<List<RepositoryResponse>>> ListAsync(Caller caller, MetadataStores store, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<List<RepositoryResponse>>, JsonHttpResult<ApiError>>> ListAsync(HttpContext http, MetadataStores store,
+        CancellationToken cancellationToken)
     {
+        var (caller, refusal) = await RepositoryFilter.IdentifyAsync(http);
+        if (caller is null)
+        {
+            return refusal!;
+        }
+
         var repositories = await store.Repositories.ListVisibleRepositoriesAsync(caller.UserId, caller.IsServerAdmin, cancellationToken);
         return TypedResults.Ok(repositories
             .Select(r => (r.Repository, Role: RepositoryAccess.RoleFromMembership(caller, r.Repository, r.MemberRole)))

@@ -1,6 +1,7 @@
 using Lmvp.Server.Auth;
 using Lmvp.Server.Services;
 using Lmvp.Server.Storage;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Lmvp.Server.Api;
@@ -82,9 +83,10 @@ internal static class RepositoryFilter
         var owner = http.Request.RouteValues["owner"] as string ?? "";
         var name = http.Request.RouteValues["name"] as string ?? "";
         RepositoryContext result;
-        if (await Caller.BindAsync(http) is not { } caller)
+        var (caller, refusal) = await IdentifyAsync(http);
+        if (caller is null)
         {
-            result = RepositoryContext.Refused(Errors.Unauthorized("authentication required"));
+            result = RepositoryContext.Refused(refusal!);
         }
         else
         {
@@ -96,5 +98,24 @@ internal static class RepositoryFilter
 
         http.Items[Key] = result;
         return result;
+    }
+
+    /// <summary>Who calls: the authenticated caller, else <see cref="Caller.Anonymous"/> for a request that sent no credentials
+    /// where the server allows anonymous reads; else the 401 to answer (credentials that fail are never ignored).</summary>
+    internal static async ValueTask<(Caller? Caller, JsonHttpResult<ApiError>? Refusal)> IdentifyAsync(HttpContext http)
+    {
+        if (await Caller.BindAsync(http) is { } caller)
+        {
+            return (caller, null);
+        }
+
+        var result = await http.AuthenticateAsync(BearerAuthenticationHandler.SchemeName);
+        if (result.None && http.RequestServices.GetRequiredService<RepositoryAccess>().AllowsAnonymousReads)
+        {
+            return (Caller.Anonymous, null);
+        }
+
+        http.Response.Headers.WWWAuthenticate = "Bearer";
+        return (null, Errors.Unauthorized(result.Failure?.Message ?? RepositoryAccess.AuthenticationRequired));
     }
 }

@@ -14,7 +14,7 @@ internal static class SyncEndpoints
 {
     public static void MapSyncEndpoints(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/v1/repos/{owner}/{name}").WithTags("Sync").RequireAuthorization().WithRepositoryAccess().WithErrorResponses(400, 401, 403, 404, 409, 413, 415, 422, 503);
+        var group = app.MapGroup("/api/v1/repos/{owner}/{name}").WithTags("Sync").WithRepositoryAccess().WithErrorResponses(400, 401, 403, 404, 409, 413, 415, 422, 503);
         group.MapGet("/refs", GetRefsAsync).WithSummary("Branches and tags, and the default branch.");
         group.MapPost("/objects/missing", FindMissingObjectsAsync).WithSummary("Which of these commits, trees and manifests the server lacks.");
         group.MapPost("/chunks/missing", FindMissingChunksAsync).WithSummary("Which of these chunks the server lacks.");

@@ -10,19 +10,37 @@ internal readonly record struct RepositoryGrant(RepositoryRecord? Repository, Ac
     public bool Allowed => Error is null;
 }
 
-/// <summary>The authorization rules for repositories, shared by the API and (later) the web UI.</summary>
+/// <summary>Whether visitors without an account may read public repositories (the default, as on Hugging Face), or every
+/// request must be signed in (<c>lmvp-server --require-sign-in</c>).</summary>
+/// <param name="AnonymousReads">True when public repositories are readable without an account.</param>
+internal sealed record AccessPolicy(bool AnonymousReads);
+
+/// <summary>The authorization rules for repositories, shared by the API and the web UI.</summary>
 /// <remarks>
 /// A caller's role is admin for the owner and server admins, else their member role, else read for a public
 /// repository, else none. What they may do is the lower of that role and their token's scope. A repository the
-/// caller cannot read answers 404, exactly as one that does not exist, so private names do not leak.
+/// caller cannot read answers 404, exactly as one that does not exist, so private names do not leak. A visitor without
+/// an account (<see cref="Caller.Anonymous"/>) reads public repositories when the policy allows; anything else asks them
+/// to authenticate (401), whether or not the repository exists.
 /// </remarks>
-internal sealed class RepositoryAccess(MetadataStores store)
+internal sealed class RepositoryAccess(MetadataStores store, AccessPolicy policy)
 {
+    /// <summary>What a request without credentials is told when it needs them.</summary>
+    public const string AuthenticationRequired = "authentication required: send 'Authorization: Bearer <token>'";
+
+    /// <summary>True when a request without credentials may read public repositories.</summary>
+    public bool AllowsAnonymousReads => policy.AnonymousReads;
+
     /// <summary>The caller's role in <paramref name="repository"/>, ignoring token scope.</summary>
     public async Task<AccessLevel> GetRoleAsync(Caller caller, RepositoryRecord repository, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(caller);
         ArgumentNullException.ThrowIfNull(repository);
+        if (caller.IsAnonymous)
+        {
+            return policy.AnonymousReads && !repository.IsPrivate ? AccessLevel.Read : AccessLevel.None;
+        }
+
         if (caller.IsServerAdmin || repository.OwnerId == caller.UserId)
         {
             return AccessLevel.Admin;
@@ -54,7 +72,8 @@ internal sealed class RepositoryAccess(MetadataStores store)
     public async Task<RepositoryGrant> AuthorizeAsync(Caller caller, string owner, string name, AccessLevel required, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(caller);
-        var notFound = Errors.NotFound($"repository {owner}/{name} not found");
+        // A visitor without credentials learns nothing about which names exist: every refusal asks them to authenticate.
+        var notFound = caller.IsAnonymous ? Errors.Unauthorized(AuthenticationRequired) : Errors.NotFound($"repository {owner}/{name} not found");
         if (!Names.IsValid(owner) || !Names.IsValid(name))
         {
             return new RepositoryGrant(null, AccessLevel.None, AccessLevel.None, notFound);
@@ -67,6 +86,11 @@ internal sealed class RepositoryAccess(MetadataStores store)
         }
 
         var role = await GetRoleAsync(caller, repository, cancellationToken).ConfigureAwait(false);
+        if (caller.IsAnonymous && role < required)
+        {
+            return new RepositoryGrant(null, AccessLevel.None, AccessLevel.None, Errors.Unauthorized(AuthenticationRequired));
+        }
+
         if (role == AccessLevel.None)
         {
             return new RepositoryGrant(null, AccessLevel.None, AccessLevel.None, notFound);

@@ -145,6 +145,15 @@ internal static class LmvpClaims
 /// <summary>Who is calling and with what rights: the same whether they came with a token, a session or (later) a cookie.</summary>
 internal sealed record Caller(long UserId, string UserName, bool IsServerAdmin, AccessLevel Scope, string AuthMethod, string? SessionId, long? TokenId)
 {
+    /// <summary>The method of a caller who sent no credentials.</summary>
+    public const string AnonymousMethod = "anonymous";
+
+    /// <summary>A visitor without an account: reads public repositories where the server allows it, nothing else.</summary>
+    public static Caller Anonymous { get; } = new(0, "", false, AccessLevel.Read, AnonymousMethod, null, null);
+
+    /// <summary>True for <see cref="Anonymous"/>.</summary>
+    public bool IsAnonymous => AuthMethod == AnonymousMethod;
+
     /// <summary>The caller behind an authenticated principal.</summary>
     public static Caller From(ClaimsPrincipal principal)
     {

@@ -65,10 +65,14 @@ internal static class ServerApp
             services.AddSingleton(_ => storage);
             AddStorage(services, storage);
             services.AddSingleton(new SessionTokens(SessionTokens.LoadOrCreateKey(paths.DataDirectory)));
+            services.AddSingleton(new AccessPolicy(AnonymousReads: !options.RequireSignIn));
             services.AddSingleton<RepositoryAccess>();
             services.AddSingleton<ObjectCache>();
             services.AddSingleton<RepositoryGraphs>();
             services.AddSingleton<RefUpdates>();
+            services.AddSingleton<FileDigests>();
+            services.AddSingleton<Uploads>();
+            services.AddSingleton<ApiCommits>();
             services.AddLmvpWeb(paths.DataDirectory);
 
             services.AddAuthentication(BearerAuthenticationHandler.SchemeName)
@@ -85,6 +89,9 @@ internal static class ServerApp
             {
                 o.SerializerOptions.RespectNullableAnnotations = true;
                 o.SerializerOptions.RespectRequiredConstructorParameters = true;
+
+                // JSON has no NaN: a diverged run's loss travels as the string "NaN", which Python's float() reads.
+                o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals;
                 o.SerializerOptions.TypeInfoResolverChain.Insert(0, Lmvp.Store.Protocol.ProtocolJsonContext.Default);
             });
             services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -141,6 +148,8 @@ internal static class ServerApp
         services.AddSingleton(m.Refs);
         services.AddSingleton(m.Objects);
         services.AddSingleton(m.Chunks);
+        services.AddSingleton(m.Uploads);
+        services.AddSingleton(m.Digests);
         services.AddSingleton(storage.Blobs);
         services.AddSingleton(storage.Chunks);
     }
@@ -175,6 +184,10 @@ internal static class ServerApp
         app.MapInvitationEndpoints();
         app.MapRepositoryEndpoints();
         app.MapSyncEndpoints();
+        app.MapHistoryEndpoints();
+        app.MapFileEndpoints();
+        app.MapRefEndpoints();
+        app.MapUploadEndpoints();
 
         // The web UI (src/Lmvp.Server/Web/) maps its pages here.
         app.MapLmvpWeb();

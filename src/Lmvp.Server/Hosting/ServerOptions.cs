@@ -18,6 +18,9 @@ internal sealed class ServerOptions
     /// <summary>The least severe log messages written to the console.</summary>
     public LogLevel MinimumLogLevel { get; init; } = LogLevel.Information;
 
+    /// <summary>True when every request must be signed in; by default public repositories are readable without an account.</summary>
+    public bool RequireSignIn { get; init; }
+
     /// <summary>Wraps the blob store once it is open (tests inject faults with it).</summary>
     public Func<Storage.IBlobStore, Storage.IBlobStore>? DecorateBlobs { get; init; }
 }

@@ -138,6 +138,9 @@ internal interface IRefStore
     /// processes: of several concurrent updates from the same value exactly one wins. When the repository had no branch before,
     /// <paramref name="name"/>'s branch becomes its default.</summary>
     Task<RefUpdateOutcome> CompareAndSwapRefAsync(long repositoryId, string name, ObjectId? expected, ObjectId target, CancellationToken cancellationToken);
+
+    /// <summary>Deletes a ref if it still points at <paramref name="expected"/>, atomically across processes.</summary>
+    Task<RefUpdateOutcome> DeleteRefAsync(long repositoryId, string name, ObjectId expected, CancellationToken cancellationToken);
 }
 
 /// <summary>A repository's commits, trees and file manifests, stored verified, and which of them are known complete.</summary>
@@ -179,6 +182,46 @@ internal interface IChunkIndex
     Task<IReadOnlyList<PackRecord>> ListPacksAsync(long repositoryId, CancellationToken cancellationToken);
 }
 
+/// <summary>Whole-file upload sessions of the JSON API: how much has arrived, in which parts, and the file they became.</summary>
+internal interface IUploadStore
+{
+    /// <summary>Records a new, empty session.</summary>
+    Task<UploadRecord> CreateUploadAsync(string uploadId, long repositoryId, long userId, long? declaredSize, DateTimeOffset expiresAt,
+        CancellationToken cancellationToken);
+
+    /// <summary>The session, or null.</summary>
+    Task<UploadRecord?> GetUploadAsync(string uploadId, CancellationToken cancellationToken);
+
+    /// <summary>Appends a part that starts at <paramref name="start"/>, which must be the bytes received so far, and extends the
+    /// session's expiry; of concurrent appends at one offset exactly one wins. The session after, or null when it was not at
+    /// <paramref name="start"/> (or is finished or gone).</summary>
+    Task<UploadRecord?> AppendPartAsync(string uploadId, long start, long length, string blob, DateTimeOffset expiresAt, CancellationToken cancellationToken);
+
+    /// <summary>The parts received, in order.</summary>
+    Task<IReadOnlyList<UploadPart>> ListPartsAsync(string uploadId, CancellationToken cancellationToken);
+
+    /// <summary>Marks the session finished as the file <paramref name="fileId"/>; false when it was finished or changed meanwhile
+    /// (its bytes received differ from <paramref name="received"/>).</summary>
+    Task<bool> FinishUploadAsync(string uploadId, long received, ObjectId fileId, byte[] sha256, CancellationToken cancellationToken);
+
+    /// <summary>Deletes a session and its part rows; false when there was none.</summary>
+    Task<bool> DeleteUploadAsync(string uploadId, CancellationToken cancellationToken);
+
+    /// <summary>Sessions that expired before <paramref name="now"/>, at most <paramref name="limit"/>.</summary>
+    Task<IReadOnlyList<UploadRecord>> ListExpiredUploadsAsync(DateTimeOffset now, int limit, CancellationToken cancellationToken);
+}
+
+/// <summary>The SHA-256 of files by their id (BLAKE3 of the content), computed once and kept: what HTTP clients check downloads
+/// against (Repr-Digest), since Python's hashlib has no BLAKE3.</summary>
+internal interface IFileDigestStore
+{
+    /// <summary>The SHA-256 of each of <paramref name="fileIds"/> that is known.</summary>
+    Task<IReadOnlyDictionary<ObjectId, byte[]>> GetDigestsAsync(IReadOnlyList<ObjectId> fileIds, CancellationToken cancellationToken);
+
+    /// <summary>Records a file's SHA-256 (a second record of the same file changes nothing).</summary>
+    Task PutDigestAsync(ObjectId fileId, byte[] sha256, CancellationToken cancellationToken);
+}
+
 /// <summary>Every metadata aggregate of one server, opened together over one database.</summary>
 internal sealed record MetadataStores(IUserStore Users, ITokenStore Tokens, ISessionStore Sessions, IInvitationStore Invitations,
-    IRepositoryStore Repositories, IRefStore Refs, IObjectStore Objects, IChunkIndex Chunks);
+    IRepositoryStore Repositories, IRefStore Refs, IObjectStore Objects, IChunkIndex Chunks, IUploadStore Uploads, IFileDigestStore Digests);

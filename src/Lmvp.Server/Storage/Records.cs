@@ -36,6 +36,16 @@ internal sealed record ChunkLocation(string Pack, PackEntry Entry);
 /// <summary>A pack a repository's chunks are in.</summary>
 internal sealed record PackRecord(string Name, long Size, int Chunks);
 
+/// <summary>A whole-file upload session: bytes received so far, and once finished the file they became.</summary>
+internal sealed record UploadRecord(string Id, long RepositoryId, long UserId, long? DeclaredSize, long Received, ObjectId? FileId, byte[]? Sha256,
+    DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt)
+{
+    public bool IsFinished => FileId is not null;
+}
+
+/// <summary>One received part of an upload: the blob holding bytes [Start, Start + Length) of the file.</summary>
+internal sealed record UploadPart(long Start, long Length, string Blob);
+
 /// <summary>The outcome of a compare-and-swap on a ref.</summary>
 internal enum RefUpdateOutcome
 {

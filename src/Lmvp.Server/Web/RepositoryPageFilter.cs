@@ -5,7 +5,8 @@ using Lmvp.Server.Web.Html;
 namespace Lmvp.Server.Web;
 
 /// <summary>The prelude of every page under <c>/repos/{owner}/{name}</c>, declared once for the group: a visitor who is not
-/// signed in goes to the sign-in page, one who cannot see the repository gets the 404 page (as for one that does not exist).</summary>
+/// signed in sees a public repository (unless the server requires sign-in) and goes to the sign-in page for anything else;
+/// a signed-in user who cannot see the repository gets the 404 page (as for one that does not exist).</summary>
 internal static class RepositoryPageFilter
 {
     private static readonly object Key = new();
@@ -21,7 +22,9 @@ internal static class RepositoryPageFilter
             return refusal;
         }
 
-        return repository.Role < required
+        return repository.Role < required && repository.Web.Caller is null
+            ? repository.Web.RedirectToSignIn()
+            : repository.Role < required
             ? Page.Forbidden(repository.Web, forbidden?.Invoke(repository) ?? $"This needs the {required.ToName()} role in {repository.Record.FullName}.")
             : await next(context);
     });
@@ -37,9 +40,8 @@ internal static class RepositoryPageFilter
         var web = await WebContext.ForAsync(http);
         var owner = http.Request.RouteValues["owner"] as string ?? "";
         var name = http.Request.RouteValues["name"] as string ?? "";
-        var view = web.Caller is null
-            ? RepositoryView.Refused(web, web.RedirectToSignIn())
-            : await web.OpenRepositoryAsync(owner, name) ?? RepositoryView.Refused(web, Page.NotFound(web));
+        var view = await web.OpenRepositoryAsync(owner, name)
+            ?? RepositoryView.Refused(web, web.Caller is null ? web.RedirectToSignIn() : Page.NotFound(web));
         http.Items[Key] = view;
         return view;
     }

@@ -89,9 +89,13 @@ internal sealed class WebContext
 
     /// <summary>The repository <paramref name="owner"/>/<paramref name="name"/> and the caller's role in it, or null when
     /// the caller cannot see it (the same rules as the API: a private repository is invisible to non-members).</summary>
-    public async Task<RepositoryView?> OpenRepositoryAsync(string owner, string name)
+    /// <remarks>A visitor who is not signed in sees public repositories when the server allows anonymous reads.</remarks>
+    public async Task<RepositoryView?> OpenRepositoryAsync(string owner, string name) => await OpenRepositoryAsync(Caller ?? Caller.Anonymous, owner, name);
+
+    /// <summary>The repository as <paramref name="caller"/> may see it (a script's bearer token on a download), or null.</summary>
+    public async Task<RepositoryView?> OpenRepositoryAsync(Caller caller, string owner, string name)
     {
-        if (Caller is null || !Lmvp.Server.Api.Names.IsValid(owner) || !Lmvp.Server.Api.Names.IsValid(name))
+        if (!Lmvp.Server.Api.Names.IsValid(owner) || !Lmvp.Server.Api.Names.IsValid(name))
         {
             return null;
         }
@@ -102,7 +106,7 @@ internal sealed class WebContext
             return null;
         }
 
-        var role = await Service<RepositoryAccess>().GetRoleAsync(Caller, repository, Aborted);
+        var role = AccessLevels.Min(await Service<RepositoryAccess>().GetRoleAsync(caller, repository, Aborted), caller.Scope);
         return role == AccessLevel.None ? null : RepositoryView.Open(this, repository, role);
     }
 }

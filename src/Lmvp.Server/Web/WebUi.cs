@@ -46,7 +46,6 @@ internal static class WebUi
         });
         services.AddSingleton<WebSessions>();
         services.AddSingleton<ModelCard>();
-        services.AddSingleton<RepositoryAccess>(sp => new RepositoryAccess(sp.GetRequiredService<Lmvp.Server.Storage.MetadataStores>()));
         return services;
     }
 

@@ -22,10 +22,11 @@ public sealed class AuthTests
     {
         await using var server = await TestServer.StartAsync();
         var alice = await server.CreateUserAsync("alice");
-        var repo = await server.CreateRepositoryAsync(alice.WriteToken, "model", isPrivate: false);
+        var repo = await server.CreateRepositoryAsync(alice.WriteToken, "model", isPrivate: true);
         using var anonymous = server.CreateClient();
 
-        foreach (var path in new[] { "api/v1/user", "api/v1/repos", $"api/v1/repos/{repo}", $"api/v1/repos/{repo}/refs", "api/v1/user/tokens" })
+        foreach (var path in new[] { "api/v1/user", $"api/v1/repos/{repo}", $"api/v1/repos/{repo}/refs", $"api/v1/repos/{repo}/commits", "api/v1/user/tokens",
+            "api/v1/repos/alice/no-such-repository" })
         {
             var (status, body) = await Wire.GetJsonAsync(anonymous, path);
             status.Should().Be(HttpStatusCode.Unauthorized, path);

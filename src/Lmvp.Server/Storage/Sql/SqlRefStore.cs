@@ -61,4 +61,21 @@ internal sealed class SqlRefStore(SqlDatabase db) : IRefStore
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
         return RefUpdateOutcome.Updated;
     }
+
+    public async Task<RefUpdateOutcome> DeleteRefAsync(long repositoryId, string name, ObjectId expected, CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var deleted = await NonQueryAsync(c, tx, "DELETE FROM refs WHERE repo_id = @r AND name = @n AND target = @old", cancellationToken,
+            ("@r", repositoryId), ("@n", name), ("@old", expected.ToArray())).ConfigureAwait(false);
+        if (deleted == 0)
+        {
+            return RefUpdateOutcome.Conflict;
+        }
+
+        await NonQueryAsync(c, tx, "UPDATE repositories SET updated_at = @now WHERE repo_id = @r", cancellationToken, ("@now", db.Now()), ("@r", repositoryId))
+            .ConfigureAwait(false);
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return RefUpdateOutcome.Updated;
+    }
 }

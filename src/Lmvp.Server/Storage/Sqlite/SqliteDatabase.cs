@@ -65,7 +65,7 @@ internal sealed class SqliteDatabase : SqlDatabase
     }
 
     /// <summary>Version 1 is the schema of the first release; version 2 moved the chunk index in (it was chunks.db) and indexes
-    /// names case-insensitively.</summary>
+    /// names case-insensitively; version 3 added upload sessions and file digests for the JSON API.</summary>
     private static readonly string[] Schema =
     [
         """
@@ -159,6 +159,28 @@ internal sealed class SqliteDatabase : SqlDatabase
             PRIMARY KEY(repo_id, id)) WITHOUT ROWID;
         CREATE INDEX users_by_lower_name ON users(lower(name));
         CREATE INDEX repositories_by_lower_name ON repositories(owner_id, lower(name))
+        """,
+        """
+        CREATE TABLE uploads(
+            upload_id TEXT PRIMARY KEY,
+            repo_id INTEGER NOT NULL,
+            user_id INTEGER NOT NULL,
+            declared_size INTEGER,
+            received INTEGER NOT NULL DEFAULT 0,
+            file_id BLOB,
+            sha256 BLOB,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL);
+        CREATE INDEX uploads_by_expiry ON uploads(expires_at);
+        CREATE TABLE upload_parts(
+            upload_id TEXT NOT NULL,
+            start INTEGER NOT NULL,
+            length INTEGER NOT NULL,
+            blob TEXT NOT NULL,
+            PRIMARY KEY(upload_id, start));
+        CREATE TABLE file_digests(
+            file_id BLOB PRIMARY KEY,
+            sha256 BLOB NOT NULL)
         """,
     ];
 }

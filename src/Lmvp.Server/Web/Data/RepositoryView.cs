@@ -97,29 +97,13 @@ internal sealed class RepositoryView
         return null;
     }
 
-    /// <summary>A full commit id, a branch or a tag, as a commit this repository holds; null otherwise.</summary>
-    public async Task<Commit?> ResolveCommitAsync(string? revision)
-    {
-        if (string.IsNullOrEmpty(revision) || revision.Length > 255)
-        {
-            return null;
-        }
+    /// <summary>Any revision (branch, tag, full or short id, HEAD~N), resolved as the CLI and the API do; null when it names no
+    /// commit this repository holds.</summary>
+    public async Task<Commit?> ResolveCommitAsync(string? revision) =>
+        string.IsNullOrEmpty(revision) || revision.Length > 255 ? null : (await Revisions.ResolveAsync(Graph, revision, Aborted)).Commit;
 
-        if (ObjectId.TryParse(revision, out var id))
-        {
-            return await TryGetCommitAsync(id);
-        }
-
-        foreach (var r in await RefsAsync())
-        {
-            if (r.Key == RefName.HeadsPrefix + revision || r.Key == RefName.TagsPrefix + revision)
-            {
-                return await TryGetCommitAsync(r.Value);
-            }
-        }
-
-        return null;
-    }
+    /// <summary>A <c>{rev}/{path}</c> URL tail split at the revision (branch names may hold slashes).</summary>
+    public Task<ResolvedRevision> ResolveWithPathAsync(string? revisionAndPath) => Revisions.ResolveWithPathAsync(Graph, revisionAndPath, Aborted);
 
     // ---- objects ----
 

@@ -15,14 +15,14 @@ internal static class CommitPages
     public static void Map(RouteGroupBuilder web)
     {
         var repository = web.MapGroup("/repos/{owner}/{name}").WithRepositoryPage();
-        repository.MapGet("/commit/{id}", CommitAsync);
+        repository.MapGet("/commit/{**revision}", CommitAsync);
         repository.MapGet("/compare", CompareAsync);
     }
 
-    public static async Task<IResult> CommitAsync(RepositoryView repo, string id)
+    public static async Task<IResult> CommitAsync(RepositoryView repo, string revision)
     {
         var web = repo.Web;
-        if (!ObjectId.TryParse(id, out var commitId) || await repo.TryGetCommitAsync(commitId) is not { } commit)
+        if (await repo.ResolveCommitAsync(revision) is not { } commit)
         {
             return Page.NotFound(web);
         }

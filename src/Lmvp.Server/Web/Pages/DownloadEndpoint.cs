@@ -1,3 +1,4 @@
+using Lmvp.Server.Api;
 using Lmvp.Server.Auth;
 using Lmvp.Server.Storage;
 using Lmvp.Server.Web.Data;
@@ -8,7 +9,7 @@ using Microsoft.Net.Http.Headers;
 
 namespace Lmvp.Server.Web.Pages;
 
-/// <summary>Downloads any file at any commit, streamed from its chunks, with an ETag from the file id and byte ranges.</summary>
+/// <summary>Downloads any file at any revision (branch, tag, full or short id), streamed from its chunks, with an ETag from the file id and byte ranges.</summary>
 /// <remarks>
 /// ASP.NET's file result does the HTTP part (Content-Length, single <c>Range</c> → 206 with Content-Range, unsatisfiable →
 /// 416, <c>If-Range</c>, <c>If-None-Match</c> → 304; a multi-range request gets the whole file, which HTTP allows) over a
@@ -19,10 +20,10 @@ namespace Lmvp.Server.Web.Pages;
 internal static class DownloadEndpoint
 {
     public static void Map(RouteGroupBuilder web) =>
-        web.MapMethods("/repos/{owner}/{name}/raw/{commit}/{**path}", [HttpMethods.Get, HttpMethods.Head], DownloadAsync)
+        web.MapMethods("/repos/{owner}/{name}/raw/{**revisionAndPath}", [HttpMethods.Get, HttpMethods.Head], DownloadAsync)
             .WithRequestTimeout(Lmvp.Server.Api.RequestLimits.StreamPolicy);
 
-    public static async Task<IResult> DownloadAsync(WebContext web, string owner, string name, string commit, string? path)
+    public static async Task<IResult> DownloadAsync(WebContext web, string owner, string name, string? revisionAndPath)
     {
         var caller = web.Caller;
         if (caller is null && web.Http.Request.Headers.Authorization.Count > 0)
@@ -30,27 +31,29 @@ internal static class DownloadEndpoint
             var result = await web.Http.AuthenticateAsync(BearerAuthenticationHandler.SchemeName);
             if (!result.Succeeded)
             {
-                return Results.Text(result.Failure?.Message ?? "the token is not valid", "text/plain; charset=utf-8", statusCode: StatusCodes.Status401Unauthorized);
+                return Errors.Unauthorized(result.Failure?.Message ?? "the token is not valid");
             }
 
             caller = Caller.From(result.Principal);
         }
 
-        if (caller is null)
+        var repo = await web.OpenRepositoryAsync(caller ?? Caller.Anonymous, owner, name);
+        if (repo is null && caller is null)
         {
-            return web.RedirectToSignIn();
+            // A browser signs in and comes back; a script gets a JSON 401, never a sign-in page saved as "the file".
+            return WantsPage(web.Http.Request) ? web.RedirectToSignIn() : Errors.Unauthorized(RepositoryAccess.AuthenticationRequired);
         }
 
-        var repo = await OpenAsync(web, caller, owner, name);
-        if (repo is null || !ObjectId.TryParse(commit, out var commitId) || await repo.TryGetCommitAsync(commitId) is not { } c
-            || string.IsNullOrEmpty(path) || await repo.FindEntryAsync(c.TreeId, path.Trim('/')) is not { } entry)
+        var resolved = repo is null ? null : await repo.ResolveWithPathAsync(revisionAndPath);
+        if (repo is null || resolved?.Commit is not { } c || resolved.Path.Length == 0 || await repo.FindEntryAsync(c.TreeId, resolved.Path) is not { } entry)
         {
-            return Page.NotFound(web);
+            return WantsPage(web.Http.Request) ? Page.NotFound(web) : Errors.NotFound("no such file");
         }
 
+        var path = resolved.Path;
         if (entry.Kind == TreeEntryKind.Directory)
         {
-            return Results.Redirect(Urls.Tree(repo.Owner, repo.Name, c.Id, path.Trim('/')));
+            return Results.Redirect(Urls.Tree(repo.Owner, repo.Name, c.Id, path));
         }
 
         if (entry.Kind != TreeEntryKind.File)
@@ -60,29 +63,15 @@ internal static class DownloadEndpoint
 
         var headers = web.Http.Response.Headers;
 
-        // The bytes behind a URL never change (the commit id pins them), so a browser may keep them; they are still private.
-        headers.CacheControl = "private, max-age=31536000, immutable";
+        // A URL with a full commit id always names the same bytes, so a browser may keep them; one with a branch is revalidated.
+        headers.CacheControl = resolved.Revision == c.Id.ToString() ? "private, max-age=31536000, immutable" : "private, no-cache";
         headers.ContentSecurityPolicy = "default-src 'none'; sandbox";
         var stream = await repo.OpenFileAsync(entry.Id);
         return TypedResults.Stream(stream, "application/octet-stream", entry.Name, lastModified: null,
             entityTag: new EntityTagHeaderValue("\"" + entry.Id + "\""), enableRangeProcessing: true);
     }
 
-    private static async Task<RepositoryView?> OpenAsync(WebContext web, Caller caller, string owner, string name)
-    {
-        if (!Lmvp.Server.Api.Names.IsValid(owner) || !Lmvp.Server.Api.Names.IsValid(name))
-        {
-            return null;
-        }
-
-        var record = await web.Store.Repositories.FindRepositoryAsync(owner, name, web.Aborted);
-        if (record is null)
-        {
-            return null;
-        }
-
-        var role = await web.Service<RepositoryAccess>().GetRoleAsync(caller, record, web.Aborted);
-        var effective = AccessLevels.Min(role, caller.Scope);
-        return effective >= AccessLevel.Read ? RepositoryView.Open(web, record, role) : null;
-    }
+    /// <summary>True for a browser navigating (it accepts HTML and sent no token).</summary>
+    private static bool WantsPage(HttpRequest request) =>
+        request.Headers.Authorization.Count == 0 && request.Headers.Accept.ToString().Contains("text/html", StringComparison.OrdinalIgnoreCase);
 }

@@ -20,7 +20,7 @@ internal static class RepositoryPages
         web.MapPost(Urls.NewRepository, CreateAsync);
         var repository = web.MapGroup("/repos/{owner}/{name}").WithRepositoryPage();
         repository.MapGet("", RepositoryAsync);
-        repository.MapGet("/tree/{commit}/{**path}", TreeAsync);
+        repository.MapGet("/tree/{**revisionAndPath}", TreeAsync);
 
         // A repository's clone URL (http://server/owner/name) opened in a browser lands on its page.
         web.MapGet("/{owner}/{name}", (string owner, string name) => Results.Redirect(Urls.Repository(owner, name))).WithOrder(1000);
@@ -190,15 +190,16 @@ internal static class RepositoryPages
         return page.ToResult();
     }
 
-    public static async Task<IResult> TreeAsync(RepositoryView repo, string commit, string? path)
+    public static async Task<IResult> TreeAsync(RepositoryView repo, string? revisionAndPath)
     {
         var web = repo.Web;
-        if (!ObjectId.TryParse(commit, out var commitId) || await repo.TryGetCommitAsync(commitId) is not { } c)
+        var resolved = await repo.ResolveWithPathAsync(revisionAndPath);
+        if (resolved.Commit is not { } c)
         {
             return Page.NotFound(web);
         }
 
-        path = (path ?? "").Trim('/');
+        var path = resolved.Path;
         var entry = await repo.FindEntryAsync(c.TreeId, path);
         if (entry is null)
         {
