@@ -209,7 +209,10 @@ public sealed class ContentApiTests
         using var browser = new HttpRequestMessage(HttpMethod.Get, $"repos/{secret}/raw/main/x");
         browser.Headers.Accept.ParseAdd("text/html");
         (await noRedirect.SendAsync(browser)).StatusCode.Should().Be(HttpStatusCode.Redirect);
-        (await anonymous.GetAsync($"repos/{repo}/raw/main/weights.bin")).StatusCode.Should().Be(HttpStatusCode.OK);
+        foreach (var page in new[] { $"repos/{repo}/raw/main/weights.bin", $"repos/{repo}/tree/main/cfg", $"repos/{repo}/commit/HEAD", $"repos/{repo}/history" })
+        {
+            (await anonymous.GetAsync(page)).StatusCode.Should().Be(HttpStatusCode.OK, "a public repository's pages need no account: " + page);
+        }
 
         await using var strict = await TestServer.StartAsync(null, new TestServerOptions(RequireSignIn: true));
         var bob = await strict.CreateUserAsync("bob");

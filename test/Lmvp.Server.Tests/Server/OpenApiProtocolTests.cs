@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Lmvp.Testing;
 using Lmvp.Store.Protocol;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Lmvp.Server.Tests.Server;
 
@@ -59,6 +60,29 @@ public sealed class OpenApiProtocolTests
             else
             {
                 Reference(ok.GetProperty("application/json").GetProperty("schema")).Should().Be(response.Name, "{0} {1} answers {2}", method, path, response.Name);
+            }
+        }
+    }
+
+    [Test]
+    public async Task EveryApiRouteTheServerMaps_IsInTheDocument_WithItsMethods()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var http = server.CreateClient();
+        var paths = JsonDocument.Parse(await http.GetStringAsync("openapi/v1.json")).RootElement.GetProperty("paths").EnumerateObject()
+            .ToDictionary(p => p.Name.TrimEnd('/'), p => p.Value);
+        var routes = server.Services.GetRequiredService<Microsoft.AspNetCore.Routing.EndpointDataSource>().Endpoints
+            .OfType<Microsoft.AspNetCore.Routing.RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText!.TrimStart('/').StartsWith("api/v1", StringComparison.Ordinal))
+            .ToList();
+        routes.Should().Contain(e => e.RoutePattern.RawText!.Contains("/resolve/", StringComparison.Ordinal), "the content API is mapped");
+        foreach (var endpoint in routes)
+        {
+            var path = "/" + System.Text.RegularExpressions.Regex.Replace(endpoint.RoutePattern.RawText!.TrimStart('/'), @"\{(?:\*\*)?(\w+)(?::\w+)?\}", "{$1}").TrimEnd('/');
+            paths.TryGetValue(path, out var item).Should().BeTrue("{0} is mapped, so it is documented", path);
+            foreach (var method in endpoint.Metadata.GetMetadata<Microsoft.AspNetCore.Routing.HttpMethodMetadata>()!.HttpMethods)
+            {
+                item.TryGetProperty(method.ToLowerInvariant(), out _).Should().BeTrue("{0} {1} is documented", method, path);
             }
         }
     }
