@@ -42,6 +42,7 @@ internal static class LmvpCommandLine
             FetchCommand.Create(context),
             PullCommand.Create(context),
             CloneCommand.Create(context),
+            GetCommand.Create(context),
             LsFilesCommand.Create(context),
             LsTreeCommand.Create(context),
             ConfigCommand.Create(context),

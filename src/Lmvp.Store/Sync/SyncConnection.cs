@@ -94,6 +94,12 @@ internal sealed class SyncConnection : IDisposable
             DataTimeout(expectedBytes),
             cancellationToken);
 
+    /// <summary>Sends a request built afresh for each try (so a retry can ask for less) and hands the answer to <paramref name="onSuccess"/>;
+    /// the time allowed grows with <paramref name="expectedBytes"/>.</summary>
+    public Task<T> SendAsync<T>(Func<HttpRequestMessage> build, Func<HttpResponseMessage, CancellationToken, Task<T>> onSuccess, long expectedBytes,
+        CancellationToken cancellationToken) =>
+        SendAsync(build, onSuccess, DataTimeout(expectedBytes), cancellationToken);
+
     public void Dispose() => _http.Dispose();
 
     private HttpRequestMessage JsonRequest(string path, byte[] bytes)
