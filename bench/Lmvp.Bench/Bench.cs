@@ -19,6 +19,7 @@ internal static class Bench
         ["log"] = ReadScenarios.Log,
         ["gitstatus"] = GitScenarios.Status,
         ["sync"] = SyncScenarios.PushClone,
+        ["api"] = SyncScenarios.Api,
     };
 
     public static int RunParent(BenchOptions options, string[] args)

@@ -26,6 +26,8 @@ internal sealed class BenchOptions
           log        log over N commits (library, `lmvp log --oneline`, `lmvp log --oneline --sort loss`)
           gitstatus  status of a git work tree of 5,000 tracked files: git's files left to git, included, and none
           sync       push, clone and fetch of a new file (size) over loopback against a real lmvp-server
+          api        the Python package: update and download of a new file (size) next to lmvp push, curl and
+                     lmvp get; re-update with nothing changed; commits of a 5,000-commit branch as JSON
 
         Options:
           --size-gib N    size of the big file in GiB (default 2; 0.25 is a one-minute smoke run)
@@ -39,7 +41,7 @@ internal sealed class BenchOptions
           -h, --help      show this text
         """;
 
-    private static readonly string[] KnownScenarios = ["chunking", "blake3", "commit", "recommit", "edit5", "checkout", "log", "gitstatus", "sync"];
+    private static readonly string[] KnownScenarios = ["chunking", "blake3", "commit", "recommit", "edit5", "checkout", "log", "gitstatus", "sync", "api"];
 
     public IReadOnlyList<string> Scenarios { get; private set; } = KnownScenarios;
 

@@ -7,7 +7,8 @@ using Lmvp.Store.Sync;
 
 namespace Lmvp.Bench.Scenarios;
 
-/// <summary>Push and clone of a new model over loopback against a real lmvp-server child process (issue 3).</summary>
+/// <summary>Push and clone of a new model over loopback against a real lmvp-server child process (issue 3); the content API and the
+/// Python package (issue 8) in SyncScenarios.Api.cs.</summary>
 internal static partial class SyncScenarios
 {
     private const double TargetMBps = 500;
@@ -103,12 +104,17 @@ internal static partial class SyncScenarios
     }
 
     /// <summary>Runs lmvp while sampling the server and the lmvp child (memory, CPU per thread), and records both profiles.</summary>
-    private static (CliRun Run, ServerFigures Server) Measure(ScenarioContext context, RunningServer server, string operation, string directory, params string[] args)
+    private static (CliRun Run, ServerFigures Server) Measure(ScenarioContext context, RunningServer server, string operation, string directory, params string[] args) =>
+        Measure(context, context.Cli, server, operation, directory, args);
+
+    /// <summary>The same, for any program (<paramref name="runner"/>): python3, curl.</summary>
+    private static (CliRun Run, ServerFigures Server) Measure(ScenarioContext context, CliRunner runner, RunningServer server, string operation, string directory,
+        params string[] args)
     {
         server.ResetPeak();
         var rssBefore = server.CurrentRss();
         using var sampler = new ChildSampler(server.Pid);
-        var run = context.Cli.Run(directory, args).EnsureSuccess(args[0]);
+        var run = runner.Run(directory, args).EnsureSuccess(operation);
         var (client, serverProfile, serverPeak) = sampler.Stop(context.Scenario, operation);
         if (client is not null)
         {
