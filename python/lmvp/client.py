@@ -218,41 +218,44 @@ class Repository:
         partial = blob + ".incomplete"
         url = f"{self._api}/resolve/{commit_id}/{quote_path(entry.path)}"
         progress = Progress("downloading", entry.path, entry.size)
+        hashed = _Hashed()
         failures = 0
         while True:
             try:
-                if self._resume(url, entry, partial, progress):
+                if self._resume(url, entry, partial, progress, hashed):
                     break
             except CONNECTION_ERRORS as e:
                 failures += 1
                 if failures > RETRIES:
                     raise LmvpError(f"downloading {entry.path} from {self.server} failed {failures} times ({e}); run download again to resume") from None
         progress.finish()
-        digest = hashlib.sha256()
-        _hash_into(partial, digest)
-        if digest.hexdigest() != entry.sha256:
+        if hashed.digest.hexdigest() != entry.sha256:
             os.remove(partial)
             raise LmvpError(f"{entry.path} from {self.server} does not match its SHA-256 {entry.sha256}: it was damaged on the way and not kept; download again")
         os.replace(partial, blob)
         return blob
 
-    def _resume(self, url, entry, partial, progress):
-        """One request for the rest of a file; True when the partial copy is complete."""
+    def _resume(self, url, entry, partial, progress, hashed):
+        """One request for the rest of a file, hashing as it arrives; True when the partial copy is complete."""
         have = os.path.getsize(partial) if os.path.exists(partial) else 0
         if have > entry.size:
             os.remove(partial)
             have = 0
-        if have == entry.size:
+        if have < entry.size:
+            headers = {"Range": f"bytes={have}-", "If-Range": f'"{entry.id}"'} if have else {}
+            response = self._transport.send("GET", url, headers=headers)
+            if response.status == 200:
+                have = 0
+            elif response.status != 206:
+                self._transport.raise_for_status(response)
+            if response.getheader("X-Lmvp-File-Id") not in (None, entry.id):
+                response.close()
+                raise LmvpError(f"{self.server} answered with another file for {entry.path}")
+        else:
+            response = None
+        hashed.catch_up(partial, have)
+        if response is None:
             return True
-        headers = {"Range": f"bytes={have}-", "If-Range": f'"{entry.id}"'} if have else {}
-        response = self._transport.send("GET", url, headers=headers)
-        if response.status == 200:
-            have = 0
-        elif response.status != 206:
-            self._transport.raise_for_status(response)
-        if response.getheader("X-Lmvp-File-Id") not in (None, entry.id):
-            response.close()
-            raise LmvpError(f"{self.server} answered with another file for {entry.path}")
         with open(partial, "r+b" if have else "wb") as f:
             f.seek(have)
             f.truncate()
@@ -263,8 +266,35 @@ class Repository:
                 if not n:
                     break
                 f.write(view[:n])
+                hashed.update(view[:n])
                 progress.advance(n)
         return os.path.getsize(partial) == entry.size
+
+
+class _Hashed:
+    """The SHA-256 of a partial download's first `count` bytes, carried across resumed requests."""
+
+    def __init__(self):
+        self.digest = hashlib.sha256()
+        self.count = 0
+
+    def update(self, data):
+        self.digest.update(data)
+        self.count += len(data)
+
+    def catch_up(self, path, length):
+        """Makes the digest cover exactly the file's first `length` bytes (reading from disk what it has not seen)."""
+        if length < self.count:
+            self.digest, self.count = hashlib.sha256(), 0
+        if length > self.count:
+            with open(path, "rb", buffering=0) as f:
+                f.seek(self.count)
+                buffer = bytearray(_BUFFER)
+                while self.count < length:
+                    n = f.readinto(memoryview(buffer)[:min(_BUFFER, length - self.count)])
+                    if not n:
+                        raise LmvpError(f"{path} shrank while it was being resumed")
+                    self.update(memoryview(buffer)[:n])
 
 
 class _Part:
@@ -318,17 +348,6 @@ def _walk(directory):
             full = os.path.join(root, name)
             if os.path.isfile(full) and not os.path.islink(full):
                 yield os.path.relpath(full, directory).replace(os.sep, "/"), full
-
-
-def _hash_into(path, digest):
-    with open(path, "rb", buffering=0) as f:
-        buffer = bytearray(_BUFFER)
-        view = memoryview(buffer)
-        while True:
-            n = f.readinto(buffer)
-            if not n:
-                return
-            digest.update(view[:n])
 
 
 def _place(blob, target, copy):

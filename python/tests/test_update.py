@@ -124,3 +124,16 @@ def test_pip_installs_the_package_offline_and_a_plain_python_uses_it(repo_url, t
               f"print(open(lmvp.download({repo_url!r}, 'w.bin'), 'rb').read().decode(), c.subject, lmvp.__file__)")
     out = subprocess.run([sys.executable, "-I", "-c", script], env=dict(os.environ, LMVP_TOKEN=token), capture_output=True, text=True, check=True).stdout
     assert out.split()[:2] == ["weights", "plain"] and str(target) in out
+
+
+def test_an_update_with_a_bad_or_read_only_token_is_refused_and_changes_nothing(server, repo_url, token, tmp_path):
+    (tmp_path / "w.bin").write_bytes(b"first")
+    head = lmvp.update(repo_url, str(tmp_path / "w.bin"), "first", token=token)
+    (tmp_path / "w.bin").write_bytes(b"second")
+    with pytest.raises(lmvp.AuthenticationError):
+        lmvp.update(repo_url, str(tmp_path / "w.bin"), "bad token", token="lmvp_pat_wrong")
+    with pytest.raises(lmvp.PermissionDeniedError):
+        lmvp.update(repo_url, str(tmp_path / "w.bin"), "read token", token=server.user("alice", scope="read"))
+    with pytest.raises(lmvp.NotFoundError):
+        lmvp.update(repo_url, str(tmp_path / "w.bin"), "another user's", token=server.user("mallory"))
+    assert [c.id for c in lmvp.history(repo_url, token=token)] == [head.id]

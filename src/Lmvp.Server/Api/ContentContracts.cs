@@ -132,3 +132,22 @@ internal sealed record CreateCommitRequest(string Branch, string Message, string
 /// <param name="Upload">The finished upload holding its bytes.</param>
 /// <param name="Executable">The executable bit.</param>
 internal sealed record CommitFileRequest(string Path, string Upload, bool Executable = false);
+
+/// <summary>Source-generated serialization of the content API's bodies: a 5,000-commit page is serialized without reflection.</summary>
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(CommitPageResponse))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(CommitResponse))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(MetricSeriesResponse))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(TreeResponse))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(DigestsRequest))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(DigestsResponse))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(BranchesResponse))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(List<RefResponse>))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(RefResponse))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(TagRequest))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(CreateUploadRequest))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(UploadResponse))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(FinishUploadRequest))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(FinishedUploadResponse))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(CreateCommitRequest))]
+internal sealed partial class ContentJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

@@ -93,6 +93,7 @@ internal static class ServerApp
                 // JSON has no NaN: a diverged run's loss travels as the string "NaN", which Python's float() reads.
                 o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals;
                 o.SerializerOptions.TypeInfoResolverChain.Insert(0, Lmvp.Store.Protocol.ProtocolJsonContext.Default);
+                o.SerializerOptions.TypeInfoResolverChain.Insert(1, ContentJsonContext.Default);
             });
             services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
             services.AddOpenApi(o =>
