@@ -38,10 +38,10 @@ def show_history(name, branch="main", limit=None, *, token=None, server=None, fi
         repo.show_history(branch, limit, file)
 
 
-def update(name, path, message=None, metrics=None, branch="main", tag=None, *, path_in_repo=None, token=None, server=None):
+def update(name, path, message=None, metrics=None, branch="main", tag=None, *, params=None, path_in_repo=None, token=None, server=None):
     """Publishes a file, a directory, or a torch module / state dict as one new commit on `branch`; returns the Commit."""
     with Repository(name, token=token, server=server) as repo:
-        return repo.update(path, message, metrics, branch, tag, path_in_repo)
+        return repo.update(path, message, metrics, branch, tag, path_in_repo, params)
 
 
 #: The original LMVP spelling of show_history.

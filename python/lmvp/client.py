@@ -9,7 +9,7 @@ import tempfile
 
 from . import config
 from .errors import ConflictError, LmvpError, NotFoundError
-from .models import Commit, FileEntry, to_float
+from .models import Commit, FileEntry, to_json_number
 from .progress import Progress
 from .transport import CONNECTION_ERRORS, Transport, quote_path
 
@@ -117,10 +117,11 @@ class Repository:
 
     # ---- writing ----
 
-    def update(self, source, message=None, metrics=None, branch="main", tag=None, path_in_repo=None):
+    def update(self, source, message=None, metrics=None, branch="main", tag=None, path_in_repo=None, params=None):
         """Publishes a file, a directory (the branch's files become the directory's), or a torch module or state dict
         (saved with torch.save as `path_in_repo`, default model.pt) as one new commit on `branch`. Only files whose SHA-256
-        differs from the branch's are uploaded; when nothing differs no commit is made and the branch's head is returned."""
+        differs from the branch's are uploaded; when nothing differs no commit is made and the branch's head is returned.
+        `metrics` may hold NaN and infinities (a diverged run); `params` are hyperparameters, numbers or strings."""
         with tempfile.TemporaryDirectory(prefix="lmvp-") as scratch:
             if not isinstance(source, (str, bytes, os.PathLike)):
                 path_in_repo = path_in_repo or "model.pt"
@@ -135,14 +136,14 @@ class Repository:
                 mirror = None
             else:
                 raise LmvpError(f"{source}: no such file or directory")
-            return self._commit_files(local, mirror, branch, message, metrics, tag, source)
+            return self._commit_files(local, mirror, branch, message, metrics, params, tag, source)
 
     def tag(self, name, revision="main", force=False):
         """Points tag `name` at a revision (moving it only with force); returns the commit id."""
         data = self._transport.json("PUT", f"{self._api}/tags/{quote_path(name)}", {"target": revision, "force": force})
         return data["commit"]
 
-    def _commit_files(self, local, mirror, branch, message, metrics, tag, source):
+    def _commit_files(self, local, mirror, branch, message, metrics, params, tag, source):
         try:
             head = self.commit(branch)
         except NotFoundError:
@@ -166,7 +167,8 @@ class Repository:
             "branch": branch,
             "message": message or "update " + ", ".join(changed + [f"-{d}" for d in deletes])[:200],
             "parent": head.id if head else None,
-            "metrics": {k: to_float(v) for k, v in (metrics or {}).items()},
+            "metrics": {k: to_json_number(v) for k, v in (metrics or {}).items()},
+            "params": {k: v if isinstance(v, str) else float(v) for k, v in (params or {}).items()},
             "files": files,
             "delete": deletes,
             "tag": tag,

@@ -3,7 +3,7 @@
 import datetime
 import math
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Union
 
 _NAMED_FLOATS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
@@ -11,6 +11,16 @@ _NAMED_FLOATS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 def to_float(value):
     """A metric value as the API sends it (a number, or "NaN"/"Infinity"/"-Infinity") as a float."""
     return _NAMED_FLOATS[value] if isinstance(value, str) else float(value)
+
+
+def to_json_number(value):
+    """A metric for the API's JSON: a finite number as it is, NaN and the infinities as the strings the server reads."""
+    value = float(value)
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return value
 
 
 def parse_time(text):
@@ -26,6 +36,7 @@ class Provenance:
     branch: Optional[str] = None
     dirty: bool = False
     origin_url: Optional[str] = None
+    dirty_files: List[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -38,6 +49,7 @@ class Commit:
     author: str
     time: datetime.datetime
     metrics: Dict[str, float] = field(default_factory=dict)
+    params: Dict[str, Union[float, str]] = field(default_factory=dict)
     parents: List[str] = field(default_factory=list)
     tags: List[str] = field(default_factory=list)
     branches: List[str] = field(default_factory=list)
@@ -59,10 +71,11 @@ class Commit:
             author=data["author"],
             time=parse_time(data["time"]),
             metrics={k: to_float(v) for k, v in data.get("metrics", {}).items()},
+            params=dict(data.get("params", {})),
             parents=list(data.get("parents", [])),
             tags=list(data.get("tags", [])),
             branches=list(data.get("branches", [])),
-            provenance=Provenance(p["gitCommit"], p.get("branch"), bool(p.get("dirty")), p.get("originUrl")) if p else None,
+            provenance=Provenance(p["gitCommit"], p.get("branch"), bool(p.get("dirty")), p.get("originUrl"), list(p.get("dirtyFiles") or [])) if p else None,
         )
 
 

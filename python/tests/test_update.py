@@ -1,5 +1,7 @@
 """Publishing from Python: updates the CLI sees, chunks shared with the CLI, resumed uploads, conflicts, torch models."""
 
+import io
+import math
 import os
 import shutil
 import subprocess
@@ -137,3 +139,18 @@ def test_an_update_with_a_bad_or_read_only_token_is_refused_and_changes_nothing(
     with pytest.raises(lmvp.NotFoundError):
         lmvp.update(repo_url, str(tmp_path / "w.bin"), "another user's", token=server.user("mallory"))
     assert [c.id for c in lmvp.history(repo_url, token=token)] == [head.id]
+
+
+def test_a_diverged_run_records_nan_and_params_which_the_cli_and_history_show(cli, repo_url, token, tmp_path):
+    (tmp_path / "w.bin").write_bytes(b"weights")
+    commit = lmvp.update(repo_url, str(tmp_path / "w.bin"), "diverged", metrics={"loss": float("nan"), "grad_norm": float("inf")},
+                         params={"lr": 0.3, "optimizer": "adam"}, token=token)
+    assert math.isnan(commit.metrics["loss"]) and commit.metrics["grad_norm"] == math.inf
+    assert commit.params == {"lr": 0.3, "optimizer": "adam"}
+    out = io.StringIO()
+    lmvp.show_history(repo_url, token=token, file=out)
+    assert "NaN" in out.getvalue() and "inf" in out.getvalue()
+    parent = cli("nan-clone", init=False)
+    parent("clone", repo_url, "copy")
+    shown = parent.at("copy")("show", "HEAD").stdout
+    assert "NaN" in shown and "adam" in shown

@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace Lmvp.Server.Api;
 
 // JSON bodies of the content API: history, metrics, files, tags, uploads and commits made over HTTP (camelCase on the wire).
@@ -14,19 +16,22 @@ namespace Lmvp.Server.Api;
 /// <param name="Message">The whole message.</param>
 /// <param name="Subject">The message's first line.</param>
 /// <param name="Metrics">Its metrics by name.</param>
+/// <param name="Params">Its params (hyperparameters) by name: numbers or strings.</param>
 /// <param name="Provenance">The git commit of the training code, when recorded.</param>
 /// <param name="Branches">Branches whose head it is.</param>
 /// <param name="Tags">Tags that point at it.</param>
 internal sealed record CommitResponse(string Id, string ShortId, string Tree, IReadOnlyList<string> Parents, string Author, DateTimeOffset Time,
-    string Message, string Subject, IReadOnlyDictionary<string, double> Metrics, ProvenanceResponse? Provenance, IReadOnlyList<string> Branches,
-    IReadOnlyList<string> Tags);
+    string Message, string Subject, IReadOnlyDictionary<string, double> Metrics, IReadOnlyDictionary<string, JsonElement> Params,
+    ProvenanceResponse? Provenance, IReadOnlyList<string> Branches, IReadOnlyList<string> Tags);
 
 /// <summary>The code a commit was trained with.</summary>
 /// <param name="GitCommit">The git commit id.</param>
 /// <param name="Branch">The git branch, if any.</param>
 /// <param name="Dirty">True when the git work tree had uncommitted changes.</param>
 /// <param name="OriginUrl">The git remote's URL, if any.</param>
-internal sealed record ProvenanceResponse(string GitCommit, string? Branch = null, bool Dirty = false, string? OriginUrl = null);
+/// <param name="DirtyFiles">The git-tracked files that had uncommitted changes.</param>
+internal sealed record ProvenanceResponse(string GitCommit, string? Branch = null, bool Dirty = false, string? OriginUrl = null,
+    IReadOnlyList<string>? DirtyFiles = null);
 
 /// <summary>One page of history, newest first.</summary>
 /// <param name="Revision">The revision the history starts at, as asked.</param>
@@ -118,13 +123,14 @@ internal sealed record FinishedUploadResponse(string Id, string FileId, long Siz
 /// <param name="Parent">The head the client based the change on; when it is no longer the head the answer is 409 and nothing
 /// changes. Null or absent: the head when the request arrives.</param>
 /// <param name="Metrics">Metrics to record.</param>
+/// <param name="Params">Params (hyperparameters) to record: numbers or strings.</param>
 /// <param name="Files">Files to add or replace, each from a finished upload.</param>
 /// <param name="Delete">Paths to delete (a directory's path deletes everything under it).</param>
 /// <param name="Provenance">The git commit of the code, if the client knows it.</param>
 /// <param name="Tag">A tag to point at the new commit (moved if it exists).</param>
 /// <param name="AllowEmpty">Commit even when the files do not change.</param>
 internal sealed record CreateCommitRequest(string Branch, string Message, string? Parent = null, IReadOnlyDictionary<string, double>? Metrics = null,
-    IReadOnlyList<CommitFileRequest>? Files = null, IReadOnlyList<string>? Delete = null, ProvenanceResponse? Provenance = null, string? Tag = null,
+    IReadOnlyDictionary<string, JsonElement>? Params = null, IReadOnlyList<CommitFileRequest>? Files = null, IReadOnlyList<string>? Delete = null, ProvenanceResponse? Provenance = null, string? Tag = null,
     bool AllowEmpty = false);
 
 /// <summary>A file of a commit request.</summary>
@@ -150,4 +156,6 @@ internal sealed record CommitFileRequest(string Path, string Upload, bool Execut
 [System.Text.Json.Serialization.JsonSerializable(typeof(FinishUploadRequest))]
 [System.Text.Json.Serialization.JsonSerializable(typeof(FinishedUploadResponse))]
 [System.Text.Json.Serialization.JsonSerializable(typeof(CreateCommitRequest))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(double))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(string))]
 internal sealed partial class ContentJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using Lmvp.Server.Auth;
 using Lmvp.Server.Services;
 using Lmvp.Server.Storage;
@@ -206,12 +207,23 @@ internal static class HistoryEndpoints
             }
         }
 
-        var provenance = request.Provenance is { } p ? new Provenance(p.GitCommit, p.Branch, p.Dirty, p.OriginUrl) : null;
+        var parameters = new List<KeyValuePair<string, ParamValue>>();
+        foreach (var (name, value) in request.Params ?? new Dictionary<string, JsonElement>())
+        {
+            if (ContentViews.FromJson(value) is not { } param)
+            {
+                return Errors.BadRequest($"param '{name}' must be a number or a string");
+            }
+
+            parameters.Add(new(name, param));
+        }
+
+        var provenance = request.Provenance is { } p ? new Provenance(p.GitCommit, p.Branch, p.Dirty, p.OriginUrl) { DirtyFiles = p.DirtyFiles ?? [] } : null;
         ApiCommitOutcome outcome;
         try
         {
             outcome = await commits.CommitAsync(repo.Graph, request.Branch, parent, new SnapshotChanges(files, request.Delete ?? []), repo.Caller.UserName,
-                time.GetUtcNow(), request.Message, request.Metrics ?? new Dictionary<string, double>(), provenance, request.AllowEmpty, cancellationToken);
+                time.GetUtcNow(), request.Message, request.Metrics ?? new Dictionary<string, double>(), parameters, provenance, request.AllowEmpty, cancellationToken);
         }
         catch (ArgumentException e)
         {

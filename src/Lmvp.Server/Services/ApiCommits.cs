@@ -24,7 +24,8 @@ internal sealed class ApiCommits(IObjectStore objects, RefUpdates refUpdates)
     /// <paramref name="branch"/> from <paramref name="parent"/> to it; nothing changes unless the branch still holds the parent.</summary>
     /// <exception cref="ArgumentException">A change is impossible (a path not in the snapshot, an invalid path).</exception>
     public async Task<ApiCommitOutcome> CommitAsync(RepositoryGraph graph, string branch, Commit? parent, SnapshotChanges changes, string author,
-        DateTimeOffset time, string message, IEnumerable<KeyValuePair<string, double>> metrics, Provenance? provenance, bool allowEmpty,
+        DateTimeOffset time, string message, IEnumerable<KeyValuePair<string, double>> metrics, IEnumerable<KeyValuePair<string, ParamValue>> parameters,
+        Provenance? provenance, bool allowEmpty,
         CancellationToken cancellationToken)
     {
         var files = parent is null
@@ -69,7 +70,7 @@ internal sealed class ApiCommits(IObjectStore objects, RefUpdates refUpdates)
             throw new ArgumentException($"nothing to commit: the files would be those of {parent.Id.ToShortString()} (send allowEmpty to commit anyway)");
         }
 
-        var commit = Commit.Create(root.Id, parent is null ? [] : [parent.Id], author, time, message, metrics, provenance);
+        var commit = Commit.Create(root.Id, parent is null ? [] : [parent.Id], author, time, message, metrics, provenance, parameters);
         await objects.PutObjectsAsync(graph.Id, Objects(trees, commit), cancellationToken).ConfigureAwait(false);
         var move = await refUpdates.MoveAsync(graph, new RefUpdateRequest(RefName.HeadsPrefix + branch, parent?.Id.ToString(), commit.Id.ToString()), cancellationToken)
             .ConfigureAwait(false);
