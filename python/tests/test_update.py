@@ -118,8 +118,7 @@ def test_pip_installs_the_package_offline_and_a_plain_python_uses_it(repo_url, t
     target = tmp_path / "site"
     source = tmp_path / "source"  # a copy: an in-tree build would leave build/ and egg-info in the checkout
     shutil.copytree(os.path.join(ROOT, "python"), source, ignore=shutil.ignore_patterns("tests", "build", "*.egg-info", "__pycache__"))
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-build-isolation", "--no-deps", "--no-index", "--target", str(target),
-                    str(source)], check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-index", "--target", str(target), str(source)], check=True, capture_output=True)
     (tmp_path / "w.bin").write_bytes(b"weights")
     script = (f"import sys; sys.path.insert(0, {str(target)!r}); import lmvp; "
               f"c = lmvp.update({repo_url!r}, {str(tmp_path / 'w.bin')!r}, 'plain'); "
