@@ -68,6 +68,7 @@ class Server:
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
     s = Server(str(tmp_path_factory.mktemp("server")))
+    s.user("alice")  # the owner of every test's repository
     yield s
     s.stop()
 
