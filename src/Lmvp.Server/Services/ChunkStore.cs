@@ -233,6 +233,7 @@ internal sealed class ChunkStore
         private readonly long _repositoryId;
         private readonly HashSet<ObjectId> _added = [];
         private FileStream? _spool;
+        private string? _spoolPath;
         private PackWriter? _pack;
         private int _sample;
         private bool _compressing;
@@ -256,8 +257,8 @@ internal sealed class ChunkStore
 
             if (_pack is null)
             {
-                _spool = new FileStream(Path.Combine(_store._spoolDirectory, "pack-" + Guid.NewGuid().ToString("N")), FileMode.CreateNew, FileAccess.ReadWrite,
-                    FileShare.None, 0, FileOptions.DeleteOnClose);
+                _spoolPath = Path.Combine(_store._spoolDirectory, "pack-" + Guid.NewGuid().ToString("N"));
+                _spool = new FileStream(_spoolPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 0);
                 _pack = new PackWriter(_spool, leaveOpen: true);
             }
 
@@ -289,10 +290,12 @@ internal sealed class ChunkStore
             }
 
             var size = _spool!.Length;
-            _spool.Position = 0;
+            await _spool.DisposeAsync().ConfigureAwait(false);
+            _spool = null;
             try
             {
-                await _store._blobs.PutAsync(BlobName(_repositoryId, name), _spool, cancellationToken).ConfigureAwait(false);
+                // The finished spool becomes the blob: moved into place where the store can, so its bytes are written once.
+                await _store._blobs.PutFileAsync(BlobName(_repositoryId, name), _spoolPath!, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException && e is not BlobNotFoundException)
             {
@@ -319,6 +322,11 @@ internal sealed class ChunkStore
             {
                 await _spool.DisposeAsync().ConfigureAwait(false);
                 _spool = null;
+            }
+
+            if (_spoolPath is not null)
+            {
+                File.Delete(_spoolPath); // nothing when the store took it
             }
 
             Interlocked.Decrement(ref _store._openBatches);

@@ -84,7 +84,7 @@ internal sealed class Uploads(IUploadStore store, IBlobStore blobs, ChunkStore c
         var counted = new BoundedReadStream(body, room);
         try
         {
-            await blobs.PutAsync(blob, counted, cancellationToken).ConfigureAwait(false);
+            await blobs.PutScratchAsync(blob, counted, cancellationToken).ConfigureAwait(false);
         }
         catch (PartTooLargeException)
         {
@@ -147,8 +147,21 @@ internal sealed class Uploads(IUploadStore store, IBlobStore blobs, ChunkStore c
         }
 
         await using var batch = chunks.BeginBatch(upload.RepositoryId);
-        var (manifest, actual, newChunks, newBytes) = await Task.Factory.StartNew(
-            () => Chunk(upload, parts, batch, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+        FileManifest manifest;
+        byte[] actual;
+        long newChunks, newBytes;
+        try
+        {
+            (manifest, actual, newChunks, newBytes) = await Task.Factory.StartNew(
+                () => Chunk(upload, parts, batch, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is BlobNotFoundException or CorruptObjectException)
+        {
+            // Parts are kept without flushing them to disk: a machine that crashed may have lost one.
+            await DeleteAsync(upload, CancellationToken.None).ConfigureAwait(false);
+            return new(UploadStatus.Mismatch, null, "the server lost part of this upload (did it restart?); nothing was kept: upload the file again");
+        }
+
         if (!actual.AsSpan().SequenceEqual(sha256))
         {
             await DeleteAsync(upload, CancellationToken.None).ConfigureAwait(false);

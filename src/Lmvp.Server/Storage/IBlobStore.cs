@@ -30,6 +30,23 @@ internal interface IBlobStore
 
     /// <summary>Deletes a blob; false when there was none.</summary>
     Task<bool> DeleteAsync(string name, CancellationToken cancellationToken);
+
+    /// <summary>Stores a blob that need not survive a crash of the machine (an upload's parts: a part lost is sent again); a
+    /// provider may skip flushing it to disk. Atomic and visible after it returns, as <see cref="PutAsync"/>.</summary>
+    Task PutScratchAsync(string name, Stream content, CancellationToken cancellationToken) => PutAsync(name, content, cancellationToken);
+
+    /// <summary>Stores the local file <paramref name="path"/> (a finished spool) as blob <paramref name="name"/> and deletes the
+    /// file; a provider on the same file system moves it into place instead of copying it.</summary>
+    async Task PutFileAsync(string name, string path, CancellationToken cancellationToken)
+    {
+        var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        await using (file.ConfigureAwait(false))
+        {
+            await PutAsync(name, file, cancellationToken).ConfigureAwait(false);
+        }
+
+        File.Delete(path);
+    }
 }
 
 /// <summary>A blob in a listing.</summary>

@@ -132,6 +132,27 @@ public sealed class UploadApiTests
     }
 
     [Test]
+    public async Task APartTheServerLost_IsACleanRefusalAtFinish_NotAServerError()
+    {
+        await using var server = await TestServer.StartAsync();
+        var alice = await server.CreateUserAsync("alice");
+        var repo = await server.CreateRepositoryAsync(alice.WriteToken, "model");
+        using var http = server.CreateClient(alice.WriteToken);
+        var content = TestData.Random(300_000, 5);
+        var id = await ContentClient.StartAsync(http, repo, content.Length);
+        (await ContentClient.PatchAsync(http, repo, id, 0, content)).Status.Should().Be(HttpStatusCode.OK);
+        foreach (var part in Directory.GetFiles(Path.Combine(server.DataDirectory, "uploads", id)))
+        {
+            File.Delete(part); // what a machine crash can do to a part kept without flushing it
+        }
+
+        var (status, body) = await ContentClient.FinishAsync(http, repo, id, ContentClient.Sha256(content));
+        status.Should().Be(HttpStatusCode.UnprocessableEntity, body.ToString());
+        body.Error().Should().Contain("upload the file again");
+        (await Wire.GetJsonAsync(http, $"api/v1/repos/{repo}/uploads/{id}")).Status.Should().Be(HttpStatusCode.NotFound);
+    }
+
+    [Test]
     public async Task ConcurrentCommitsOnOneBranch_ExactlyOneWins_AndAStaleParentChangesNothing()
     {
         await using var server = await TestServer.StartAsync();

@@ -36,6 +36,22 @@ public abstract class BlobStoreContract
     }
 
     [Test]
+    public async Task PutFile_StoresTheFileAndTakesItAway_AndPutScratch_IsReadLikeAnyBlob()
+    {
+        var store = await OpenAsync();
+        var data = Bytes(200_000, 7);
+        var spool = Path.Combine(Path.GetTempPath(), $"lmvp-spool-{Guid.NewGuid():N}");
+        await File.WriteAllBytesAsync(spool, data);
+        await store.PutFileAsync("repos/2/packs/s.pack", spool, default);
+        File.Exists(spool).Should().BeFalse("the store took the spool");
+        (await ReadAllAsync(store, "repos/2/packs/s.pack", data.Length)).Should().Equal(data);
+
+        await store.PutScratchAsync("uploads/u/0", new MemoryStream(data), default);
+        (await ReadAllAsync(store, "uploads/u/0", data.Length)).Should().Equal(data);
+        (await ListAsync(store, "uploads/")).Should().Equal(new BlobInfo("uploads/u/0", data.Length));
+    }
+
+    [Test]
     public async Task Put_ReadsTheStreamFromItsPosition()
     {
         var store = await OpenAsync();

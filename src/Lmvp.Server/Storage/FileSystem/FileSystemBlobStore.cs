@@ -27,7 +27,42 @@ internal sealed partial class FileSystemBlobStore : IBlobStore, IDisposable
         }
     }
 
-    public async Task PutAsync(string name, Stream content, CancellationToken cancellationToken)
+    public Task PutAsync(string name, Stream content, CancellationToken cancellationToken) => PutCoreAsync(name, content, durable: true, cancellationToken);
+
+    public Task PutScratchAsync(string name, Stream content, CancellationToken cancellationToken) => PutCoreAsync(name, content, durable: false, cancellationToken);
+
+    public async Task PutFileAsync(string name, string path, CancellationToken cancellationToken)
+    {
+        var target = PathOf(name);
+        var directory = Path.GetDirectoryName(target)!;
+        Directory.CreateDirectory(directory);
+        using (var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite))
+        {
+            RandomAccess.FlushToDisk(handle);
+        }
+
+        try
+        {
+            // A rename within one file system: the spool's bytes are not written a second time.
+            File.Move(path, target, overwrite: true);
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            // Another file system (a spool directory elsewhere): copy it, then let it go.
+            await using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous))
+            {
+                await PutCoreAsync(name, file, durable: true, cancellationToken).ConfigureAwait(false);
+            }
+
+            File.Delete(path);
+            return;
+        }
+
+        Lmvp.Store.Packs.FileSystemSync.FlushDirectory(directory);
+        Forget(name);
+    }
+
+    private async Task PutCoreAsync(string name, Stream content, bool durable, CancellationToken cancellationToken)
     {
         var path = PathOf(name);
         var directory = Path.GetDirectoryName(path)!;
@@ -39,11 +74,17 @@ internal sealed partial class FileSystemBlobStore : IBlobStore, IDisposable
             {
                 await content.CopyToAsync(file, 1 << 20, cancellationToken).ConfigureAwait(false);
                 await file.FlushAsync(cancellationToken).ConfigureAwait(false);
-                file.Flush(flushToDisk: true);
+                if (durable)
+                {
+                    file.Flush(flushToDisk: true);
+                }
             }
 
             File.Move(temp, path, overwrite: true);
-            Lmvp.Store.Packs.FileSystemSync.FlushDirectory(directory);
+            if (durable)
+            {
+                Lmvp.Store.Packs.FileSystemSync.FlushDirectory(directory);
+            }
         }
         catch
         {
