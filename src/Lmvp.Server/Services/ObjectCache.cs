@@ -56,4 +56,5 @@ internal enum CacheKind : byte
     History,
     TreeSize,
     ModelCard,
+    MetricDirections,
 }
