@@ -150,7 +150,9 @@ internal static class MetricChart
         }
 
         html.Add($"</svg>");
-        return new ChartSummary(all.Count, drawn, notPositive);
+
+        // NaN and infinities are marked, not drawn: they do not count as points thinning left out.
+        return new ChartSummary(all.Count(p => double.IsFinite(p.Value)), drawn, notPositive);
     }
 
     private static int RenderSeries(HtmlWriter html, ChartSeries s, ChartOptions options, Func<double, double> toX, Func<double, double> toY,
