@@ -122,7 +122,7 @@ internal static class RepositoryPages
             {
                 var manifest = await repo.GetManifestAsync(entry.Id);
                 page.Body.Add($"""
-                    <p class="muted small">{manifest.Chunks.Count.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} chunks; downloads are verified chunk by chunk and resumable.</p>
+                    <p class="muted small">{manifest.Chunks.Count.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} chunk{(manifest.Chunks.Count == 1 ? "" : "s")}; downloads are verified chunk by chunk and resumable.</p>
                     <p><a class="button primary" href="{Urls.Raw(repo.Owner, repo.Name, rev, path)}" download>Download</a></p>
                     """);
                 FilePreview.DownloadSnippets(page.Body, repo, rev, path);
