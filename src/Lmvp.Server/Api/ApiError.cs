@@ -31,11 +31,25 @@ internal static class Errors
 
     public static JsonHttpResult<ApiError> Unprocessable(string message) => Status(StatusCodes.Status422UnprocessableEntity, message);
 
+    /// <summary>The answer to a refused ref move.</summary>
+    public static JsonHttpResult<ApiError> ForMove(Services.RefMove move) => move.Status switch
+    {
+        Services.RefMoveStatus.Invalid => BadRequest(move.Message),
+        Services.RefMoveStatus.Incomplete => Unprocessable(move.Message),
+        Services.RefMoveStatus.Forbidden => Forbidden(move.Message),
+        Services.RefMoveStatus.NotFound => NotFound(move.Message),
+        _ => Conflict(move.Message),
+    };
+
+    /// <summary>An error with a machine-readable code (<see cref="Lmvp.Store.Protocol.ApiErrorCodes"/>).</summary>
+    public static JsonHttpResult<ApiError> Coded(int statusCode, string code, string message) =>
+        TypedResults.Json(new ApiError(message) { Code = code }, statusCode: statusCode);
+
     /// <summary>Writes an error directly, for middleware and authentication handlers that have no result pipeline.</summary>
-    public static async Task WriteAsync(HttpContext context, int statusCode, string message)
+    public static async Task WriteAsync(HttpContext context, int statusCode, string message, string? code = null)
     {
         context.Response.StatusCode = statusCode;
         context.Response.ContentType = "application/json; charset=utf-8";
-        await context.Response.WriteAsJsonAsync(new ApiError(message), context.RequestAborted).ConfigureAwait(false);
+        await context.Response.WriteAsJsonAsync(new ApiError(message) { Code = code }, context.RequestAborted).ConfigureAwait(false);
     }
 }

@@ -5,8 +5,9 @@ using Microsoft.AspNetCore.Http.Metadata;
 namespace Lmvp.Server.Api;
 
 /// <summary>A 200 answer whose body is a frame stream (<c>application/x-lmvp-frames</c>), written as it is produced.</summary>
-/// <remarks>Once the first bytes are out the status cannot change: a failure part-way aborts the connection, so the
-/// client sees a stream without its end frame and keeps nothing from it.</remarks>
+/// <remarks>Once the first bytes are out the status cannot change: when the server's copy of what comes next is damaged, the stream
+/// ends with an error frame saying so (the client reports it and does not ask again); any other failure part-way aborts the
+/// connection, so the client sees a stream without its end frame and keeps nothing from it.</remarks>
 internal sealed class FrameStreamResult : IResult, IEndpointMetadataProvider
 {
     // Frames are small headers and (mostly) 64 KiB bodies; a buffer turns them into large socket writes.
@@ -27,7 +28,19 @@ internal sealed class FrameStreamResult : IResult, IEndpointMetadataProvider
         httpContext.Response.ContentType = FrameFormat.MediaType;
         await using var buffered = new BufferedStream(httpContext.Response.Body, BufferSize);
         var writer = new FrameWriter(buffered);
-        await _write(writer, cancellationToken);
+        try
+        {
+            await _write(writer, cancellationToken);
+        }
+        catch (Services.DamagedDataException e)
+        {
+            httpContext.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Lmvp.Server.Storage")
+                .LogWarning("Damaged data on {Path}: {Problem}", httpContext.Request.Path, e.Message);
+            await writer.FailAsync(e.Id, new ApiError(e.Message) { Code = ApiErrorCodes.Damaged }, cancellationToken);
+            await buffered.FlushAsync(cancellationToken);
+            return;
+        }
+
         await writer.CompleteAsync(cancellationToken);
         await buffered.FlushAsync(cancellationToken);
     }

@@ -27,10 +27,24 @@ internal sealed class ApiErrorMiddleware
             await FailAsync(context, e.StatusCode, Describe(e));
             return;
         }
+        catch (Exception e) when (Storage.StorageErrors.IsFull(e))
+        {
+            // Full storage is an operator's problem, not a bug: one line in the log, 507 to the client, who does not retry.
+            _logger.LogError("Storage full on {Method} {Path}: {Problem}", context.Request.Method, context.Request.Path, Storage.StorageErrors.Describe(e));
+            await FailAsync(context, StatusCodes.Status507InsufficientStorage, Full(e), Lmvp.Store.Protocol.ApiErrorCodes.StorageFull);
+            return;
+        }
         catch (Storage.StorageFailedException e)
         {
             _logger.LogError(e, "Storage failed on {Method} {Path}", context.Request.Method, context.Request.Path);
             await FailAsync(context, StatusCodes.Status503ServiceUnavailable, e.Message);
+            return;
+        }
+        catch (Exception e) when (e is Services.DamagedDataException or Lmvp.Store.CorruptObjectException)
+        {
+            // The server's own copy is damaged: asking again gets the same, so say so plainly (and do not log it as a crash).
+            _logger.LogWarning("Damaged data on {Method} {Path}: {Problem}", context.Request.Method, context.Request.Path, e.Message);
+            await FailAsync(context, StatusCodes.Status500InternalServerError, Damaged(e), Lmvp.Store.Protocol.ApiErrorCodes.Damaged);
             return;
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
@@ -67,7 +81,14 @@ internal sealed class ApiErrorMiddleware
 
     private static bool IsApi(PathString path) => path.StartsWithSegments("/api") || path.StartsWithSegments("/openapi");
 
-    private static async Task FailAsync(HttpContext context, int statusCode, string message)
+    /// <summary>The message of a full storage: what was refused and that nothing was kept.</summary>
+    internal static string Full(Exception e) =>
+        $"the server's storage is full ({Storage.StorageErrors.Describe(e)}): nothing was kept; the server's admin must free space before this can succeed";
+
+    private static string Damaged(Exception e) =>
+        e is Services.DamagedDataException ? e.Message : "the server's copy of this data is damaged: " + e.Message.Split('\n')[0].TrimEnd('.');
+
+    private static async Task FailAsync(HttpContext context, int statusCode, string message, string? code = null)
     {
         if (context.Response.HasStarted)
         {
@@ -77,7 +98,7 @@ internal sealed class ApiErrorMiddleware
         }
 
         context.Response.Clear();
-        await Errors.WriteAsync(context, statusCode, message);
+        await Errors.WriteAsync(context, statusCode, message, code);
     }
 
     private static string Describe(BadHttpRequestException e)

@@ -61,8 +61,16 @@ internal sealed class ChunkStore
 
     /// <summary>Reads chunks in the order given, each verified against its id; an item's data is valid only until the next one.</summary>
     /// <exception cref="ObjectNotFoundException">The repository does not hold one of them.</exception>
-    /// <exception cref="CorruptObjectException">Stored bytes are damaged.</exception>
-    public async IAsyncEnumerable<ChunkData> ReadManyAsync(long repositoryId, IReadOnlyList<ObjectId> ids, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <exception cref="DamagedDataException">Stored bytes are damaged, or their pack is gone.</exception>
+    public IAsyncEnumerable<ChunkData> ReadManyAsync(long repositoryId, IReadOnlyList<ObjectId> ids, CancellationToken cancellationToken) =>
+        ReadManyAsync(repositoryId, ids, verify: true, cancellationToken);
+
+    /// <summary>Reads chunks in the order given, each verified against its id unless <paramref name="verify"/> is false (a caller that
+    /// hashes what it reads as a whole); an item's data is valid only until the next one.</summary>
+    /// <exception cref="ObjectNotFoundException">The repository does not hold one of them.</exception>
+    /// <exception cref="DamagedDataException">Stored bytes are damaged, or their pack is gone.</exception>
+    public async IAsyncEnumerable<ChunkData> ReadManyAsync(long repositoryId, IReadOnlyList<ObjectId> ids, bool verify,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         byte[]? run = null;
         byte[]? decoded = null;
@@ -92,7 +100,7 @@ internal sealed class ChunkStore
                         run = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1 << 20));
                     }
 
-                    await ReadRunAsync(BlobName(repositoryId, first.Pack), first.Entry.DataOffset, run.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+                    await ReadRunAsync(BlobName(repositoryId, first.Pack), first, run.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
                     for (var k = i; k < end; k++)
                     {
                         var entry = locations[k]!.Entry;
@@ -101,9 +109,9 @@ internal sealed class ChunkStore
                         if (entry.Encoding == ChunkEncoding.Raw)
                         {
                             raw = stored;
-                            if (ObjectId.Compute(raw.Span) != entry.Id)
+                            if (verify && ObjectId.Compute(raw.Span) != entry.Id)
                             {
-                                throw new CorruptObjectException($"Chunk {entry.Id.ToShortString()} in {locations[k]!.Pack} at offset {entry.Offset} is corrupt: its bytes do not hash to its id.");
+                                throw DamagedDataException.Chunk(entry.Id, locations[k]!.Pack, entry.Offset, "its bytes do not hash to its id");
                             }
                         }
                         else
@@ -114,7 +122,15 @@ internal sealed class ChunkStore
                                 decoded = ArrayPool<byte>.Shared.Rent(Math.Max(entry.RawLength, 256 << 10));
                             }
 
-                            PackFormat.DecodeEntry(entry, stored.Span, decoded.AsSpan(0, entry.RawLength));
+                            try
+                            {
+                                PackFormat.DecodeEntry(entry, stored.Span, decoded.AsSpan(0, entry.RawLength), verify);
+                            }
+                            catch (CorruptObjectException e)
+                            {
+                                throw DamagedDataException.Chunk(entry.Id, locations[k]!.Pack, entry.Offset, e.Message.TrimEnd('.'), e);
+                            }
+
                             raw = decoded.AsMemory(0, entry.RawLength);
                         }
 
@@ -182,15 +198,19 @@ internal sealed class ChunkStore
         return PackFormat.ReadTrailer(trailer, hash, offset, name);
     }
 
-    private async Task ReadRunAsync(string blob, long offset, Memory<byte> destination, CancellationToken cancellationToken)
+    private async Task ReadRunAsync(string blob, ChunkLocation first, Memory<byte> destination, CancellationToken cancellationToken)
     {
         try
         {
-            await _blobs.ReadExactlyAsync(blob, offset, destination, cancellationToken).ConfigureAwait(false);
+            await _blobs.ReadExactlyAsync(blob, first.Entry.DataOffset, destination, cancellationToken).ConfigureAwait(false);
         }
         catch (BlobNotFoundException e)
         {
-            throw new CorruptObjectException($"The server's pack {blob} is missing: {e.Message}", e);
+            throw DamagedDataException.Chunk(first.Entry.Id, first.Pack, first.Entry.Offset, "the pack is missing", e);
+        }
+        catch (CorruptObjectException e)
+        {
+            throw DamagedDataException.Chunk(first.Entry.Id, first.Pack, first.Entry.Offset, "the pack is shorter than the index says", e);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

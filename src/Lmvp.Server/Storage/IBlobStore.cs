@@ -93,4 +93,47 @@ internal sealed class StorageFailedException : Exception
     public StorageFailedException() { }
 
     public StorageFailedException(string message, Exception innerException) : base(message, innerException) { }
+
+    /// <summary>True when the storage is full (trying again cannot succeed until space is freed).</summary>
+    public bool IsFull => StorageErrors.IsFull(this);
+}
+
+/// <summary>Recognizes a full storage behind whatever exception reports it: a file system with no space or quota left, SQLite's
+/// SQLITE_FULL, PostgreSQL's disk_full.</summary>
+internal static class StorageErrors
+{
+    private const int NoSpace = 28; // ENOSPC
+    private const int QuotaExceeded = 122; // EDQUOT
+    private const int SqliteFull = 13;
+
+    /// <summary>True when <paramref name="exception"/> or one of its inner exceptions says the storage is full.</summary>
+    public static bool IsFull(Exception? exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            switch (e)
+            {
+                case IOException io when (io.HResult & 0xFFFF) is NoSpace or QuotaExceeded
+                    || io.Message.Contains("No space left on device", StringComparison.OrdinalIgnoreCase)
+                    || io.Message.Contains("Disk quota exceeded", StringComparison.OrdinalIgnoreCase):
+                case Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: SqliteFull }:
+                case System.Data.Common.DbException { SqlState: "53100" }:
+                    return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The first line of the innermost message, for a one-line answer.</summary>
+    public static string Describe(Exception exception)
+    {
+        var inner = exception;
+        while (inner.InnerException is not null)
+        {
+            inner = inner.InnerException;
+        }
+
+        return inner.Message.Split('\n', 2)[0].Trim().TrimEnd('.');
+    }
 }

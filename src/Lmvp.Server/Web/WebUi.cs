@@ -1,4 +1,5 @@
 using Lmvp.Server.Auth;
+using Lmvp.Server.Storage;
 using Lmvp.Server.Web.Auth;
 using Lmvp.Server.Web.Data;
 using Lmvp.Server.Web.Html;
@@ -70,6 +71,8 @@ internal static class WebUi
         MemberPages.Map(web);
         TokenPages.Map(web);
         AdminPages.Map(web);
+        RefHistoryPages.Map(web);
+        AuditPages.Map(web);
 
         // Every other GET outside the API gets the styled 404 page; the API keeps its JSON errors (and its 405s).
         app.MapFallback("{**path:regex(^(?!api/|openapi/).*$)}", (Delegate)NotFoundAsync).WithMetadata(new HttpMethodMetadata([HttpMethods.Get, HttpMethods.Head]))
@@ -135,11 +138,18 @@ internal static class WebUi
         {
             return await next(context);
         }
-        catch (LmvpException e) when (context.Arguments.OfType<WebContext>().FirstOrDefault() is { } webContext)
+        catch (Exception e) when (StorageErrors.IsFull(e) && context.Arguments.OfType<WebContext>().FirstOrDefault() is { } webContext)
+        {
+            http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Lmvp.Web").LogError("Storage full on {Path}: {Problem}", http.Request.Path,
+                StorageErrors.Describe(e));
+            return Page.Message(webContext, StatusCodes.Status507InsufficientStorage, "Storage full", Hosting.ApiErrorMiddleware.Full(e));
+        }
+        catch (Exception e) when (e is LmvpException or Services.DamagedDataException && context.Arguments.OfType<WebContext>().FirstOrDefault() is { } webContext)
         {
             // Damaged or missing objects are a server-side problem worth a clear page, not a stack trace; the chunk or
             // object id in the message is what an operator needs to repair the repository.
-            http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Lmvp.Web").LogError(e, "Damaged repository data on {Path}", http.Request.Path);
+            http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Lmvp.Web")
+                .LogWarning("Damaged repository data on {Path}: {Problem}", http.Request.Path, e.Message);
             return Page.Message(webContext, StatusCodes.Status500InternalServerError, "Repository data damaged",
                 "This repository's stored data could not be read or did not verify: " + e.Message);
         }

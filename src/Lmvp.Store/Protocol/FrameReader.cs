@@ -27,7 +27,8 @@ public sealed class FrameReader
     /// <summary>Bytes read so far.</summary>
     public long BytesRead { get; private set; }
 
-    /// <summary>The next frame, or null after the end frame. A stream that stops before its end frame throws.</summary>
+    /// <summary>The next frame, or null after the end frame. A stream that stops before its end frame throws; an error frame throws
+    /// <see cref="FrameStreamErrorException"/>.</summary>
     public async ValueTask<Frame?> ReadAsync(CancellationToken cancellationToken = default)
     {
         if (_ended)
@@ -59,6 +60,19 @@ public sealed class FrameReader
 
             _ended = true;
             return null;
+        }
+
+        if (_header[0] == FrameFormat.ErrorKind)
+        {
+            if (length > FrameFormat.MaxErrorFrame)
+            {
+                throw new CorruptObjectException($"Error frame of {length} bytes exceeds the limit of {FrameFormat.MaxErrorFrame}.");
+            }
+
+            var text = new byte[length];
+            await FillAsync(text, cancellationToken).ConfigureAwait(false);
+            _ended = true;
+            throw FrameStreamErrorException.Read(id, text);
         }
 
         var kind = (ObjectKind)_header[0];

@@ -34,6 +34,24 @@ public sealed class FrameWriter
         BytesWritten += _header.Length + data.Length;
     }
 
+    /// <summary>Writes an error frame, the stream's last, about <paramref name="id"/> (zero when it concerns no one object), and flushes.</summary>
+    public async ValueTask FailAsync(ObjectId id, ApiError error, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        var data = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(error, ProtocolJsonContext.Default.ApiError);
+        if (data.Length > FrameFormat.MaxErrorFrame)
+        {
+            data = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(error with { Error = error.Error[..1000] }, ProtocolJsonContext.Default.ApiError);
+        }
+
+        await StartAsync(cancellationToken).ConfigureAwait(false);
+        FillHeader(FrameFormat.ErrorKind, id, data.Length);
+        await _stream.WriteAsync(_header, cancellationToken).ConfigureAwait(false);
+        await _stream.WriteAsync(data, cancellationToken).ConfigureAwait(false);
+        BytesWritten += _header.Length + data.Length;
+        await _stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Writes the end frame and flushes.</summary>
     public async ValueTask CompleteAsync(CancellationToken cancellationToken = default)
     {

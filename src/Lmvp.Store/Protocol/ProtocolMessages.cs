@@ -39,7 +39,25 @@ public sealed record RefUpdateResponse(string Name, string New);
 
 /// <summary>The body of every error answer.</summary>
 /// <param name="Error">One line for a person.</param>
-public sealed record ApiError(string Error);
+public sealed record ApiError(string Error)
+{
+    /// <summary>What a program can act on, when the status alone does not say it: one of <see cref="ApiErrorCodes"/>, or null.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Code { get; init; }
+}
+
+/// <summary>The machine-readable codes of <see cref="ApiError.Code"/>.</summary>
+public static class ApiErrorCodes
+{
+    /// <summary>The server's stored copy of something asked for is damaged: asking again gets the same answer.</summary>
+    public const string Damaged = "damaged";
+
+    /// <summary>The server's storage is full (507): nothing was kept, and nothing can be until space is freed.</summary>
+    public const string StorageFull = "storage_full";
+
+    /// <summary>Too many failed sign-ins for the account or from the address (429, with Retry-After).</summary>
+    public const string Throttled = "throttled";
+}
 
 /// <summary>Who a token belongs to, as the server sees it.</summary>
 /// <param name="Username">The user.</param>

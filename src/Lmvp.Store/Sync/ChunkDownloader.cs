@@ -14,7 +14,8 @@ namespace Lmvp.Store.Sync;
 /// for the rest. Within a batch, one thread receives and checks order and sizes while a second hashes each chunk and writes
 /// it to the pack, so network and hashing overlap.
 /// </remarks>
-internal sealed class ChunkDownloader(Repository repository, SyncConnection connection, SyncOptions options, int batchBytes)
+internal sealed class ChunkDownloader(Repository repository, SyncConnection connection, SyncOptions options, int batchBytes,
+    Func<ObjectId, string?>? describeFile = null)
 {
     /// <summary>Chunks received but not yet hashed and written.</summary>
     private const int PipelineDepth = 32;
@@ -30,7 +31,8 @@ internal sealed class ChunkDownloader(Repository repository, SyncConnection conn
         var database = repository.Database;
         var needed = new List<(ObjectId Id, int Length)>();
         var seen = new HashSet<ObjectId>();
-        foreach (var manifest in manifests)
+        var files = manifests.ToList();
+        foreach (var manifest in files)
         {
             foreach (var c in manifest.Chunks)
             {
@@ -69,7 +71,7 @@ internal sealed class ChunkDownloader(Repository repository, SyncConnection conn
                         "chunks/download",
                         () => new IdListRequest(ProtocolIds.Hex(batch.Skip(state.Next).Select(b => b.Id))),
                         ProtocolJsonContext.Default.IdListRequest,
-                        (stream, ct) => ReadChunkStreamAsync(stream, batch, state, writer, length =>
+                        (stream, ct) => ReadChunkStreamAsync(stream, batch, state, writer, files, length =>
                         {
                             done += length;
                             connection.Counter.ChunkReceived(length);
@@ -118,7 +120,7 @@ internal sealed class ChunkDownloader(Repository repository, SyncConnection conn
     /// <remarks>A retry after a broken stream asks only for the chunks after <see cref="BatchState.Next"/>: those before
     /// are verified and pending in the writer.</remarks>
     private async Task ReadChunkStreamAsync(Stream stream, List<(ObjectId Id, int Length)> batch, BatchState state, ObjectWriter writer,
-        Action<int> onChunk, CancellationToken cancellationToken)
+        List<FileManifest> files, Action<int> onChunk, CancellationToken cancellationToken)
     {
         var reader = new FrameReader(stream, ProtocolLimits.MaxChunkFrame);
         var channel = Channel.CreateBounded<(ObjectId Id, byte[] Buffer, int Length)>(new BoundedChannelOptions(PipelineDepth) { SingleReader = true, SingleWriter = true });
@@ -239,6 +241,10 @@ internal sealed class ChunkDownloader(Repository repository, SyncConnection conn
                 expected++;
             }
         }
+        catch (FrameStreamErrorException e)
+        {
+            readError = Damaged(e, files);
+        }
         catch (Exception e)
         {
             readError = e;
@@ -265,6 +271,22 @@ internal sealed class ChunkDownloader(Repository repository, SyncConnection conn
         {
             throw new RemoteException($"{Server} sent {state.Next} of the {batch.Count} chunks asked for.");
         }
+    }
+
+    /// <summary>What the server's error frame means, naming the file the chunk belongs to: not a network failure, and not worth retrying.</summary>
+    private RemoteException Damaged(FrameStreamErrorException e, List<FileManifest> files)
+    {
+        if (e.Code != ApiErrorCodes.Damaged)
+        {
+            return new RemoteException($"{Server} stopped sending chunks: {e.Message}", e);
+        }
+
+        var file = files.FirstOrDefault(f => f.Chunks.Any(c => c.Id == e.Id));
+        var name = file is null ? "a file" : describeFile?.Invoke(file.FileId) is { } path ? $"file {path}, {file.FileId.ToShortString()}" : $"file {file.FileId.ToShortString()}";
+        var at = e.Message.IndexOf("is damaged", StringComparison.Ordinal);
+        var detail = at < 0 ? "" : e.Message[(at + "is damaged".Length)..];
+        return new RemoteException($"the server's copy of chunk {e.Id.ToShortString()} ({name}) is damaged{detail}; not retried, since {Server} would send "
+            + "the same again: ask its admin to repair the repository", e);
     }
 
     /// <summary>How far one download batch got: chunks before <see cref="Next"/> are verified and pending in the writer.</summary>

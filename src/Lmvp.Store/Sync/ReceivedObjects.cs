@@ -58,6 +58,10 @@ internal sealed class ReceivedObjects(ObjectStore local, string server) : IObjec
         }
     }
 
+    /// <summary>A path at which one of <paramref name="commits"/> holds the file <paramref name="fileId"/>, or null (for messages).</summary>
+    public string? PathOf(IEnumerable<ObjectId> commits, ObjectId fileId) =>
+        new GraphWalker(this).Walk(commits).FirstOrDefault(n => n.Kind == ObjectKind.Manifest && n.Id == fileId)?.Path;
+
     ValueTask<Commit?> IObjectSource.FindCommitAsync(ObjectId id, CancellationToken cancellationToken) => new(Find<Commit>(id, ObjectKind.Commit) ?? local.FindCommit(id));
 
     ValueTask<Tree?> IObjectSource.FindTreeAsync(ObjectId id, CancellationToken cancellationToken) => new(Find<Tree>(id, ObjectKind.Tree) ?? local.FindTree(id));

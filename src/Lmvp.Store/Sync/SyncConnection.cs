@@ -161,11 +161,12 @@ internal sealed class SyncConnection : IDisposable
                         return await onSuccess(response, cts.Token).ConfigureAwait(false);
                     }
 
-                    var message = await ReadErrorAsync(response, cts.Token).ConfigureAwait(false);
+                    var (message, code) = await ReadErrorAsync(response, cts.Token).ConfigureAwait(false);
                     var status = (int)response.StatusCode;
-                    if (!IsTransient(status))
+                    if (!IsTransient(status) || code is ApiErrorCodes.Damaged or ApiErrorCodes.StorageFull)
                     {
-                        throw Refusal(status, message, request);
+                        // A damaged copy or a full disk on the server answers the same however often it is asked.
+                        throw Refusal(status, message, code, request);
                     }
 
                     lastFailure = $"{status} {response.ReasonPhrase}" + (message is null ? "" : $": {message}");
@@ -214,7 +215,7 @@ internal sealed class SyncConnection : IDisposable
         return delay > _options.MaxBackoff ? _options.MaxBackoff : delay;
     }
 
-    private static bool IsTransient(int status) => status is >= 500 or 408 or 429;
+    private static bool IsTransient(int status) => status is (>= 500 and not 501 and not 505 and not 507) or 408 or 429;
 
     private static bool IsTransient(Exception e, CancellationToken cancellationToken)
     {
@@ -261,7 +262,7 @@ internal sealed class SyncConnection : IDisposable
         return text.Split('\n', 2)[0].TrimEnd('\r', '.');
     }
 
-    private RemoteException Refusal(int status, string? message, HttpRequestMessage request)
+    private RemoteException Refusal(int status, string? message, string? code, HttpRequestMessage request)
     {
         var repository = _repository ?? "the server";
         return status switch
@@ -280,11 +281,14 @@ internal sealed class SyncConnection : IDisposable
             403 => new RemoteException($"permission denied: {message ?? "your token cannot do this"} ({repository} on {Server})", status, message),
             404 when _repository is not null => new RemoteException($"repository {repository} not found on {Server} (or you cannot see it; a push does not create it)", status, message),
             413 => new RemoteException($"{Server} refused a request as too large ({request.Content?.Headers.ContentLength} bytes): {message}", status, message),
+            507 => new RemoteException($"{Server} is out of storage (507): {message ?? "nothing was kept"}", status, message),
+            _ when code == ApiErrorCodes.Damaged =>
+                new RemoteException($"{Server}: {message}; asking again would get the same answer, so lmvp did not retry", status, message),
             _ => new RemoteException($"{Server} refused {request.Method} {request.RequestUri?.OriginalString}: {status}" + (message is null ? "" : $" {message}"), status, message),
         };
     }
 
-    private static async Task<string?> ReadErrorAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    private static async Task<(string? Message, string? Code)> ReadErrorAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         try
         {
@@ -301,26 +305,26 @@ internal sealed class SyncConnection : IDisposable
 
                 if (total == 0)
                 {
-                    return null;
+                    return (null, null);
                 }
 
                 try
                 {
-                    if (JsonSerializer.Deserialize(buffer.AsSpan(0, total), ProtocolJsonContext.Default.ApiError)?.Error is { Length: > 0 } error)
+                    if (JsonSerializer.Deserialize(buffer.AsSpan(0, total), ProtocolJsonContext.Default.ApiError) is { Error.Length: > 0 } error)
                     {
-                        return OneLine(error);
+                        return (OneLine(error.Error), error.Code);
                     }
                 }
                 catch (JsonException)
                 {
                 }
 
-                return OneLine(System.Text.Encoding.UTF8.GetString(buffer, 0, Math.Min(total, 300)));
+                return (OneLine(System.Text.Encoding.UTF8.GetString(buffer, 0, Math.Min(total, 300))), null);
             }
         }
         catch (Exception e) when (e is IOException or HttpRequestException)
         {
-            return null;
+            return (null, null);
         }
     }
 
