@@ -32,7 +32,7 @@ internal static class FileEndpoints
 
     public static void MapFileEndpoints(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/v1/repos/{owner}/{name}").WithTags("Files").WithRepositoryAccess().WithErrorResponses(400, 401, 403, 404);
+        var group = app.MapGroup("/api/v1/repos/{owner}/{name}").WithTags("Files").WithRepositoryAccess().WithErrorResponses(400, 401, 403, 404, 500);
         group.MapGet("/tree/{**revisionAndPath}", TreeAsync)
             .WithSummary("The entries of a directory at a revision (recursive=true: every file below it), with SHA-256 where known.");
         group.MapMethods("/resolve/{**revisionAndPath}", [HttpMethods.Get, HttpMethods.Head], ResolveAsync)
@@ -89,8 +89,8 @@ internal static class FileEndpoints
             [.. listing.Select(l => ContentViews.ToResponse(l.Path, l.Entry, l.Entry.Kind == TreeEntryKind.File ? known.GetValueOrDefault(l.Entry.Id) : null))]));
     }
 
-    public static async Task<IResult> ResolveAsync(RepositoryContext repo, FileDigests digests, HttpResponse response, string revisionAndPath,
-        CancellationToken cancellationToken)
+    public static async Task<IResult> ResolveAsync(RepositoryContext repo, FileDigests digests, FileVerifier verifier, HttpResponse response,
+        string revisionAndPath, CancellationToken cancellationToken)
     {
         var resolved = await Revisions.ResolveWithPathAsync(repo.Graph, revisionAndPath, cancellationToken);
         if (resolved.Error is { } error)
@@ -117,6 +117,13 @@ internal static class FileEndpoints
 
         var manifest = await repo.Graph.FindManifestAsync(entry.Id, cancellationToken)
             ?? throw new ObjectNotFoundException($"File {entry.Id.ToShortString()} not found.");
+
+        // Verified whole once before it is first served: a file that does not verify is an error for that file, before any byte.
+        if (await verifier.VerifyOnceAsync(repo.Id, manifest, cancellationToken) is { } bad)
+        {
+            return Errors.Coded(StatusCodes.Status500InternalServerError, Lmvp.Store.Protocol.ApiErrorCodes.Damaged, DamagedMessage(resolved.Path, bad));
+        }
+
         var sha256 = await digests.GetAsync(repo.Graph, entry.Id, cancellationToken);
         var headers = response.Headers;
         headers["Repr-Digest"] = FileDigests.ToHeader(sha256);
@@ -162,6 +169,10 @@ internal static class FileEndpoints
 
         return TypedResults.Ok(new DigestsResponse(commit.Id.ToString(), files));
     }
+
+    /// <summary>What a client is told about a file whose stored copy does not verify.</summary>
+    internal static string DamagedMessage(string path, FileProblem bad) =>
+        $"the server's copy of file '{path}' ({bad.FileId}) is damaged: {bad.Problem}";
 
     private static string Join(string directory, string name) => directory.Length == 0 ? name : directory + "/" + name;
 }

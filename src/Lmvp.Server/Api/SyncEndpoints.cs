@@ -14,7 +14,7 @@ internal static class SyncEndpoints
 {
     public static void MapSyncEndpoints(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/v1/repos/{owner}/{name}").WithTags("Sync").WithRepositoryAccess().WithErrorResponses(400, 401, 403, 404, 409, 413, 415, 422, 503);
+        var group = app.MapGroup("/api/v1/repos/{owner}/{name}").WithTags("Sync").WithRepositoryAccess().WithErrorResponses(400, 401, 403, 404, 409, 413, 415, 422, 500, 503, 507);
         group.MapGet("/refs", GetRefsAsync).WithSummary("Branches and tags, and the default branch.");
         group.MapPost("/objects/missing", FindMissingObjectsAsync).WithSummary("Which of these commits, trees and manifests the server lacks.");
         group.MapPost("/chunks/missing", FindMissingChunksAsync).WithSummary("Which of these chunks the server lacks.");
@@ -51,7 +51,7 @@ internal static class SyncEndpoints
         MissingAsync(request, ids => chunks.FindMissingAsync(repo.Id, ids, cancellationToken));
 
     public static async Task<Results<Ok<StoredResponse>, JsonHttpResult<ApiError>>> UploadObjectsAsync(RepositoryContext repo, HttpRequest request,
-        IObjectStore objects, ServerPaths paths, CancellationToken cancellationToken)
+        IObjectStore objects, FileVerifier files, ServerPaths paths, CancellationToken cancellationToken)
     {
         // Verified objects wait in a spool file until the whole stream has arrived, then go to the store in one
         // transaction: memory stays bounded and a bad or truncated stream leaves nothing behind.
@@ -74,8 +74,30 @@ internal static class SyncEndpoints
         }
 
         await spoolWriter.CompleteAsync(cancellationToken);
+
+        // A file is accepted only if its chunks, which a push sends first, are all here and hash in order to its id: a manifest filed
+        // under another file's id would otherwise make every clone of the branch fail.
+        spool.Position = 0;
+        var manifests = new List<FileManifest>();
+        await foreach (var o in ReadSpoolAsync(spool, cancellationToken))
+        {
+            if (o.Kind == ObjectKind.Manifest)
+            {
+                manifests.Add(FileManifest.Decode(o.Data.Span, o.Id));
+            }
+        }
+
+        var fresh = (await objects.FindMissingObjectsAsync(repo.Id, [.. manifests.Select(m => m.FileId)], cancellationToken)).ToHashSet();
+        manifests.RemoveAll(m => !fresh.Contains(m.FileId));
+        if (await files.VerifyAsync(repo.Id, manifests, mark: false, cancellationToken) is { } bad)
+        {
+            return Errors.Status(bad.ChunkMissing ? StatusCodes.Status422UnprocessableEntity : StatusCodes.Status400BadRequest,
+                $"file {bad.FileId} does not verify: {bad.Problem}; nothing was stored");
+        }
+
         spool.Position = 0;
         var stored = await objects.PutObjectsAsync(repo.Id, ReadSpoolAsync(spool, cancellationToken), cancellationToken);
+        await objects.MarkCompleteAsync(repo.Id, [.. manifests.Select(m => m.FileId)], cancellationToken);
         return TypedResults.Ok(new StoredResponse(stored));
     }
 
@@ -165,14 +187,8 @@ internal static class SyncEndpoints
     public static async Task<Results<Ok<RefUpdateResponse>, JsonHttpResult<ApiError>>> UpdateRefAsync(RefUpdateRequest request, RepositoryContext repo,
         RefUpdates updates, CancellationToken cancellationToken)
     {
-        var move = await updates.MoveAsync(repo.Graph, request, cancellationToken);
-        return move.Status switch
-        {
-            RefMoveStatus.Moved => TypedResults.Ok(new RefUpdateResponse(request.Name, request.New)),
-            RefMoveStatus.Invalid => Errors.BadRequest(move.Message),
-            RefMoveStatus.Incomplete => Errors.Unprocessable(move.Message),
-            _ => Errors.Conflict(move.Message),
-        };
+        var move = await updates.MoveAsync(repo.Graph, request, repo.Actor(RefActor.Push), cancellationToken);
+        return move.Status == RefMoveStatus.Moved ? TypedResults.Ok(new RefUpdateResponse(request.Name, request.New)) : Errors.ForMove(move);
     }
 
     private static async Task<Results<Ok<MissingResponse>, JsonHttpResult<ApiError>>> MissingAsync(IdListRequest request,

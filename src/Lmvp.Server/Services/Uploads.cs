@@ -172,6 +172,9 @@ internal sealed class Uploads(IUploadStore store, IBlobStore blobs, ChunkStore c
         await batch.CommitAsync(cancellationToken).ConfigureAwait(false);
         await objects.PutObjectsAsync(upload.RepositoryId, One(new MetadataObject(manifest.FileId, ObjectKind.Manifest, manifest.Encode())), CancellationToken.None)
             .ConfigureAwait(false);
+
+        // The server chunked and hashed these bytes itself: the file is verified by construction.
+        await objects.MarkCompleteAsync(upload.RepositoryId, [manifest.FileId], CancellationToken.None).ConfigureAwait(false);
         await digests.RecordAsync(manifest.FileId, actual, CancellationToken.None).ConfigureAwait(false);
         await store.FinishUploadAsync(upload.Id, upload.Received, manifest.FileId, actual, CancellationToken.None).ConfigureAwait(false);
         foreach (var part in parts)

@@ -60,6 +60,14 @@ internal sealed class SqlObjectStore(SqlDatabase db) : IObjectStore
         return list;
     }
 
+    public async Task<IReadOnlyList<ObjectId>> FindIncompleteAsync(long repositoryId, IReadOnlyList<ObjectId> ids, CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var marked = await FindExistingAsync(c, null, n => $"SELECT id FROM complete WHERE repo_id = @r AND id IN ({InList(n)})", ids,
+            [("@r", repositoryId)], cancellationToken).ConfigureAwait(false);
+        return Missing(ids, marked);
+    }
+
     public async Task<bool> IsCompleteAsync(long repositoryId, ObjectId id, CancellationToken cancellationToken)
     {
         await using var c = await db.OpenAsync(cancellationToken).ConfigureAwait(false);

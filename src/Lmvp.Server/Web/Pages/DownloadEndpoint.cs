@@ -1,5 +1,6 @@
 using Lmvp.Server.Api;
 using Lmvp.Server.Auth;
+using Lmvp.Server.Services;
 using Lmvp.Server.Storage;
 using Lmvp.Server.Web.Data;
 using Lmvp.Server.Web.Html;
@@ -61,14 +62,32 @@ internal static class DownloadEndpoint
             return Page.Message(web, StatusCodes.Status404NotFound, "Not a file", "This is a symbolic link; it has no content to download.");
         }
 
+        // A file is verified whole once before it is first served, so one whose chunks do not hash to its id is a clear error for
+        // that file, not a connection cut after its last byte.
+        var manifest = await repo.GetManifestAsync(entry.Id);
+        if (await web.Service<FileVerifier>().VerifyOnceAsync(repo.Id, manifest, web.Aborted) is { } bad)
+        {
+            return Damaged(web, path, bad);
+        }
+
         var headers = web.Http.Response.Headers;
 
         // A URL with a full commit id always names the same bytes, so a browser may keep them; one with a branch is revalidated.
         headers.CacheControl = resolved.Revision == c.Id.ToString() ? "private, max-age=31536000, immutable" : "private, no-cache";
         headers.ContentSecurityPolicy = "default-src 'none'; sandbox";
-        var stream = await repo.OpenFileAsync(entry.Id);
+        var stream = new Lmvp.Store.Graph.VerifiedFileStream(repo.Graph, manifest, web.Aborted);
         return TypedResults.Stream(stream, "application/octet-stream", entry.Name, lastModified: null,
             entityTag: new EntityTagHeaderValue("\"" + entry.Id + "\""), enableRangeProcessing: true);
+    }
+
+    /// <summary>The answer for a file whose stored copy does not verify: a page for a browser, JSON for a script.</summary>
+    private static IResult Damaged(WebContext web, string path, FileProblem bad)
+    {
+        var message = FileEndpoints.DamagedMessage(path, bad);
+        web.Service<ILoggerFactory>().CreateLogger("Lmvp.Server.Storage").LogWarning("Damaged file on {Path}: {Problem}", web.Http.Request.Path, message);
+        return WantsPage(web.Http.Request)
+            ? Page.Message(web, StatusCodes.Status500InternalServerError, "File damaged", message)
+            : Errors.Coded(StatusCodes.Status500InternalServerError, Lmvp.Store.Protocol.ApiErrorCodes.Damaged, message);
     }
 
     /// <summary>True for a browser navigating (it accepts HTML and sent no token).</summary>
