@@ -62,6 +62,24 @@ internal sealed class SignInTests
     }
 
     [Test]
+    public void SignedInReturnRedirect_StaysOnTheSite_ForEveryVectorABrowserNormalises()
+    {
+        Browser.SignIn("alice", World.Alice.Password);
+        var site = new Uri(World.BaseUrl);
+        foreach (var vector in Rendering.HtmlWriterTests.HostileReturnPaths)
+        {
+            Browser.Open("/signin?return=" + Uri.EscapeDataString(vector));
+            Browser.WaitFor(() => Equals(Browser.Driver.ExecuteScript("return document.readyState;"), "complete"), "the redirect to finish");
+            var landed = new Uri(Browser.Driver.Url);
+            (landed.Host + ":" + landed.Port).Should().Be(site.Host + ":" + site.Port, "the return path {0} must not leave the site", vector);
+            Browser.Location.Should().Be("/", "the return path {0} is refused and goes home", vector);
+        }
+
+        Browser.Open("/signin?return=" + Uri.EscapeDataString("/repos/alice/resnet"));
+        Browser.WaitFor(() => Browser.Location == "/repos/alice/resnet", "a local return path to be followed");
+    }
+
+    [Test]
     public async Task PostWithoutAntiforgeryToken_IsRefusedAndChangesNothing()
     {
         using var client = await SiteClient.SignInAsync(World.BaseUrl, "bob", World.Bob.Password);

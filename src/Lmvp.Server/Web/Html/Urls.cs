@@ -15,6 +15,7 @@ internal static class Urls
     public const string Tokens = "/settings/tokens";
     public const string NewRepository = "/repos/new";
     public const string AdminUsers = "/admin/users";
+    public const string AdminAudit = "/admin/audit";
     public const string Stylesheet = "/static/site.css";
     public const string Icon = "/static/icon.svg";
     public const string Script = "/static/lmvp.js";
@@ -57,6 +58,10 @@ internal static class Urls
 
     public static string Members(string owner, string name) => Repository(owner, name) + "/members";
 
+    /// <summary>The ref history page, optionally of one ref and from an entry number down.</summary>
+    public static string RefHistory(string owner, string name, string? refName = null, long? before = null) =>
+        Repository(owner, name) + "/refs/history" + Query(("ref", refName), ("before", before?.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
     public static string InvitationLink(string baseUrl, string code) => baseUrl.TrimEnd('/') + Register + Query(("code", code));
 
     /// <summary>Escapes one path segment (a name) for a URL.</summary>
@@ -86,9 +91,49 @@ internal static class Urls
     }
 
     /// <summary>A local path to come back to after signing in, or the home page for anything that could leave the site.</summary>
-    public static string SafeReturnPath(string? path) =>
-        path is { Length: > 0 } p && p[0] == '/' && (p.Length == 1 || (p[1] != '/' && p[1] != '\\')) && !p.Contains('\n', StringComparison.Ordinal)
-            && !p.Contains('\r', StringComparison.Ordinal)
-            ? p
-            : Home;
+    /// <remarks>Judged as a browser reads a Location header: it drops tabs and line breaks anywhere and other control characters and
+    /// spaces at the ends, reads a backslash as a slash, and a path that then starts with two slashes names another host. So only a
+    /// printable ASCII path with one leading slash and no backslash survives, and also only when it still does after percent-decoding
+    /// (a server or proxy on the way may decode %2F and %5C), and when it resolves to this origin.</remarks>
+    public static string SafeReturnPath(string? path) => IsSafeReturnPath(path) ? path! : Home;
+
+    private static bool IsSafeReturnPath(string? path)
+    {
+        if (string.IsNullOrEmpty(path) || path.Length > 2048 || !IsLocalPath(path, decoded: false))
+        {
+            return false;
+        }
+
+        // Twice decoded, so %252F (a doubly encoded slash) is judged too.
+        var decoded = Uri.UnescapeDataString(path);
+        if (!IsLocalPath(decoded, decoded: true) || !IsLocalPath(Uri.UnescapeDataString(decoded), decoded: true))
+        {
+            return false;
+        }
+
+        var origin = new Uri("http://lmvp.invalid/");
+        return Uri.TryCreate(origin, path, out var resolved) && resolved.Host == origin.Host && resolved.Scheme == origin.Scheme
+            && resolved.Port == origin.Port && resolved.UserInfo.Length == 0;
+    }
+
+    /// <summary>True for a path with one leading slash and no character a browser drops or reads as a slash; once
+    /// <paramref name="decoded"/>, spaces and non-ASCII letters (%20, UTF-8 names) are fine, since they are no longer what is sent.</summary>
+    private static bool IsLocalPath(string p, bool decoded)
+    {
+        if (p.Length == 0 || p[0] != '/' || (p.Length > 1 && p[1] == '/'))
+        {
+            return false;
+        }
+
+        foreach (var c in p)
+        {
+            // Controls, spaces, backslashes and anything outside ASCII (which a browser may fold into one of them) are refused.
+            if (c is < ' ' or '\u007f' or '\\' || (!decoded && c is ' ' or > '\u007f'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 }
