@@ -124,6 +124,8 @@ internal static class ServerCommandLine
 
             var store = OpenStore(parseResult.GetValue(data)!);
             var user = await Accounts.CreateUserAsync(store, userName, password, parseResult.GetValue(isAdmin), cancellationToken);
+            await Shell(store).RecordAsync(AuditKinds.UserCreated, null, "lmvp-server admin", Services.AuditTrail.Shell, null, user.Name,
+                user.IsAdmin ? "server admin (admin create-user)" : "admin create-user", cancellationToken);
             await output.WriteLineAsync($"created user {user.Name}{(user.IsAdmin ? " (server admin)" : "")}");
             return ExitOk;
         });
@@ -162,7 +164,8 @@ internal static class ServerCommandLine
             var user = (Api.Names.IsValid(userName) ? await store.Users.FindUserAsync(userName, cancellationToken) : null)
                 ?? throw new InvalidOperationException($"no user named '{userName}' in {Path.GetFullPath(parseResult.GetValue(data)!)}");
             DateTimeOffset? expires = days is { } d ? DateTimeOffset.UtcNow.AddDays(d) : null;
-            var (_, token) = await Accounts.CreateTokenAsync(store, user.Id, tokenName, level, expires, cancellationToken);
+            var (record, token) = await Accounts.CreateTokenAsync(store, user.Id, tokenName, level, expires, cancellationToken);
+            await Shell(store).TokenCreatedAsync(null, Services.AuditTrail.Shell, user.Name, record, cancellationToken);
             await output.WriteLineAsync(token);
             return ExitOk;
         });
@@ -193,6 +196,10 @@ internal static class ServerCommandLine
         });
         return command;
     }
+
+    /// <summary>The audit trail of a shell command: it writes to the data directory's log as the server would.</summary>
+    private static Services.AuditTrail Shell(MetadataStores store) =>
+        new(store.Audit, Microsoft.Extensions.Logging.Abstractions.NullLogger<Services.AuditTrail>.Instance);
 
     private static MetadataStores OpenStore(string dataDirectory)
     {

@@ -10,7 +10,7 @@ internal static class AuthEndpoints
 {
     public static RouteGroupBuilder MapAuthEndpoints(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/v1/auth").WithTags("Auth").AllowAnonymous().WithErrorResponses(400, 401, 409);
+        var group = app.MapGroup("/api/v1/auth").WithTags("Auth").AllowAnonymous().WithErrorResponses(400, 401, 409, 429);
         group.MapPost("/login", LoginAsync).WithSummary("Sign in with a password: a 20-minute access token and a 30-day refresh token.");
         group.MapPost("/refresh", RefreshAsync).WithSummary("Spend a refresh token for a new pair (the old one stops working).");
         group.MapPost("/logout", LogoutAsync).WithSummary("End a session: its access and refresh tokens stop working.");
@@ -19,7 +19,7 @@ internal static class AuthEndpoints
     }
 
     public static async Task<Results<Ok<SessionTokensResponse>, JsonHttpResult<ApiError>>> LoginAsync(LoginRequest request, MetadataStores store,
-        SessionTokens tokens, TimeProvider time, CancellationToken cancellationToken)
+        SessionTokens tokens, PasswordSignIn signIn, HttpContext http, TimeProvider time, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(request.Username) || string.IsNullOrEmpty(request.Password) || request.Password.Length > Passwords.MaxLength
             || request.Username.Length > 64)
@@ -27,8 +27,14 @@ internal static class AuthEndpoints
             return Errors.BadRequest("a username and a password are required");
         }
 
-        var user = Names.IsValid(request.Username) ? await store.Users.FindUserAsync(request.Username, cancellationToken) : null;
-        if (!Passwords.Verify(user?.PasswordHash, request.Password) || user is null || user.IsDisabled)
+        var outcome = await signIn.SignInAsync(request.Username, request.Password, Services.AuditTrail.AddressOf(http), "api", cancellationToken);
+        if (outcome.RetryAfter is { } wait)
+        {
+            http.Response.Headers.RetryAfter = RetryAfter(wait);
+            return Errors.Coded(StatusCodes.Status429TooManyRequests, Lmvp.Store.Protocol.ApiErrorCodes.Throttled, outcome.ThrottledMessage);
+        }
+
+        if (outcome.User is not { } user)
         {
             return Errors.Unauthorized("wrong username or password");
         }
@@ -95,7 +101,7 @@ internal static class AuthEndpoints
     }
 
     public static async Task<Results<Created<UserResponse>, JsonHttpResult<ApiError>>> RegisterAsync(RegisterRequest request, MetadataStores store,
-        TimeProvider time, CancellationToken cancellationToken)
+        TimeProvider time, Services.AuditTrail audit, HttpContext http, CancellationToken cancellationToken)
     {
         if (string.IsNullOrEmpty(request.Code) || request.Code.Length > 256)
         {
@@ -114,6 +120,12 @@ internal static class AuthEndpoints
 
         var (outcome, user) = await store.Invitations.RedeemInvitationAsync(Secrets.Hash(request.Code), request.Username, Passwords.Hash(request.Password),
             time.GetUtcNow(), cancellationToken);
+        if (user is not null)
+        {
+            await audit.RecordAsync(AuditKinds.UserCreated, user.Id, user.Name, Services.AuditTrail.AddressOf(http), null, user.Name,
+                "registered with an invitation (api)" + (user.IsAdmin ? " as a server admin" : ""), cancellationToken);
+        }
+
         return outcome switch
         {
             RedeemOutcome.Created => TypedResults.Created($"/api/v1/users/{user!.Name}", UserEndpoints.ToResponse(user)),
@@ -121,6 +133,9 @@ internal static class AuthEndpoints
             _ => Errors.Unauthorized("the invitation code is not valid (unknown, used or expired)"),
         };
     }
+
+    /// <summary>A Retry-After value in whole seconds, rounded up.</summary>
+    internal static string RetryAfter(TimeSpan wait) => Math.Ceiling(wait.TotalSeconds).ToString("0", System.Globalization.CultureInfo.InvariantCulture);
 
     private static SessionTokensResponse Issue(SessionTokens tokens, UserRecord user, SessionRecord session, string refresh, DateTimeOffset now) =>
         new(tokens.Issue(user, session.Id, now), "Bearer", (int)SessionTokens.AccessLifetime.TotalSeconds, refresh, session.ExpiresAt);

@@ -1,4 +1,5 @@
 using Lmvp.Server.Auth;
+using Lmvp.Server.Services;
 using Lmvp.Server.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -87,7 +88,7 @@ internal static class RepositoryEndpoints
     }
 
     public static async Task<Results<Ok<MemberResponse>, JsonHttpResult<ApiError>>> SetMemberAsync(RepositoryContext repo, string username,
-        SetMemberRequest request, MetadataStores store, CancellationToken cancellationToken)
+        SetMemberRequest request, MetadataStores store, AuditTrail audit, CancellationToken cancellationToken)
     {
         if (!AccessLevels.TryParse(request.Role, out var role))
         {
@@ -105,18 +106,23 @@ internal static class RepositoryEndpoints
             return Errors.BadRequest($"{user.Name} owns {repo.Record.FullName} and is always its admin");
         }
 
+        var before = await store.Repositories.GetMemberRoleAsync(repo.Id, user.Id, cancellationToken);
         await store.Repositories.SetMemberAsync(repo.Id, user.Id, role, cancellationToken);
+        await audit.MemberSetAsync(repo.Caller, repo.Address, repo.Record, user.Name, before, role, "api", cancellationToken);
         return TypedResults.Ok(new MemberResponse(user.Name, role.ToName()));
     }
 
-    public static async Task<Results<NoContent, JsonHttpResult<ApiError>>> RemoveMemberAsync(RepositoryContext repo, string username, MetadataStores store, CancellationToken cancellationToken)
+    public static async Task<Results<NoContent, JsonHttpResult<ApiError>>> RemoveMemberAsync(RepositoryContext repo, string username, MetadataStores store,
+        AuditTrail audit, CancellationToken cancellationToken)
     {
         var user = Names.IsValid(username) ? await store.Users.FindUserAsync(username, cancellationToken) : null;
+        var before = user is null ? AccessLevel.None : await store.Repositories.GetMemberRoleAsync(repo.Id, user.Id, cancellationToken);
         if (user is null || !await store.Repositories.RemoveMemberAsync(repo.Id, user.Id, cancellationToken))
         {
             return Errors.NotFound($"'{username}' is not a member of {repo.Record.FullName}");
         }
 
+        await audit.MemberSetAsync(repo.Caller, repo.Address, repo.Record, user.Name, before, AccessLevel.None, "api", cancellationToken);
         return TypedResults.NoContent();
     }
 

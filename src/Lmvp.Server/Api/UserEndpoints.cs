@@ -1,4 +1,5 @@
 using Lmvp.Server.Auth;
+using Lmvp.Server.Services;
 using Lmvp.Store.Protocol;
 using Lmvp.Server.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -33,7 +34,7 @@ internal static class UserEndpoints
     }
 
     public static async Task<Results<Created<CreatedTokenResponse>, JsonHttpResult<ApiError>>> CreateTokenAsync(CreateTokenRequest request, Caller caller,
-        MetadataStores store, TimeProvider time, CancellationToken cancellationToken)
+        MetadataStores store, TimeProvider time, AuditTrail audit, HttpContext http, CancellationToken cancellationToken)
     {
         if (RequireAdminScope(caller) is { } denied)
         {
@@ -57,21 +58,26 @@ internal static class UserEndpoints
 
         DateTimeOffset? expires = request.ExpiresDays is { } d ? time.GetUtcNow().AddDays(d) : null;
         var (record, token) = await Accounts.CreateTokenAsync(store, caller.UserId, request.Name, scope, expires, cancellationToken);
+        await audit.TokenCreatedAsync(caller, AuditTrail.AddressOf(http), caller.UserName, record, cancellationToken);
         return TypedResults.Created($"/api/v1/user/tokens/{record.Id}",
             new CreatedTokenResponse(record.Id, record.Name, record.Scope.ToName(), record.CreatedAt, record.ExpiresAt, token));
     }
 
-    public static async Task<Results<NoContent, JsonHttpResult<ApiError>>> RevokeTokenAsync(long id, Caller caller, MetadataStores store,
-        CancellationToken cancellationToken)
+    public static async Task<Results<NoContent, JsonHttpResult<ApiError>>> RevokeTokenAsync(long id, Caller caller, MetadataStores store, AuditTrail audit,
+        HttpContext http, CancellationToken cancellationToken)
     {
         if (RequireAdminScope(caller) is { } denied)
         {
             return denied;
         }
 
-        return await store.Tokens.RevokeTokenAsync(caller.UserId, id, cancellationToken)
-            ? TypedResults.NoContent()
-            : Errors.NotFound($"you have no token #{id}");
+        if (!await store.Tokens.RevokeTokenAsync(caller.UserId, id, cancellationToken))
+        {
+            return Errors.NotFound($"you have no token #{id}");
+        }
+
+        await audit.TokenRevokedAsync(caller, AuditTrail.AddressOf(http), caller.UserName, id, cancellationToken);
+        return TypedResults.NoContent();
     }
 
     public static async Task<Results<Ok<List<UserResponse>>, JsonHttpResult<ApiError>>> ListUsersAsync(Caller caller, MetadataStores store,
@@ -87,7 +93,7 @@ internal static class UserEndpoints
     }
 
     public static async Task<Results<Created<UserResponse>, JsonHttpResult<ApiError>>> CreateUserAsync(CreateUserRequest request, Caller caller,
-        MetadataStores store, CancellationToken cancellationToken)
+        MetadataStores store, AuditTrail audit, HttpContext http, CancellationToken cancellationToken)
     {
         if (RequireServerAdmin(caller) is { } denied)
         {
@@ -106,13 +112,17 @@ internal static class UserEndpoints
 
         var user = await store.Users.CreateUserAsync(request.Username, request.Password is null ? null : Passwords.Hash(request.Password), request.Admin,
             cancellationToken);
-        return user is null
-            ? Errors.Conflict($"a user named '{request.Username}' already exists")
-            : TypedResults.Created($"/api/v1/users/{user.Name}", ToResponse(user));
+        if (user is null)
+        {
+            return Errors.Conflict($"a user named '{request.Username}' already exists");
+        }
+
+        await audit.RecordAsync(AuditKinds.UserCreated, caller, AuditTrail.AddressOf(http), null, user.Name, user.IsAdmin ? "server admin (api)" : "api", cancellationToken);
+        return TypedResults.Created($"/api/v1/users/{user.Name}", ToResponse(user));
     }
 
     public static async Task<Results<Ok<UserResponse>, JsonHttpResult<ApiError>>> UpdateUserAsync(string username, UpdateUserRequest request,
-        Caller caller, MetadataStores store, CancellationToken cancellationToken)
+        Caller caller, MetadataStores store, AuditTrail audit, HttpContext http, CancellationToken cancellationToken)
     {
         if (RequireServerAdmin(caller) is { } denied)
         {
@@ -131,7 +141,9 @@ internal static class UserEndpoints
         }
 
         var updated = await store.Users.UpdateUserAsync(user.Id, request.Admin, request.Disabled, cancellationToken);
-        return TypedResults.Ok(ToResponse(updated!));
+        await audit.RecordAsync(AuditKinds.UserChanged, caller, AuditTrail.AddressOf(http), null, user.Name,
+            $"server admin: {user.IsAdmin} -> {updated!.IsAdmin}; disabled: {user.IsDisabled} -> {updated.IsDisabled}", cancellationToken);
+        return TypedResults.Ok(ToResponse(updated));
     }
 
     internal static UserResponse ToResponse(UserRecord user) => new(user.Name, user.IsAdmin, user.IsDisabled, user.CreatedAt);

@@ -23,21 +23,24 @@ internal sealed class WebSessions
     private readonly IDataProtector _protector;
     private readonly MetadataStores _store;
     private readonly TimeProvider _time;
+    private readonly PasswordSignIn _signIn;
 
-    public WebSessions(IDataProtectionProvider protection, MetadataStores store, TimeProvider time)
+    public WebSessions(IDataProtectionProvider protection, MetadataStores store, TimeProvider time, PasswordSignIn signIn)
     {
         _protector = protection.CreateProtector("Lmvp.Web.SessionCookie.v1");
         _store = store;
         _time = time;
+        _signIn = signIn;
     }
 
-    /// <summary>Checks a password and, when it matches an enabled user, starts a session and sets its cookie.</summary>
-    public async Task<UserRecord?> SignInAsync(HttpContext http, string userName, string password, CancellationToken cancellationToken)
+    /// <summary>Checks a password (throttled and audited as the API login is) and, when it matches an enabled user, starts a session
+    /// and sets its cookie.</summary>
+    public async Task<SignInOutcome> SignInAsync(HttpContext http, string userName, string password, CancellationToken cancellationToken)
     {
-        var user = Lmvp.Server.Api.Names.IsValid(userName) ? await _store.Users.FindUserAsync(userName, cancellationToken) : null;
-        if (!Passwords.Verify(user?.PasswordHash, password) || user is null || user.IsDisabled)
+        var outcome = await _signIn.SignInAsync(userName, password, Services.AuditTrail.AddressOf(http), "web", cancellationToken);
+        if (outcome.User is not { } user)
         {
-            return null;
+            return outcome;
         }
 
         var now = _time.GetUtcNow();
@@ -45,7 +48,7 @@ internal sealed class WebSessions
         var session = await _store.Sessions.CreateSessionAsync(user.Id, Secrets.NewSessionId(), unusedRefresh, now + Lifetime, cancellationToken);
         var value = _protector.Protect(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{user.Id}:{session.Id}"));
         http.Response.Cookies.Append(CookieName, value, CookieOptions(http, session.ExpiresAt));
-        return user;
+        return outcome;
     }
 
     /// <summary>The signed-in caller, or null when the cookie is missing, damaged, or its session has ended.</summary>

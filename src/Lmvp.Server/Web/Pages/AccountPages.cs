@@ -31,8 +31,15 @@ internal static class AccountPages
             return SignInPage(web, returnPath, userName, "Enter your user name and password.", StatusCodes.Status400BadRequest);
         }
 
-        var user = await web.Service<WebSessions>().SignInAsync(web.Http, userName, password, web.Aborted);
-        if (user is null)
+        var outcome = await web.Service<WebSessions>().SignInAsync(web.Http, userName, password, web.Aborted);
+        if (outcome.RetryAfter is { } wait)
+        {
+            web.Http.Response.Headers.RetryAfter = Lmvp.Server.Api.AuthEndpoints.RetryAfter(wait);
+            var message = char.ToUpperInvariant(outcome.ThrottledMessage[0]) + outcome.ThrottledMessage[1..] + ".";
+            return SignInPage(web, returnPath, userName, message, StatusCodes.Status429TooManyRequests);
+        }
+
+        if (outcome.User is null)
         {
             return SignInPage(web, returnPath, userName, "Wrong user name or password.", StatusCodes.Status401Unauthorized);
         }
@@ -70,7 +77,13 @@ internal static class AccountPages
             return RegisterPage(web, code, userName, char.ToUpperInvariant(problem[0]) + problem[1..] + ".", StatusCodes.Status400BadRequest);
         }
 
-        var (outcome, _) = await web.Store.Invitations.RedeemInvitationAsync(Secrets.Hash(code), userName, Passwords.Hash(password), web.Now, web.Aborted);
+        var (outcome, user) = await web.Store.Invitations.RedeemInvitationAsync(Secrets.Hash(code), userName, Passwords.Hash(password), web.Now, web.Aborted);
+        if (user is not null)
+        {
+            await web.Service<Services.AuditTrail>().RecordAsync(AuditKinds.UserCreated, user.Id, user.Name, Services.AuditTrail.AddressOf(web.Http), null,
+                user.Name, "registered with an invitation (web)" + (user.IsAdmin ? " as a server admin" : ""), web.Aborted);
+        }
+
         return outcome switch
         {
             RedeemOutcome.Created => await SignInNewUserAsync(web, userName, password),

@@ -72,9 +72,14 @@ internal static class AdminPages
         }
 
         var user = await web.Store.Users.CreateUserAsync(name, Passwords.Hash(password), admin, web.Aborted);
-        return user is null
-            ? await RenderAsync(web, $"the user name '{name}' is taken", null, StatusCodes.Status409Conflict)
-            : Results.Redirect(Urls.AdminUsers);
+        if (user is null)
+        {
+            return await RenderAsync(web, $"the user name '{name}' is taken", null, StatusCodes.Status409Conflict);
+        }
+
+        await web.Service<Services.AuditTrail>().RecordAsync(AuditKinds.UserCreated, web.Caller, Services.AuditTrail.AddressOf(web.Http), null, user.Name,
+            user.IsAdmin ? "server admin (web)" : "web", web.Aborted);
+        return Results.Redirect(Urls.AdminUsers);
     }
 
     public static async Task<IResult> InviteAsync(WebContext web)

@@ -1,4 +1,5 @@
 using Lmvp.Server.Auth;
+using Lmvp.Server.Services;
 using Lmvp.Server.Storage;
 using Lmvp.Server.Web.Data;
 using Lmvp.Server.Web.Html;
@@ -47,7 +48,9 @@ internal static class MemberPages
             return await RenderAsync(web, repo, $"{user.Name} owns {repo.Record.FullName} and is always its admin.", null, StatusCodes.Status400BadRequest);
         }
 
+        var before = await web.Store.Repositories.GetMemberRoleAsync(repo.Id, user.Id, web.Aborted);
         await web.Store.Repositories.SetMemberAsync(repo.Id, user.Id, role, web.Aborted);
+        await web.Service<AuditTrail>().MemberSetAsync(web.Caller, AuditTrail.AddressOf(web.Http), repo.Record, user.Name, before, role, "web", web.Aborted);
         return Results.Redirect(Urls.Members(repo.Owner, repo.Name));
     }
 
@@ -57,10 +60,14 @@ internal static class MemberPages
         var form = await web.Http.Request.ReadFormAsync(web.Aborted);
         var userName = form["username"].ToString();
         var user = Lmvp.Server.Api.Names.IsValid(userName) ? await web.Store.Users.FindUserAsync(userName, web.Aborted) : null;
+        var before = user is null ? AccessLevel.None : await web.Store.Repositories.GetMemberRoleAsync(repo.Id, user.Id, web.Aborted);
         if (user is null || !await web.Store.Repositories.RemoveMemberAsync(repo.Id, user.Id, web.Aborted))
         {
             return await RenderAsync(web, repo, $"\u201c{userName}\u201d is not a member.", null, StatusCodes.Status404NotFound);
         }
+
+        await web.Service<AuditTrail>().MemberSetAsync(web.Caller, AuditTrail.AddressOf(web.Http), repo.Record, user.Name, before, AccessLevel.None, "web",
+            web.Aborted);
 
         return Results.Redirect(Urls.Members(repo.Owner, repo.Name));
     }

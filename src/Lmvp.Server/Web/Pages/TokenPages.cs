@@ -1,4 +1,5 @@
 using Lmvp.Server.Auth;
+using Lmvp.Server.Services;
 using Lmvp.Server.Storage;
 using Lmvp.Server.Web.Html;
 
@@ -50,6 +51,7 @@ internal static class TokenPages
         }
 
         var (record, token) = await Accounts.CreateTokenAsync(web.Store, caller.UserId, name, scope, expires, web.Aborted);
+        await web.Service<AuditTrail>().TokenCreatedAsync(caller, AuditTrail.AddressOf(web.Http), caller.UserName, record, web.Aborted);
         return await RenderAsync(web, null, (record, token), StatusCodes.Status200OK);
     }
 
@@ -60,9 +62,13 @@ internal static class TokenPages
             return web.RedirectToSignIn();
         }
 
-        return await web.Store.Tokens.RevokeTokenAsync(caller.UserId, id, web.Aborted)
-            ? Results.Redirect(Urls.Tokens)
-            : Page.NotFound(web);
+        if (!await web.Store.Tokens.RevokeTokenAsync(caller.UserId, id, web.Aborted))
+        {
+            return Page.NotFound(web);
+        }
+
+        await web.Service<AuditTrail>().TokenRevokedAsync(caller, AuditTrail.AddressOf(web.Http), caller.UserName, id, web.Aborted);
+        return Results.Redirect(Urls.Tokens);
     }
 
     private static string Sentence(string text) => char.ToUpperInvariant(text[0]) + text[1..] + ".";
