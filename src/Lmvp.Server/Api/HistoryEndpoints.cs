@@ -223,7 +223,8 @@ internal static class HistoryEndpoints
         try
         {
             outcome = await commits.CommitAsync(repo.Graph, request.Branch, parent, new SnapshotChanges(files, request.Delete ?? []), repo.Caller.UserName,
-                time.GetUtcNow(), request.Message, request.Metrics ?? new Dictionary<string, double>(), parameters, provenance, request.AllowEmpty, cancellationToken);
+                time.GetUtcNow(), request.Message, request.Metrics ?? new Dictionary<string, double>(), parameters, provenance, request.AllowEmpty,
+                repo.Actor(RefActor.Api), cancellationToken);
         }
         catch (ArgumentException e)
         {
@@ -232,13 +233,14 @@ internal static class HistoryEndpoints
 
         if (outcome.Commit is not { } commit)
         {
-            return outcome.Move.Status == RefMoveStatus.Conflict ? Errors.Conflict(outcome.Move.Message) : Errors.Unprocessable(outcome.Move.Message);
+            return Errors.ForMove(outcome.Move);
         }
 
         if (request.Tag is { } tag)
         {
             var current = await refs.GetRefAsync(repo.Id, RefName.TagsPrefix + tag, cancellationToken);
-            var moved = await refUpdates.MoveAsync(repo.Graph, new(RefName.TagsPrefix + tag, current?.ToString(), commit.Id.ToString(), Force: true), cancellationToken);
+            var moved = await refUpdates.MoveAsync(repo.Graph, new(RefName.TagsPrefix + tag, current?.ToString(), commit.Id.ToString(), Force: true),
+                repo.Actor(RefActor.Api), cancellationToken);
             if (moved.Status != RefMoveStatus.Moved)
             {
                 return Errors.Conflict($"committed {commit.Id.ToShortString()} on {request.Branch}, but tag {tag} did not move: {moved.Message}");

@@ -5,7 +5,8 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Lmvp.Server.Api;
 
-/// <summary>Branches and tags as JSON; tags made, moved (with force) and deleted over HTTP, by the same policy as a push.</summary>
+/// <summary>Branches and tags as JSON; tags made, moved (with force) and deleted, and branches deleted, over HTTP, by the same policy as a
+/// push.</summary>
 internal static class RefEndpoints
 {
     public static void MapRefEndpoints(this IEndpointRouteBuilder app)
@@ -15,6 +16,8 @@ internal static class RefEndpoints
         group.MapGet("/tags", TagsAsync).WithSummary("Tags and their commits.");
         group.MapPut("/tags/{**tag}", PutTagAsync).WithSummary("Create a tag at a revision, or move it with force (role write).").Requires(AccessLevel.Write);
         group.MapDelete("/tags/{**tag}", DeleteTagAsync).WithSummary("Delete a tag (role write).").Requires(AccessLevel.Write);
+        group.MapDelete("/branches/{**branch}", DeleteBranchAsync)
+            .WithSummary("Delete a branch (role write; admin for a protected branch; never the default branch).").Requires(AccessLevel.Write);
     }
 
     public static async Task<Results<Ok<BranchesResponse>, JsonHttpResult<ApiError>>> BranchesAsync(RepositoryContext repo, IRefStore refs,
@@ -42,29 +45,31 @@ internal static class RefEndpoints
 
         var current = await refs.GetRefAsync(repo.Id, full, cancellationToken);
         var id = target.Commit!.Id;
-        var moved = await refUpdates.MoveAsync(repo.Graph, new(full, current?.ToString(), id.ToString(), request.Force), cancellationToken);
+        var moved = await refUpdates.MoveAsync(repo.Graph, new(full, current?.ToString(), id.ToString(), request.Force), repo.Actor(RefActor.Api), cancellationToken);
         return moved.Status switch
         {
             RefMoveStatus.Moved when current is null => TypedResults.Created($"/api/v1/repos/{repo.Record.FullName}/tags/{tag}", new RefResponse(tag, id.ToString())),
             RefMoveStatus.Moved => TypedResults.Ok(new RefResponse(tag, id.ToString())),
-            RefMoveStatus.Conflict => Errors.Conflict(moved.Message),
-            RefMoveStatus.Invalid => Errors.BadRequest(moved.Message),
-            _ => Errors.Unprocessable(moved.Message),
+            _ => Errors.ForMove(moved),
         };
     }
 
-    public static async Task<Results<NoContent, JsonHttpResult<ApiError>>> DeleteTagAsync(RepositoryContext repo, string tag, IRefStore refs,
-        CancellationToken cancellationToken)
+    public static Task<Results<NoContent, JsonHttpResult<ApiError>>> DeleteTagAsync(RepositoryContext repo, string tag, RefUpdates refUpdates,
+        CancellationToken cancellationToken) => DeleteAsync(repo, RefName.TagsPrefix + tag, "tag", tag, refUpdates, cancellationToken);
+
+    public static Task<Results<NoContent, JsonHttpResult<ApiError>>> DeleteBranchAsync(RepositoryContext repo, string branch, RefUpdates refUpdates,
+        CancellationToken cancellationToken) => DeleteAsync(repo, RefName.HeadsPrefix + branch, "branch", branch, refUpdates, cancellationToken);
+
+    private static async Task<Results<NoContent, JsonHttpResult<ApiError>>> DeleteAsync(RepositoryContext repo, string fullName, string what, string shortName,
+        RefUpdates refUpdates, CancellationToken cancellationToken)
     {
-        var full = RefName.TagsPrefix + tag;
-        if (!RefName.TryParse(full, out _) || await refs.GetRefAsync(repo.Id, full, cancellationToken) is not { } current)
+        if (!RefName.TryParse(fullName, out _))
         {
-            return Errors.NotFound($"no tag '{tag}' in {repo.Record.FullName}");
+            return Errors.NotFound($"no {what} '{shortName}' in {repo.Record.FullName}");
         }
 
-        return await refs.DeleteRefAsync(repo.Id, full, current, cancellationToken) == RefUpdateOutcome.Updated
-            ? TypedResults.NoContent()
-            : Errors.Conflict($"tag {tag} moved while it was being deleted; look again");
+        var deleted = await refUpdates.DeleteAsync(repo.Graph, fullName, repo.Actor(RefActor.Api), cancellationToken);
+        return deleted.Status == RefMoveStatus.Moved ? TypedResults.NoContent() : Errors.ForMove(deleted);
     }
 
     private static async Task<List<RefResponse>> ListAsync(RepositoryContext repo, IRefStore refs, string prefix, CancellationToken cancellationToken) =>

@@ -14,13 +14,14 @@ internal sealed class RepositoryContext
     private readonly RepositoryGraph? _graph;
     private readonly Caller? _caller;
 
-    private RepositoryContext(Caller? caller, RepositoryRecord? record, AccessLevel role, RepositoryGraph? graph, JsonHttpResult<ApiError>? error)
+    private RepositoryContext(Caller? caller, RepositoryRecord? record, AccessLevel role, RepositoryGraph? graph, JsonHttpResult<ApiError>? error, string address)
     {
         _caller = caller;
         _record = record;
         Role = role;
         _graph = graph;
         Error = error;
+        Address = address;
     }
 
     /// <summary>Who calls.</summary>
@@ -37,15 +38,25 @@ internal sealed class RepositoryContext
 
     public long Id => Record.Id;
 
+    /// <summary>The client's address, for the ref history and the audit log.</summary>
+    public string Address { get; }
+
+    /// <summary>What the caller may do here: the lower of their role and their token's scope.</summary>
+    public AccessLevel Access => AccessLevels.Min(Role, Caller.Scope);
+
+    /// <summary>The caller as the ref-update policy sees them, for a move that came <paramref name="via"/> (push, api).</summary>
+    public RefActor Actor(string via) => new(Caller, Access, via, Address);
+
     /// <summary>The refusal the filter answers with, or null when access is granted.</summary>
     internal JsonHttpResult<ApiError>? Error { get; }
 
     /// <summary>Binds a handler parameter: resolves the repository and checks access (once per request).</summary>
     public static ValueTask<RepositoryContext> BindAsync(HttpContext context) => RepositoryFilter.ResolveAsync(context);
 
-    internal static RepositoryContext Granted(Caller caller, RepositoryRecord record, AccessLevel role, RepositoryGraph graph) => new(caller, record, role, graph, null);
+    internal static RepositoryContext Granted(Caller caller, RepositoryRecord record, AccessLevel role, RepositoryGraph graph, string address) =>
+        new(caller, record, role, graph, null, address);
 
-    internal static RepositoryContext Refused(JsonHttpResult<ApiError> error) => new(null, null, AccessLevel.None, null, error);
+    internal static RepositoryContext Refused(JsonHttpResult<ApiError> error) => new(null, null, AccessLevel.None, null, error, "");
 }
 
 /// <summary>The level of access an endpoint of a repository group needs (read when an endpoint names none).</summary>
@@ -93,7 +104,8 @@ internal static class RepositoryFilter
             var grant = await http.RequestServices.GetRequiredService<RepositoryAccess>().AuthorizeAsync(caller, owner, name, required, http.RequestAborted);
             result = grant.Error is { } error
                 ? RepositoryContext.Refused(error)
-                : RepositoryContext.Granted(caller, grant.Repository!, grant.Role, http.RequestServices.GetRequiredService<RepositoryGraphs>().For(grant.Repository!));
+                : RepositoryContext.Granted(caller, grant.Repository!, grant.Role, http.RequestServices.GetRequiredService<RepositoryGraphs>().For(grant.Repository!),
+                    AuditTrail.AddressOf(http));
         }
 
         http.Items[Key] = result;

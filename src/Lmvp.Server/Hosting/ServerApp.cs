@@ -69,6 +69,11 @@ internal static class ServerApp
             services.AddSingleton<RepositoryAccess>();
             services.AddSingleton<ObjectCache>();
             services.AddSingleton<RepositoryGraphs>();
+            services.AddSingleton<FileVerifier>();
+            services.AddSingleton<BranchProtection>();
+            services.AddSingleton<AuditTrail>();
+            services.AddSingleton<SignInThrottle>();
+            services.AddSingleton<PasswordSignIn>();
             services.AddSingleton<RefUpdates>();
             services.AddSingleton<FileDigests>();
             services.AddSingleton<Uploads>();
@@ -151,6 +156,8 @@ internal static class ServerApp
         services.AddSingleton(m.Chunks);
         services.AddSingleton(m.Uploads);
         services.AddSingleton(m.Digests);
+        services.AddSingleton(m.Audit);
+        services.AddSingleton(m.SignInThrottle);
         services.AddSingleton(storage.Blobs);
         services.AddSingleton(storage.Chunks);
     }
@@ -190,6 +197,8 @@ internal static class ServerApp
         app.MapHistoryEndpoints();
         app.MapFileEndpoints();
         app.MapRefEndpoints();
+        app.MapRefHistoryEndpoints();
+        app.MapAuditEndpoints();
         app.MapUploadEndpoints();
 
         // The web UI (src/Lmvp.Server/Web/) maps its pages here.

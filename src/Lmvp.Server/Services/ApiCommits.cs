@@ -25,8 +25,7 @@ internal sealed class ApiCommits(IObjectStore objects, RefUpdates refUpdates)
     /// <exception cref="ArgumentException">A change is impossible (a path not in the snapshot, an invalid path).</exception>
     public async Task<ApiCommitOutcome> CommitAsync(RepositoryGraph graph, string branch, Commit? parent, SnapshotChanges changes, string author,
         DateTimeOffset time, string message, IEnumerable<KeyValuePair<string, double>> metrics, IEnumerable<KeyValuePair<string, ParamValue>> parameters,
-        Provenance? provenance, bool allowEmpty,
-        CancellationToken cancellationToken)
+        Provenance? provenance, bool allowEmpty, RefActor actor, CancellationToken cancellationToken)
     {
         var files = parent is null
             ? new Dictionary<string, TreeEntry>(StringComparer.Ordinal)
@@ -72,8 +71,8 @@ internal sealed class ApiCommits(IObjectStore objects, RefUpdates refUpdates)
 
         var commit = Commit.Create(root.Id, parent is null ? [] : [parent.Id], author, time, message, metrics, provenance, parameters);
         await objects.PutObjectsAsync(graph.Id, Objects(trees, commit), cancellationToken).ConfigureAwait(false);
-        var move = await refUpdates.MoveAsync(graph, new RefUpdateRequest(RefName.HeadsPrefix + branch, parent?.Id.ToString(), commit.Id.ToString()), cancellationToken)
-            .ConfigureAwait(false);
+        var move = await refUpdates.MoveAsync(graph, new RefUpdateRequest(RefName.HeadsPrefix + branch, parent?.Id.ToString(), commit.Id.ToString()), actor,
+            cancellationToken).ConfigureAwait(false);
         return new(move, move.Status == RefMoveStatus.Moved ? commit : null);
     }
 

@@ -123,6 +123,13 @@ internal interface IRepositoryStore
 
     /// <summary>The members and their roles, by name.</summary>
     Task<IReadOnlyList<MemberRecord>> ListMembersAsync(long repositoryId, CancellationToken cancellationToken);
+
+    /// <summary>The branch names and patterns (<c>*</c> within a name component, <c>**</c> across them) protected in the repository, or
+    /// null when it has never been set (the default branch is then protected).</summary>
+    Task<IReadOnlyList<string>?> GetProtectedBranchesAsync(long repositoryId, CancellationToken cancellationToken);
+
+    /// <summary>Sets the protected branches (an empty list protects none; null goes back to the default).</summary>
+    Task SetProtectedBranchesAsync(long repositoryId, IReadOnlyList<string>? patterns, CancellationToken cancellationToken);
 }
 
 /// <summary>A repository's branches and tags.</summary>
@@ -136,11 +143,22 @@ internal interface IRefStore
 
     /// <summary>Moves a ref from <paramref name="expected"/> (null: must not exist) to <paramref name="target"/> atomically, across
     /// processes: of several concurrent updates from the same value exactly one wins. When the repository had no branch before,
-    /// <paramref name="name"/>'s branch becomes its default.</summary>
-    Task<RefUpdateOutcome> CompareAndSwapRefAsync(long repositoryId, string name, ObjectId? expected, ObjectId target, CancellationToken cancellationToken);
+    /// <paramref name="name"/>'s branch becomes its default. The move and its <paramref name="log"/> entry in the ref history are
+    /// one transaction: a move is never made without its record.</summary>
+    Task<RefUpdateOutcome> CompareAndSwapRefAsync(long repositoryId, string name, ObjectId? expected, ObjectId target, RefMoveLog log,
+        CancellationToken cancellationToken);
 
-    /// <summary>Deletes a ref if it still points at <paramref name="expected"/>, atomically across processes.</summary>
-    Task<RefUpdateOutcome> DeleteRefAsync(long repositoryId, string name, ObjectId expected, CancellationToken cancellationToken);
+    /// <summary>Deletes a ref if it still points at <paramref name="expected"/>, atomically across processes, recording it in the ref
+    /// history in the same transaction.</summary>
+    Task<RefUpdateOutcome> DeleteRefAsync(long repositoryId, string name, ObjectId expected, RefMoveLog log, CancellationToken cancellationToken);
+
+    /// <summary>The repository's ref history, newest first: of one ref when <paramref name="name"/> is given, only entries numbered
+    /// below <paramref name="before"/> when it is given, at most <paramref name="limit"/>.</summary>
+    Task<IReadOnlyList<RefHistoryRecord>> ListRefHistoryAsync(long repositoryId, string? name, long? before, int limit, CancellationToken cancellationToken);
+
+    /// <summary>The commits gc must keep as roots: every ref's target and both ends of every ref move recorded at or after
+    /// <paramref name="since"/>, each once.</summary>
+    Task<IReadOnlyList<ObjectId>> ListRetainedTargetsAsync(long repositoryId, DateTimeOffset since, CancellationToken cancellationToken);
 }
 
 /// <summary>A repository's commits, trees and file manifests, stored verified, and which of them are known complete.</summary>
@@ -161,8 +179,11 @@ internal interface IObjectStore
     /// <summary>True when <paramref name="id"/> (a commit or tree) was marked as having its whole closure present.</summary>
     Task<bool> IsCompleteAsync(long repositoryId, ObjectId id, CancellationToken cancellationToken);
 
-    /// <summary>Marks commits and trees whose whole closure (down to every chunk) is present.</summary>
+    /// <summary>Marks commits and trees whose whole closure (down to every chunk) is present, and files verified against their id.</summary>
     Task MarkCompleteAsync(long repositoryId, IReadOnlyCollection<ObjectId> ids, CancellationToken cancellationToken);
+
+    /// <summary>The ids in <paramref name="ids"/> not marked complete, in order, each once.</summary>
+    Task<IReadOnlyList<ObjectId>> FindIncompleteAsync(long repositoryId, IReadOnlyList<ObjectId> ids, CancellationToken cancellationToken);
 }
 
 /// <summary>Where each chunk of a repository is: which pack blob, at which offset, stored how.</summary>
@@ -222,6 +243,33 @@ internal interface IFileDigestStore
     Task PutDigestAsync(ObjectId fileId, byte[] sha256, CancellationToken cancellationToken);
 }
 
+/// <summary>The server's record of security events (sign-ins, tokens, members and roles, force pushes), for server admins.</summary>
+internal interface IAuditLog
+{
+    /// <summary>Appends an event (its id is assigned); the stored event.</summary>
+    Task<AuditRecord> AppendAsync(AuditRecord entry, CancellationToken cancellationToken);
+
+    /// <summary>Events that match <paramref name="query"/>, newest first.</summary>
+    Task<IReadOnlyList<AuditRecord>> ListAsync(AuditQuery query, CancellationToken cancellationToken);
+}
+
+/// <summary>Counts of failed sign-ins per key (an account, a client address) in fixed windows, shared by every server on the
+/// database so that several servers throttle together.</summary>
+internal interface ISignInThrottleStore
+{
+    /// <summary>The counts of <paramref name="keys"/> whose window started after <paramref name="windowStartAfter"/>.</summary>
+    Task<IReadOnlyList<SignInFailures>> GetAsync(IReadOnlyList<string> keys, DateTimeOffset windowStartAfter, CancellationToken cancellationToken);
+
+    /// <summary>Counts one failure for each key, atomically: a key whose window started at or before
+    /// <paramref name="windowStartAfter"/> starts a new window at <paramref name="now"/>. The counts after.</summary>
+    Task<IReadOnlyList<SignInFailures>> RecordFailureAsync(IReadOnlyList<string> keys, DateTimeOffset now, DateTimeOffset windowStartAfter,
+        CancellationToken cancellationToken);
+
+    /// <summary>Forgets the failures of a key (after a successful sign-in of that account).</summary>
+    Task ResetAsync(string key, CancellationToken cancellationToken);
+}
+
 /// <summary>Every metadata aggregate of one server, opened together over one database.</summary>
 internal sealed record MetadataStores(IUserStore Users, ITokenStore Tokens, ISessionStore Sessions, IInvitationStore Invitations,
-    IRepositoryStore Repositories, IRefStore Refs, IObjectStore Objects, IChunkIndex Chunks, IUploadStore Uploads, IFileDigestStore Digests);
+    IRepositoryStore Repositories, IRefStore Refs, IObjectStore Objects, IChunkIndex Chunks, IUploadStore Uploads, IFileDigestStore Digests,
+    IAuditLog Audit, ISignInThrottleStore SignInThrottle);

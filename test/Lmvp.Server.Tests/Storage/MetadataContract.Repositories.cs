@@ -7,6 +7,9 @@ namespace Lmvp.Server.Tests.Storage;
 
 public abstract partial class MetadataContract
 {
+    /// <summary>The history entry the contract's ref moves are recorded with.</summary>
+    private static readonly RefMoveLog TestMove = new(RefMoveKinds.Create, "push", null, "contract", null, "token");
+
     // ---- repositories and members ----
 
     [Test]
@@ -49,17 +52,17 @@ public abstract partial class MetadataContract
     {
         var (s, repo) = await WithRepositoryAsync();
         ObjectId a = Id(1), b = Id(2), c = Id(3);
-        (await s.Refs.CompareAndSwapRefAsync(repo, "refs/heads/dev", null, a, default)).Should().Be(RefUpdateOutcome.Updated);
+        (await s.Refs.CompareAndSwapRefAsync(repo, "refs/heads/dev", null, a, TestMove, default)).Should().Be(RefUpdateOutcome.Updated);
         (await s.Repositories.GetRepositoryAsync(repo, default))!.DefaultBranch.Should().Be("dev");
-        (await s.Refs.CompareAndSwapRefAsync(repo, "refs/heads/main", null, a, default)).Should().Be(RefUpdateOutcome.Updated);
+        (await s.Refs.CompareAndSwapRefAsync(repo, "refs/heads/main", null, a, TestMove, default)).Should().Be(RefUpdateOutcome.Updated);
         (await s.Repositories.GetRepositoryAsync(repo, default))!.DefaultBranch.Should().Be("dev", "only the first branch sets the default");
 
-        (await s.Refs.CompareAndSwapRefAsync(repo, "refs/heads/dev", null, b, default)).Should().Be(RefUpdateOutcome.Conflict, "it exists");
-        (await s.Refs.CompareAndSwapRefAsync(repo, "refs/heads/dev", c, b, default)).Should().Be(RefUpdateOutcome.Conflict, "it is not at c");
-        (await s.Refs.CompareAndSwapRefAsync(repo, "refs/heads/dev", a, b, default)).Should().Be(RefUpdateOutcome.Updated);
+        (await s.Refs.CompareAndSwapRefAsync(repo, "refs/heads/dev", null, b, TestMove, default)).Should().Be(RefUpdateOutcome.Conflict, "it exists");
+        (await s.Refs.CompareAndSwapRefAsync(repo, "refs/heads/dev", c, b, TestMove, default)).Should().Be(RefUpdateOutcome.Conflict, "it is not at c");
+        (await s.Refs.CompareAndSwapRefAsync(repo, "refs/heads/dev", a, b, TestMove, default)).Should().Be(RefUpdateOutcome.Updated);
         (await s.Refs.GetRefAsync(repo, "refs/heads/dev", default)).Should().Be(b);
         (await s.Refs.GetRefAsync(repo, "refs/heads/none", default)).Should().BeNull();
-        (await s.Refs.CompareAndSwapRefAsync(repo, "refs/tags/v1", null, c, default)).Should().Be(RefUpdateOutcome.Updated);
+        (await s.Refs.CompareAndSwapRefAsync(repo, "refs/tags/v1", null, c, TestMove, default)).Should().Be(RefUpdateOutcome.Updated);
         (await s.Refs.ListRefsAsync(repo, default)).Select(r => (r.Key, r.Value)).Should().Equal(
             ("refs/heads/dev", b), ("refs/heads/main", a), ("refs/tags/v1", c));
     }
@@ -69,9 +72,9 @@ public abstract partial class MetadataContract
     {
         var (s, repo) = await WithRepositoryAsync();
         var start = Id(50);
-        await s.Refs.CompareAndSwapRefAsync(repo, "refs/heads/main", null, start, default);
+        await s.Refs.CompareAndSwapRefAsync(repo, "refs/heads/main", null, start, TestMove, default);
         var targets = Enumerable.Range(0, 16).Select(i => Id(100 + i)).ToList();
-        var outcomes = await Task.WhenAll(targets.Select(t => Task.Run(() => s.Refs.CompareAndSwapRefAsync(repo, "refs/heads/main", start, t, default))));
+        var outcomes = await Task.WhenAll(targets.Select(t => Task.Run(() => s.Refs.CompareAndSwapRefAsync(repo, "refs/heads/main", start, t, TestMove, default))));
         outcomes.Count(o => o == RefUpdateOutcome.Updated).Should().Be(1);
         var winner = targets[Array.IndexOf(outcomes, RefUpdateOutcome.Updated)];
         (await s.Refs.GetRefAsync(repo, "refs/heads/main", default)).Should().Be(winner);
@@ -81,7 +84,7 @@ public abstract partial class MetadataContract
     public async Task Refs_SixteenConcurrentCreations_HaveExactlyOneWinner()
     {
         var (s, repo) = await WithRepositoryAsync();
-        var outcomes = await Task.WhenAll(Enumerable.Range(0, 16).Select(i => Task.Run(() => s.Refs.CompareAndSwapRefAsync(repo, "refs/heads/new", null, Id(200 + i), default))));
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 16).Select(i => Task.Run(() => s.Refs.CompareAndSwapRefAsync(repo, "refs/heads/new", null, Id(200 + i), TestMove, default))));
         outcomes.Count(o => o == RefUpdateOutcome.Updated).Should().Be(1);
     }
 

@@ -14,6 +14,8 @@ namespace Lmvp.Web.Tests.Benchmarks;
 [Explicit("a benchmark: run it by hand")]
 internal sealed class HistoryRenderBenchmark
 {
+    private static readonly RefMoveLog TestMove = new(RefMoveKinds.Create, "push", null, "bench", null, "token");
+
     private const int Commits = 5000;
     private const int Metrics = 10;
 
@@ -125,7 +127,7 @@ internal sealed class HistoryRenderBenchmark
         }
 
         await server.Metadata.Objects.PutObjectsAsync(repository.Id, objects.ToAsyncEnumerable(), default);
-        (await server.Metadata.Refs.CompareAndSwapRefAsync(repository.Id, "refs/heads/main", null, parent!.Value, default)).Should().Be(RefUpdateOutcome.Updated);
+        (await server.Metadata.Refs.CompareAndSwapRefAsync(repository.Id, "refs/heads/main", null, parent!.Value, TestMove, default)).Should().Be(RefUpdateOutcome.Updated);
     }
 
     private static async Task<(double Milliseconds, long Bytes)> TimeAsync(SiteClient client, string path)

@@ -98,15 +98,18 @@ internal abstract class SqlDatabase
     /// <summary>A NULL of type text (a plain null parameter is a NULL integer).</summary>
     public static readonly object NullText = new();
 
-    /// <summary>Adds a parameter; null becomes an integer NULL, <see cref="NullText"/> a text NULL.</summary>
+    /// <summary>A NULL of type byte string.</summary>
+    public static readonly object NullBytes = new();
+
+    /// <summary>Adds a parameter; null becomes an integer NULL, <see cref="NullText"/> a text NULL, <see cref="NullBytes"/> a byte-string NULL.</summary>
     public static DbParameter Add(DbCommand command, string name, object? value)
     {
         var p = command.CreateParameter();
         p.ParameterName = name;
-        if (value is null || ReferenceEquals(value, NullText))
+        if (value is null || ReferenceEquals(value, NullText) || ReferenceEquals(value, NullBytes))
         {
             // Typed, so PostgreSQL can resolve coalesce(@p, column) and @p IS NULL.
-            p.DbType = value is null ? DbType.Int64 : DbType.String;
+            p.DbType = value is null ? DbType.Int64 : ReferenceEquals(value, NullText) ? DbType.String : DbType.Binary;
             p.Value = DBNull.Value;
         }
         else

@@ -6,7 +6,7 @@ namespace Lmvp.Server.Storage.Sql;
 /// <summary>Refs in a SQL database.</summary>
 /// <remarks>The compare-and-swap is one conditional statement (an update that names the old value, or an insert that fails on
 /// an existing row), so it holds across processes and engines: of concurrent updates from one value exactly one changes a row.</remarks>
-internal sealed class SqlRefStore(SqlDatabase db) : IRefStore
+internal sealed partial class SqlRefStore(SqlDatabase db) : IRefStore
 {
     public async Task<IReadOnlyList<KeyValuePair<string, ObjectId>>> ListRefsAsync(long repositoryId, CancellationToken cancellationToken)
     {
@@ -31,7 +31,7 @@ internal sealed class SqlRefStore(SqlDatabase db) : IRefStore
             .ConfigureAwait(false) is byte[] b ? new ObjectId(b) : null;
     }
 
-    public async Task<RefUpdateOutcome> CompareAndSwapRefAsync(long repositoryId, string name, ObjectId? expected, ObjectId target,
+    public async Task<RefUpdateOutcome> CompareAndSwapRefAsync(long repositoryId, string name, ObjectId? expected, ObjectId target, RefMoveLog log,
         CancellationToken cancellationToken)
     {
         var now = db.Now();
@@ -58,12 +58,14 @@ internal sealed class SqlRefStore(SqlDatabase db) : IRefStore
 
         await NonQueryAsync(c, tx, "UPDATE repositories SET updated_at = @now WHERE repo_id = @r", cancellationToken, ("@now", now), ("@r", repositoryId))
             .ConfigureAwait(false);
+        await AppendHistoryAsync(c, tx, repositoryId, name, expected, target, log, now, cancellationToken).ConfigureAwait(false);
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
         return RefUpdateOutcome.Updated;
     }
 
-    public async Task<RefUpdateOutcome> DeleteRefAsync(long repositoryId, string name, ObjectId expected, CancellationToken cancellationToken)
+    public async Task<RefUpdateOutcome> DeleteRefAsync(long repositoryId, string name, ObjectId expected, RefMoveLog log, CancellationToken cancellationToken)
     {
+        var now = db.Now();
         await using var c = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         var deleted = await NonQueryAsync(c, tx, "DELETE FROM refs WHERE repo_id = @r AND name = @n AND target = @old", cancellationToken,
@@ -73,8 +75,9 @@ internal sealed class SqlRefStore(SqlDatabase db) : IRefStore
             return RefUpdateOutcome.Conflict;
         }
 
-        await NonQueryAsync(c, tx, "UPDATE repositories SET updated_at = @now WHERE repo_id = @r", cancellationToken, ("@now", db.Now()), ("@r", repositoryId))
+        await NonQueryAsync(c, tx, "UPDATE repositories SET updated_at = @now WHERE repo_id = @r", cancellationToken, ("@now", now), ("@r", repositoryId))
             .ConfigureAwait(false);
+        await AppendHistoryAsync(c, tx, repositoryId, name, expected, null, log, now, cancellationToken).ConfigureAwait(false);
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
         return RefUpdateOutcome.Updated;
     }

@@ -3,7 +3,7 @@ using static Lmvp.Server.Storage.Sql.SqlDatabase;
 namespace Lmvp.Server.Storage.Sql;
 
 /// <summary>Repositories and members in a SQL database.</summary>
-internal sealed class SqlRepositoryStore(SqlDatabase db) : IRepositoryStore
+internal sealed partial class SqlRepositoryStore(SqlDatabase db) : IRepositoryStore
 {
     public async Task<RepositoryRecord?> CreateRepositoryAsync(long ownerId, string name, bool isPrivate, string description,
         CancellationToken cancellationToken)

@@ -14,7 +14,7 @@ internal static class SqlStores
 
     public static MetadataStores Create(SqlDatabase db) => new(new SqlUserStore(db), new SqlTokenStore(db), new SqlSessionStore(db),
         new SqlInvitationStore(db), new SqlRepositoryStore(db), new SqlRefStore(db), new SqlObjectStore(db), new SqlChunkIndex(db), new SqlUploadStore(db),
-        new SqlFileDigestStore(db));
+        new SqlFileDigestStore(db), new SqlAuditLog(db), new SqlSignInThrottleStore(db));
 
     public static UserRecord ReadUser(DbDataReader r, int o = 0) =>
         new(r.GetInt64(o), r.GetString(o + 1), r.IsDBNull(o + 2) ? null : r.GetString(o + 2), r.GetInt64(o + 3) != 0, r.GetInt64(o + 4) != 0,

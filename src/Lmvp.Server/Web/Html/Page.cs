@@ -12,6 +12,7 @@ internal enum RepositoryTab
     Metrics,
     Compare,
     Members,
+    RefHistory,
 }
 
 /// <summary>A page of the web UI: the shared shell (head, top bar, repository header and tabs) around a body the handler writes.</summary>
@@ -61,7 +62,7 @@ internal sealed class Page
                 """);
             if (caller.IsServerAdmin)
             {
-                head.Add($"<a href=\"{Urls.AdminUsers}\">Users</a>");
+                head.Add($"<a href=\"{Urls.AdminUsers}\">Users</a><a href=\"{Urls.AdminAudit}\">Audit log</a>");
             }
 
             head.Add($"""
@@ -121,6 +122,7 @@ internal sealed class Page
         WriteTab(html, RepositoryTab.History, "History", Urls.History(repo.Owner, repo.Name, branch));
         WriteTab(html, RepositoryTab.Metrics, "Metrics", Urls.Metrics(repo.Owner, repo.Name, branch));
         WriteTab(html, RepositoryTab.Compare, "Compare", Urls.CompareForm(repo.Owner, repo.Name) + Urls.Query(("branch", branch)));
+        WriteTab(html, RepositoryTab.RefHistory, "Ref history", Urls.RefHistory(repo.Owner, repo.Name));
         if (repo.Role >= AccessLevel.Admin)
         {
             WriteTab(html, RepositoryTab.Members, "Members", Urls.Members(repo.Owner, repo.Name));
