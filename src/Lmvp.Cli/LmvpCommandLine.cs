@@ -36,6 +36,7 @@ internal static class LmvpCommandLine
             TagCommand.Create(context),
             FsckCommand.Create(context),
             GcCommand.Create(context),
+            ReflogCommand.Create(context),
             RemoteCommand.Create(context),
             LoginCommand.Create(context),
             PushCommand.Create(context),

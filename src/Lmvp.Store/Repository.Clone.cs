@@ -89,7 +89,7 @@ public sealed partial class Repository
                 CheckoutResult? checkout = null;
                 if (repository._database.GetRef(RefName.RemoteTracking(DefaultRemote, chosen!).FullName) is { } target && repository.Head is null)
                 {
-                    checkout = repository.FastForwardTo(chosen!, target, options.Progress, cancellationToken);
+                    checkout = repository.FastForwardTo(chosen!, target, $"clone: from {url.Url}", options.Progress, cancellationToken);
                 }
 
                 repository._database.InTransaction(() =>

@@ -59,7 +59,11 @@ public sealed partial class Repository
         writer.PutObject(ObjectKind.Commit, commit.Id, commit.Encoded);
         writer.Publish(() =>
         {
-            AdvanceHead(head, commit.Id);
+            using (_database.ReflogMessage((head is null ? "commit (initial): " : "commit: ") + commit.Subject))
+            {
+                AdvanceHead(head, commit.Id);
+            }
+
             _database.ReplaceStatCache(snapshot.StatCache);
         });
         return new CommitResult(commit, snapshot.BytesScanned, snapshot.BytesRead, writer.NewStoredBytes, writer.NewChunks, snapshot.FilesRead, snapshot.FilesUnchanged)

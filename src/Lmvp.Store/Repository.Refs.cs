@@ -38,7 +38,7 @@ public sealed partial class Repository
 
     /// <summary>Creates a branch at <paramref name="startPoint"/>; with <paramref name="force"/>, moves an existing one (not the checked-out one).</summary>
     public RefChange CreateBranch(string name, string startPoint = "HEAD", bool force = false) =>
-        CreateRef(RefName.Branch(name), startPoint, force, old =>
+        CreateRef(RefName.Branch(name), startPoint, force, $"branch: created from {startPoint}", old =>
         {
             if (old is not null && name == CurrentBranch)
             {
@@ -64,7 +64,11 @@ public sealed partial class Repository
             throw new BranchNotMergedException($"The branch '{name}' is not fully merged into HEAD; to delete it anyway use 'lmvp branch -D {name}'.");
         }
 
-        _database.DeleteRef(branch.FullName);
+        using (_database.ReflogMessage("branch: deleted"))
+        {
+            _database.DeleteRef(branch.FullName);
+        }
+
         return new RefChange(branch, tip, null);
     }
 
@@ -74,6 +78,7 @@ public sealed partial class Repository
         var from = RefName.Branch(oldName);
         var to = RefName.Branch(newName);
         ObjectId target = default;
+        using var message = _database.ReflogMessage($"branch: renamed {oldName} to {newName}");
         _database.InTransaction(() =>
         {
             target = _database.GetRef(from.FullName) ?? throw new ObjectNotFoundException($"Branch '{oldName}' not found.");
@@ -106,14 +111,18 @@ public sealed partial class Repository
     }
 
     /// <summary>Creates a tag at <paramref name="revision"/>; with <paramref name="force"/>, moves an existing one.</summary>
-    public RefChange CreateTag(string name, string revision = "HEAD", bool force = false) => CreateRef(RefName.Tag(name), revision, force, null);
+    public RefChange CreateTag(string name, string revision = "HEAD", bool force = false) => CreateRef(RefName.Tag(name), revision, force, $"tag: at {revision}", null);
 
     /// <summary>Deletes a tag.</summary>
     public RefChange DeleteTag(string name)
     {
         var tag = RefName.Tag(name);
         var old = _database.GetRef(tag.FullName) ?? throw new ObjectNotFoundException($"Tag '{name}' not found.");
-        _database.DeleteRef(tag.FullName);
+        using (_database.ReflogMessage("tag: deleted"))
+        {
+            _database.DeleteRef(tag.FullName);
+        }
+
         return new RefChange(tag, old, null);
     }
 
@@ -128,6 +137,7 @@ public sealed partial class Repository
         }
 
         ObjectId? old = null;
+        using var message = _database.ReflogMessage("update-ref");
         _database.InTransaction(() =>
         {
             old = _database.GetRef(fullName);
@@ -144,7 +154,11 @@ public sealed partial class Repository
     }
 
     /// <summary>Deletes a ref by full name; true if it existed.</summary>
-    public bool DeleteRef(string fullName) => _database.DeleteRef(fullName);
+    public bool DeleteRef(string fullName)
+    {
+        using var message = _database.ReflogMessage("delete-ref");
+        return _database.DeleteRef(fullName);
+    }
 
     /// <summary>
     /// Resolves a revision to a commit id: a full or unique short id (4+ hex digits), a branch, a tag,
@@ -170,10 +184,11 @@ public sealed partial class Repository
     }
 
     /// <summary>Points a new ref (or, with <paramref name="force"/>, an existing one) at a revision, in one transaction.</summary>
-    private RefChange CreateRef(RefName name, string revision, bool force, Action<ObjectId?>? check)
+    private RefChange CreateRef(RefName name, string revision, bool force, string reflogMessage, Action<ObjectId?>? check)
     {
         var target = ResolveCommit(revision);
         ObjectId? old = null;
+        using var message = _database.ReflogMessage(reflogMessage);
         _database.InTransaction(() =>
         {
             old = _database.GetRef(name.FullName);

@@ -61,6 +61,7 @@ public sealed partial class Repository
                 }
             }
 
+            using var message = _database.ReflogMessage($"remote: removed {name}");
             foreach (var (refName, _) in _database.ListRefs($"{RefName.RemotesPrefix}{name}/"))
             {
                 _database.DeleteRef(refName);

@@ -102,7 +102,7 @@ public sealed partial class Repository
 
         if (head is null)
         {
-            var first = FastForwardTo(local, upstream, progress: options.Progress, cancellationToken);
+            var first = FastForwardTo(local, upstream, $"pull: from {upstreamName}", options.Progress, cancellationToken);
             _database.DeleteConfig(CloneIncompleteKey);
             return new PullResult(fetch, local, upstreamName, null, upstream, false, first);
         }
@@ -115,7 +115,7 @@ public sealed partial class Repository
         if (IsAncestor(head.Value, upstream))
         {
             RefuseToOverwrite(head.Value, upstream, upstreamName, cancellationToken);
-            var checkout = FastForwardTo(local, upstream, options.Progress, cancellationToken);
+            var checkout = FastForwardTo(local, upstream, $"pull: fast-forward to {upstreamName}", options.Progress, cancellationToken);
             return new PullResult(fetch, local, upstreamName, head, upstream, false, checkout);
         }
 
@@ -146,10 +146,12 @@ public sealed partial class Repository
 
     /// <summary>Checks out <paramref name="target"/> (refusing to overwrite uncommitted changes), then points
     /// <paramref name="branch"/> and HEAD at it in one transaction.</summary>
-    private CheckoutResult FastForwardTo(string branch, ObjectId target, IProgress<ProgressInfo>? progress, CancellationToken cancellationToken)
+    private CheckoutResult FastForwardTo(string branch, ObjectId target, string reflogMessage, IProgress<ProgressInfo>? progress,
+        CancellationToken cancellationToken)
     {
         // Checkout by id first: it compares the working tree with the current HEAD and writes only what differs. A kill
         // before the ref move leaves HEAD detached at the new commit with its files in place, never a mix.
+        using var message = _database.ReflogMessage(reflogMessage);
         var result = Checkout(target.ToString(), force: false, progress, cancellationToken);
         _database.InTransaction(() =>
         {
@@ -198,7 +200,7 @@ public sealed partial class Repository
             writer.Publish(null);
         }
 
-        return (commit.Id, FastForwardTo(branch, commit.Id, progress, cancellationToken));
+        return (commit.Id, FastForwardTo(branch, commit.Id, $"pull: merge {theirsName}", progress, cancellationToken));
     }
 
     // ---- shared by the sync sessions ----

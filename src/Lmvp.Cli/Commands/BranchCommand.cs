@@ -72,6 +72,12 @@ internal static class BranchCommand
     {
         var deleted = repository.DeleteBranch(name, force);
         context.Out.WriteLine($"Deleted branch {name} (was {deleted.Old!.Value.ToShortString()}).");
+
+        // Its commits stay for the reflog's expiry, so the one command that undoes this is worth printing.
+        var expiry = repository.ReflogExpiry();
+        var kept = expiry == TimeSpan.MaxValue ? "until the reflog is pruned" : $"for {expiry.TotalDays:0} days (gc.reflogExpire)";
+        context.Error.WriteLine($"hint: to get it back: lmvp branch {name} {deleted.Old!.Value}");
+        context.Error.WriteLine($"hint: its commits are kept {kept}; 'lmvp reflog {name}' lists where it pointed");
     }
 
     private static void Rename(Repository repository, string[] args, bool force)

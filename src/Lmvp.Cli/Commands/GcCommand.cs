@@ -4,19 +4,36 @@ using Lmvp.Store;
 
 namespace Lmvp.Cli.Commands;
 
-/// <summary><c>lmvp gc [--dry-run] [--json]</c>: remove what no branch, tag, remote-tracking ref or HEAD reaches.</summary>
+/// <summary><c>lmvp gc [--dry-run] [--prune=EXPIRY] [--json]</c>: remove what no branch, tag, remote-tracking ref, HEAD or recent reflog
+/// entry reaches.</summary>
 internal static class GcCommand
 {
     public static Command Create(CliContext context)
     {
         var dryRun = new Option<bool>("--dry-run", "-n") { Description = "Print what would be freed, in bytes, and change nothing." };
+        var prune = new Option<string?>("--prune")
+        {
+            Description = "Keep what reflog entries younger than this reach: 'now' keeps none, 'never' all, or days (14, 2.weeks); default gc.reflogExpire or 14 days.",
+            HelpName = "expiry",
+        };
         var json = new Option<bool>("--json") { Description = "Print JSON for scripts." };
-        var command = new Command("gc", "Remove unreachable chunks and objects by rewriting the packs that hold them; delete leftovers of interrupted commits.") { dryRun, json };
+        var command = new Command("gc", "Remove unreachable chunks and objects by rewriting the packs that hold them; delete leftovers of interrupted commits.")
+        {
+            dryRun, prune, json,
+        };
         command.SetAction((parseResult, cancellationToken) =>
         {
             using var repository = context.OpenRepository();
             var progress = context.Progress();
-            var result = repository.CollectGarbage(parseResult.GetValue(dryRun), progress, cancellationToken);
+            TimeSpan? expiry = null;
+            if (parseResult.GetValue(prune) is { } text)
+            {
+                expiry = Repository.TryParseExpiry(text, out var parsed)
+                    ? parsed
+                    : throw new UsageException($"--prune={text} is not an expiry: use now, never, or a number of days (14, 14.days, 2.weeks)");
+            }
+
+            var result = repository.CollectGarbage(parseResult.GetValue(dryRun), expiry, progress, cancellationToken);
             (progress as ProgressPrinter)?.Done();
             if (parseResult.GetValue(json))
             {
@@ -31,6 +48,7 @@ internal static class GcCommand
                     leftoverPacksDeleted = result.LeftoverPacksDeleted,
                     packBytesBefore = result.PackBytesBefore,
                     packBytesAfter = result.PackBytesAfter,
+                    reflogEntriesExpired = result.ReflogEntriesExpired,
                     warnings = result.Warnings,
                 }, JsonOptions.Default));
             }
@@ -42,6 +60,7 @@ internal static class GcCommand
                 Add(details, result.PacksRewritten, "pack rewritten", "packs rewritten");
                 Add(details, result.PacksDeleted, "pack deleted", "packs deleted");
                 Add(details, result.LeftoverPacksDeleted, "leftover pack", "leftover packs");
+                Add(details, result.ReflogEntriesExpired, "reflog entry expired", "reflog entries expired");
                 var what = details.Count == 0 ? "" : $" ({string.Join(", ", details)})";
                 // The exact count beside the rounded size, unless the size is already exact ("0 B", "512 B").
                 var freed = Format.Bytes(result.BytesFreed) + (result.BytesFreed < 1024 ? "" : $" ({Format.Count(result.BytesFreed, "byte")})");

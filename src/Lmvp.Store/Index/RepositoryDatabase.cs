@@ -86,6 +86,7 @@ internal sealed partial class RepositoryDatabase : IDisposable
     private void Migrate()
     {
         Execute(_connection, Schema);
+        Execute(_connection, ReflogSchema);
         var version = GetMeta("schema_version");
         if (version is null)
         {
@@ -157,8 +158,13 @@ internal sealed partial class RepositoryDatabase : IDisposable
         return cmd.ExecuteScalar() is byte[] b ? new ObjectId(b) : null;
     }
 
-    public void SetRef(string name, ObjectId target) =>
+    /// <summary>Points a ref at <paramref name="target"/>, logging the move in the reflog in the same transaction.</summary>
+    public void SetRef(string name, ObjectId target) => InTransaction(() =>
+    {
+        var old = GetRef(name);
         NonQuery("INSERT INTO refs(name, target) VALUES($n, $t) ON CONFLICT(name) DO UPDATE SET target = $t", ("$n", name), ("$t", target.ToArray()));
+        LogRefChange(name, old, target);
+    });
 
     /// <summary>Moves a ref only if it still holds <paramref name="expected"/> (null: must not exist).</summary>
     public void CompareAndSwapRef(string name, ObjectId? expected, ObjectId target)
@@ -175,7 +181,21 @@ internal sealed partial class RepositoryDatabase : IDisposable
         });
     }
 
-    public bool DeleteRef(string name) => NonQuery("DELETE FROM refs WHERE name = $n", ("$n", name)) > 0;
+    /// <summary>Deletes a ref, logging it (its entries stay: they keep its commits for gc until they expire); true if it existed.</summary>
+    public bool DeleteRef(string name)
+    {
+        var deleted = false;
+        InTransaction(() =>
+        {
+            var old = GetRef(name);
+            deleted = NonQuery("DELETE FROM refs WHERE name = $n", ("$n", name)) > 0;
+            if (deleted)
+            {
+                LogRefChange(name, old, null);
+            }
+        });
+        return deleted;
+    }
 
     public IReadOnlyList<KeyValuePair<string, ObjectId>> ListRefs(string prefix)
     {
@@ -212,26 +232,26 @@ internal sealed partial class RepositoryDatabase : IDisposable
         return cmd;
     }
 
-    private SqliteCommand Command(string sql, params (string Name, object Value)[] parameters)
+    private SqliteCommand Command(string sql, params (string Name, object? Value)[] parameters)
     {
         var cmd = _connection.CreateCommand();
         cmd.CommandText = sql;
         cmd.Transaction = _transaction;
         foreach (var (name, value) in parameters)
         {
-            cmd.Parameters.AddWithValue(name, value);
+            cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
         }
 
         return cmd;
     }
 
-    private int NonQuery(string sql, params (string Name, object Value)[] parameters)
+    private int NonQuery(string sql, params (string Name, object? Value)[] parameters)
     {
         using var cmd = Command(sql, parameters);
         return cmd.ExecuteNonQuery();
     }
 
-    private string? ScalarString(string sql, params (string Name, object Value)[] parameters)
+    private string? ScalarString(string sql, params (string Name, object? Value)[] parameters)
     {
         using var cmd = Command(sql, parameters);
         return cmd.ExecuteScalar() as string;

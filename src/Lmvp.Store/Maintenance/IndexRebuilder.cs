@@ -256,6 +256,7 @@ internal static class IndexRebuilder
 
         var changes = new List<RefRecovery>();
         var unreferenced = new List<ObjectId>();
+        using var message = database.ReflogMessage("fsck --rebuild-index");
         database.InTransaction(() =>
         {
             foreach (var (key, value) in salvaged.Config)

@@ -101,7 +101,8 @@ internal sealed class FetchSession
         {
             await ReceiveClosureAsync(wants, HavesFor(remote), received, cancellationToken).ConfigureAwait(false);
             received.CheckComplete(wants);
-            await new ChunkDownloader(_repository, _connection, _options, _batchBytes).DownloadAsync(received.Manifests, cancellationToken).ConfigureAwait(false);
+            await new ChunkDownloader(_repository, _connection, _options, _batchBytes, fileId => received.PathOf(wants, fileId))
+                .DownloadAsync(received.Manifests, cancellationToken).ConfigureAwait(false);
         }
 
         // Decided only now that the commits are here: whether each move is a fast-forward.
@@ -125,6 +126,8 @@ internal sealed class FetchSession
             {
                 foreach (var u in updates.Where(u => u.Status is RefUpdateStatus.Created or RefUpdateStatus.FastForward or RefUpdateStatus.Forced))
                 {
+                    using var message = database.ReflogMessage(
+                        $"fetch from {remote}: {(u.Status == RefUpdateStatus.Created ? "storing head" : u.Status == RefUpdateStatus.Forced ? "forced update" : "fast-forward")}");
                     database.SetRef(u.Destination, u.New);
                 }
             });

@@ -104,7 +104,10 @@ internal sealed class PushSession(Repository repository, SyncConnection connecti
         }
 
         // The server now has the branch at `local` (or had it already): record that, as git does after a push.
-        Database.SetRef(RefName.RemoteTracking(remote, branch).FullName, local);
+        using (Database.ReflogMessage("update by push"))
+        {
+            Database.SetRef(RefName.RemoteTracking(remote, branch).FullName, local);
+        }
         var upstreamSet = false;
         if (push.SetUpstream && repository.GetConfig($"branch.{branch}.remote") is null)
         {
