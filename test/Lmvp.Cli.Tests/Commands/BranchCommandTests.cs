@@ -178,7 +178,26 @@ public sealed class BranchCommandTests
         refused.ExitCode.Should().Be(1);
         refused.ErrorLines.Should().ContainSingle().Which.Should().Contain("not fully merged").And.Contain("lmvp branch -D exp");
 
-        (await repo.RunOkAsync("branch", "-D", "exp")).OutLines.Should().Equal($"Deleted branch exp (was {experiment.ToShortString()}).");
+        var deleted = await repo.RunOkAsync("branch", "-D", "exp");
+        deleted.OutLines.Should().Equal($"Deleted branch exp (was {experiment.ToShortString()}).");
+        deleted.ErrorLines.Should().Contain($"hint: to get it back: lmvp branch exp {experiment}");
+
+        // The hint works, and the reflog shows where the branch was before and after.
+        await repo.RunOkAsync("gc");
+        await repo.RunOkAsync("branch", "exp", experiment.ToString());
+        (await repo.RunOkAsync("log", "exp", "--oneline")).OutLines.Should().Contain(l => l.Contains("experiment", StringComparison.Ordinal),
+            "gc right after the deletion kept the branch's commits for its reflog");
+        var reflog = (await repo.RunOkAsync("reflog", "exp")).OutLines;
+        reflog.Should().HaveCount(4);
+        reflog[0].Should().StartWith($"{experiment.ToShortString()} exp@{{0}}: branch: created from {experiment}");
+        reflog[1].Should().Contain("exp@{1}: branch: deleted").And.Contain($"(was {experiment.ToShortString()})");
+        reflog[2].Should().StartWith($"{experiment.ToShortString()} exp@{{2}}: commit: experiment");
+        reflog[3].Should().Contain("exp@{3}: branch: created from HEAD");
+        (await repo.RunOkAsync("reflog")).OutLines.Should().Contain(l => l.Contains("HEAD@{", StringComparison.Ordinal) && l.Contains("checkout: moving from exp to main", StringComparison.Ordinal));
+        await repo.RunOkAsync("branch", "-D", "exp");
+        (await repo.RunOkAsync("gc", "--prune=now")).OutLines.Single().Should().Contain("unreachable chunk");
+        (await repo.RunAsync("log", experiment.ToString())).ExitCode.Should().NotBe(0, "--prune=now dropped what only the reflog reached");
+        (await repo.RunAsync("gc", "--prune=sometime")).ExitCode.Should().Be(2);
         await repo.RunOkAsync("branch", "exp2", first.ToShortString());
         await repo.RunOkAsync("branch", "-d", "--force", "exp2");
         (await repo.RunOkAsync("branch")).OutLines.Should().ContainSingle();

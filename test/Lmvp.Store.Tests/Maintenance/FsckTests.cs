@@ -49,6 +49,23 @@ public sealed class FsckTests
     }
 
     [Test]
+    public void Fsck_ManifestWhoseIntactChunksDoNotMakeUpItsFile_IsReported()
+    {
+        using var repo = SmallRepository(out _, out var second);
+        var real = repo.Repository.Store.GetManifest(repo.Repository.ListFiles(second).Single(f => f.Key == "weights/b.bin").Value.Id);
+
+        // Another file's chunks filed under an id they do not hash to, as a server that did not verify uploads let through.
+        var forgedId = ObjectId.Compute("some other file"u8);
+        var forged = new FileManifest(forgedId, real.Size, real.Chunks);
+        repo.Repository.Database.PutObject(forgedId, ObjectKind.Manifest, forged.Encode());
+
+        var report = repo.Repository.Fsck();
+
+        report.IsOk.Should().BeFalse("every chunk is intact, but the file they make is not the one its id names");
+        report.Problems.Should().ContainSingle().Which.Message.Should().Contain(forgedId.ToShortString()).And.Contain("hash to");
+    }
+
+    [Test]
     public void Fsck_CorruptChunk_NamesTheChunkWithEveryPathAndCommitThatUsesIt()
     {
         using var repo = SmallRepository(out var first, out var second);

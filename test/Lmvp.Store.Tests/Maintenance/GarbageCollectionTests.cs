@@ -32,7 +32,50 @@ public sealed class GarbageCollectionTests
         repo.Write("log.txt", Notes.Concat("\nend"u8.ToArray()).ToArray());
         kept = repo.Commit("main keeps q and log").Commit.Id;
         repo.Repository.DeleteBranch("exp", force: true);
+
+        // These tests are about what gc frees; the reflog's grace period has tests of its own below.
+        repo.Repository.SetConfig(Repository.ReflogExpiryConfigKey, "now");
         return repo;
+    }
+
+    [Test]
+    public void CollectGarbage_RightAfterBranchDelete_KeepsItsCommitsForTheReflogUntilPruneNowOrExpiry()
+    {
+        using var repo = BranchWithUniqueData(out var kept, out var dead);
+        repo.Repository.SetConfig(Repository.ReflogExpiryConfigKey, "14.days");
+        var unique = ChunksOf(repo.Repository, dead, "p.bin");
+
+        repo.Repository.ReadReflog("exp").Should().Contain(e => e.Message == "branch: deleted" && e.Old == dead && e.New == null,
+            "a deleted branch's reflog stays and says what it was");
+        var kept14 = repo.Repository.CollectGarbage();
+        kept14.ChunksRemoved.Should().Be(0, "the reflog of the last 14 days reaches the deleted branch");
+        repo.Repository.Database.HasObject(dead).Should().BeTrue();
+        unique.Should().OnlyContain(c => repo.Repository.Database.HasChunk(c));
+        repo.Repository.CreateBranch("exp", dead.ToString()).Old.Should().BeNull("the branch comes back from its reflog");
+        repo.Repository.DeleteBranch("exp", force: true);
+
+        // Fifteen days on, the entries have expired and keep nothing.
+        var later = repo.Repository.CollectGarbage(false, Repository.DefaultReflogExpiry, DateTimeOffset.UtcNow.AddDays(15), null, null, CancellationToken.None);
+        later.ChunksRemoved.Should().Be(unique.Count);
+        later.ReflogEntriesExpired.Should().BeGreaterThan(0);
+        repo.Repository.Database.HasObject(dead).Should().BeFalse();
+        AssertEveryFileReadsBack(repo.Repository, kept);
+    }
+
+    [Test]
+    public void CollectGarbage_PruneNow_FreesADeletedBranchAtOnce()
+    {
+        using var repo = BranchWithUniqueData(out var kept, out var dead);
+        repo.Repository.SetConfig(Repository.ReflogExpiryConfigKey, "14.days");
+
+        var unique = ChunksOf(repo.Repository, dead, "p.bin");
+
+        var result = repo.Repository.CollectGarbage(reflogExpiry: TimeSpan.Zero);
+
+        result.ChunksRemoved.Should().Be(unique.Count);
+        repo.Repository.Database.HasObject(dead).Should().BeFalse();
+        repo.Repository.ReadReflog("HEAD").Should().BeEmpty("--prune=now expires every entry");
+        AssertEveryFileReadsBack(repo.Repository, kept);
     }
 
     [Test]
@@ -103,9 +146,9 @@ public sealed class GarbageCollectionTests
 
         var doomedChunks = ChunksOf(repo.Repository, commits["doomed"], "doomed.bin").Distinct().Count();
 
-        var result = repo.Repository.CollectGarbage();
+        var result = repo.Repository.CollectGarbage(reflogExpiry: TimeSpan.Zero);
 
-        result.ChunksRemoved.Should().Be(doomedChunks, "only the doomed branch's file was unreachable");
+        result.ChunksRemoved.Should().Be(doomedChunks, "only the doomed branch's file was unreachable (the reflog's grace aside)");
         repo.Repository.Database.HasObject(commits["doomed"]).Should().BeFalse();
         repo.Repository.Fsck().Problems.Select(p => p.Message).Should().BeEmpty();
         foreach (var name in new[] { "main", "tagged", "remote", "detached" })

@@ -23,10 +23,16 @@ public sealed class GcCliTests
         (await LmvpProcess.RunAsync(dir.Path, "checkout", "main")).ExitCode.Should().Be(0);
         var deleted = await LmvpProcess.RunAsync(dir.Path, "branch", "-D", "scratch");
         deleted.ExitCode.Should().Be(0, deleted.ToString());
+        deleted.Error.Should().Contain("hint: to get it back: lmvp branch scratch ");
+        using (var kept = JsonDocument.Parse((await LmvpProcess.RunAsync(dir.Path, "gc", "--dry-run", "--json")).Out))
+        {
+            kept.RootElement.GetProperty("bytesFreed").GetInt64().Should().BeLessThan(100_000, "without --prune=now the reflog keeps the deleted branch for 14 days");
+        }
+
         var packs = dir.Combine(Repository.DirectoryName, "packs");
         var packsBefore = Directory.GetFiles(packs).ToDictionary(p => p, p => File.ReadAllBytes(p).Length);
 
-        var dry = await LmvpProcess.RunAsync(dir.Path, "gc", "--dry-run", "--json");
+        var dry = await LmvpProcess.RunAsync(dir.Path, "gc", "--prune=now", "--dry-run", "--json");
 
         dry.ExitCode.Should().Be(0, dry.ToString());
         long wouldFree;
@@ -38,10 +44,10 @@ public sealed class GcCliTests
 
         wouldFree.Should().BeGreaterThan(2_000_000, "scratch.bin is random and only the deleted branch had it");
         Directory.GetFiles(packs).ToDictionary(p => p, p => File.ReadAllBytes(p).Length).Should().Equal(packsBefore, "a dry run changes nothing");
-        var dryText = await LmvpProcess.RunAsync(dir.Path, "gc", "--dry-run");
+        var dryText = await LmvpProcess.RunAsync(dir.Path, "gc", "--prune=now", "--dry-run");
         dryText.OutLines.Should().ContainSingle().Which.Should().StartWith("would free ").And.Contain($"({wouldFree} bytes)");
 
-        var gc = await LmvpProcess.RunAsync(dir.Path, "gc");
+        var gc = await LmvpProcess.RunAsync(dir.Path, "gc", "--prune=now");
 
         gc.ExitCode.Should().Be(0, gc.ToString());
         gc.OutLines.Should().ContainSingle().Which.Should().StartWith("freed ").And.Contain($"({wouldFree} bytes)");
