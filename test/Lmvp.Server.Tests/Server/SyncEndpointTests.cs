@@ -107,7 +107,12 @@ public sealed class SyncEndpointTests
         var (exists, _) = await Wire.UpdateRefAsync(http, repo, "refs/heads/main", null, second.Id);
         exists.Should().Be(HttpStatusCode.Conflict, "old null means the ref must not exist yet");
 
-        (await Wire.UpdateRefAsync(http, repo, "refs/heads/main", second.Id, first.Id, force: true)).Status.Should().Be(HttpStatusCode.OK);
+        // main is the default branch, protected by default: forcing it back needs the admin role, which a write token lacks.
+        var (forbidden, forbiddenBody) = await Wire.UpdateRefAsync(http, repo, "refs/heads/main", second.Id, first.Id, force: true);
+        forbidden.Should().Be(HttpStatusCode.Forbidden);
+        forbiddenBody.Error().Should().Contain("protected branch");
+        using var admin = server.CreateClient(alice.AdminToken);
+        (await Wire.UpdateRefAsync(admin, repo, "refs/heads/main", second.Id, first.Id, force: true)).Status.Should().Be(HttpStatusCode.OK);
         (await Wire.RefsAsync(http, repo))["refs/heads/main"].Should().Be(first.Id.ToString());
 
         (await Wire.UpdateRefAsync(http, repo, "refs/tags/v1", null, second.Id)).Status.Should().Be(HttpStatusCode.OK);
@@ -169,18 +174,26 @@ public sealed class SyncEndpointTests
         var chunks = client.Chunks();
         chunks.Should().HaveCountGreaterThan(1);
 
-        (await Wire.UploadAsync(http, $"api/v1/repos/{repo}/objects", Wire.Frames(client.Objects()))).Status.Should().Be(HttpStatusCode.OK);
+        // A manifest is accepted only once its chunks are here (it is verified against them), so the commit and trees go first.
+        var (early, earlyBody) = await Wire.UploadAsync(http, $"api/v1/repos/{repo}/objects", Wire.Frames(client.Objects()));
+        early.Should().Be(HttpStatusCode.UnprocessableEntity);
+        earlyBody.Error().Should().Contain("does not verify").And.Contain("nothing was stored");
+        (await Wire.UploadAsync(http, $"api/v1/repos/{repo}/objects", Wire.Frames(client.Objects().Where(o => o.Kind != ObjectKind.Manifest))))
+            .Status.Should().Be(HttpStatusCode.OK);
         (await Wire.UploadAsync(http, $"api/v1/repos/{repo}/chunks", Wire.Frames(chunks.Skip(1)))).Status.Should().Be(HttpStatusCode.OK);
         var (status, body) = await Wire.UpdateRefAsync(http, repo, "refs/heads/main", null, commit.Id);
         status.Should().Be(HttpStatusCode.UnprocessableEntity);
-        body.Error().Should().Contain(chunks[0].Id.ToString());
+        body.Error().Should().Contain("manifest").And.Contain("missing");
         (await Wire.RefsAsync(http, repo)).Should().BeEmpty();
 
         var (unknown, unknownBody) = await Wire.UpdateRefAsync(http, repo, "refs/heads/main", null, ObjectId.Compute("nothing"u8));
         unknown.Should().Be(HttpStatusCode.UnprocessableEntity);
         unknownBody.Error().Should().Contain("missing");
 
+        (await Wire.UploadAsync(http, $"api/v1/repos/{repo}/objects", Wire.Frames(client.Objects()))).Status.Should().Be(HttpStatusCode.UnprocessableEntity,
+            "chunk 0 is still missing");
         (await Wire.UploadAsync(http, $"api/v1/repos/{repo}/chunks", Wire.Frames(chunks.Take(1)))).Status.Should().Be(HttpStatusCode.OK);
+        (await Wire.UploadAsync(http, $"api/v1/repos/{repo}/objects", Wire.Frames(client.Objects()))).Status.Should().Be(HttpStatusCode.OK);
         (await Wire.UpdateRefAsync(http, repo, "refs/heads/main", null, commit.Id)).Status.Should().Be(HttpStatusCode.OK);
     }
 

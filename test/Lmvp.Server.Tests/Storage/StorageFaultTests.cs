@@ -15,7 +15,7 @@ namespace Lmvp.Server.Tests.Storage;
 public sealed class StorageFaultTests
 {
     [Test]
-    public async Task FailingPut_IsAClear503_AndKeepsNothing_ThenTheSameUploadSucceeds()
+    public async Task FailingPut_NoSpace_IsAClear507_AndKeepsNothing_ThenTheSameUploadSucceeds()
     {
         FaultyBlobStore? faulty = null;
         await using var server = await TestServer.StartAsync(null, inner => faulty = new FaultyBlobStore(inner));
@@ -28,8 +28,9 @@ public sealed class StorageFaultTests
 
         faulty!.FailPuts = true;
         var (status, body) = await Wire.UploadAsync(http, $"api/v1/repos/{repo}/chunks", Wire.Frames(chunks));
-        status.Should().Be(HttpStatusCode.ServiceUnavailable, body.ToString());
-        body.Error().Should().Contain("could not store a pack").And.Contain("No space left on device").And.Contain("nothing was kept");
+        status.Should().Be(HttpStatusCode.InsufficientStorage, body.ToString());
+        body.Error().Should().Contain("storage is full").And.Contain("No space left on device").And.Contain("nothing was kept");
+        body.GetProperty("code").GetString().Should().Be("storage_full");
         (await Wire.MissingAsync(http, repo, "chunks", chunks.Select(c => c.Id))).Should().HaveCount(chunks.Count, "no chunk of the failed upload is indexed");
         (await Blobs(server)).Should().BeEmpty("no pack, whole or partial, is left in the blob store");
         Directory.EnumerateFiles(Path.Combine(server.DataDirectory, "tmp")).Should().BeEmpty("the spool file went with the request");
