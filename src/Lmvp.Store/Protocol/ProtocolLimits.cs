@@ -9,8 +9,9 @@ public static class ProtocolLimits
     /// <summary>The most frames one upload may carry.</summary>
     public const int MaxFramesPerUpload = 100_000;
 
-    /// <summary>The largest JSON body a server reads.</summary>
-    public const long MaxJsonBody = 1L << 20;
+    /// <summary>The largest JSON body a server reads: room for the largest request the protocol documents, a closure with
+    /// <see cref="MaxIdsPerRequest"/> wants and as many haves (2 x 10,000 quoted 64-digit ids, about 1.3 MiB).</summary>
+    public const long MaxJsonBody = 2L << 20;
 
     /// <summary>The largest frame-stream upload (objects or chunks).</summary>
     public const long MaxUploadBody = 256L << 20;

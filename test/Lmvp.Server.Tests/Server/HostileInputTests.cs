@@ -187,8 +187,8 @@ public sealed class HostileInputTests
         await using var _ = server;
         using var __ = client;
 
-        // A JSON body over 1 MiB.
-        var ids = Enumerable.Range(0, 20_000).Select(i => new string('a', 64)).ToArray();
+        // A JSON body over the 2 MiB limit.
+        var ids = Enumerable.Range(0, 40_000).Select(i => new string('a', 64)).ToArray();
         var (json, jsonError) = await Wire.PostJsonAsync(http, $"api/v1/repos/{repo}/chunks/missing", new { ids });
         json.Should().Be(HttpStatusCode.RequestEntityTooLarge);
         jsonError.Error().Should().Contain("too large");
