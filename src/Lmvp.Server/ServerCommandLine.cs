@@ -51,6 +51,7 @@ internal static class ServerCommandLine
         var admin = new Command("admin", "Administer the data directory directly (works while the server runs).")
         {
             CreateUserCommand(data, output, input), CreateTokenCommand(data, output), CreateRepositoryCommand(data, output),
+            VerifyCommand(data, output),
         };
         root.Subcommands.Add(admin);
         return root;
@@ -193,6 +194,60 @@ internal static class ServerCommandLine
                 ?? throw new InvalidOperationException($"repository {owner.Name}/{parts[1]} already exists");
             await output.WriteLineAsync($"created {(created.IsPrivate ? "private" : "public")} repository {owner.Name}/{created.Name}");
             return ExitOk;
+        });
+        return command;
+    }
+
+    private static Command VerifyCommand(Option<string> data, TextWriter output)
+    {
+        var repository = new Argument<string?>("repository") { Description = "owner/name to verify (default: every repository).", Arity = ArgumentArity.ZeroOrOne };
+        var command = new Command("verify", "Read back every chunk the refs and recent ref history reach, from the packs, and hash it; name what uses each damaged one; exit 1 if any.")
+        {
+            repository,
+        };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var paths = new ServerPaths(parseResult.GetValue(data)!);
+            paths.Create();
+            using var storage = await ServerStorage.OpenAsync(paths, TimeProvider.System, cancellationToken: cancellationToken);
+            var m = storage.Metadata;
+            List<RepositoryRecord> repositories;
+            if (parseResult.GetValue(repository) is { } fullName)
+            {
+                var parts = fullName.Split('/');
+                repositories = parts.Length == 2 && await m.Repositories.FindRepositoryAsync(parts[0], parts[1], cancellationToken) is { } one
+                    ? [one]
+                    : throw new UsageException($"no repository {fullName} in {Path.GetFullPath(paths.DataDirectory)}");
+            }
+            else
+            {
+                repositories = [.. (await m.Repositories.ListVisibleRepositoriesAsync(0, isServerAdmin: true, cancellationToken)).Select(r => r.Repository)];
+            }
+
+            using var cache = new Services.ObjectCache();
+            var verifier = new Services.StorageVerifier(m.Refs, storage.Chunks, new Services.RepositoryGraphs(m.Objects, m.Refs, storage.Chunks, cache));
+            var damaged = 0;
+            foreach (var repo in repositories)
+            {
+                var result = await verifier.VerifyAsync(repo, null, cancellationToken);
+                foreach (var problem in result.Problems)
+                {
+                    damaged++;
+                    await output.WriteLineAsync($"damaged: {result.Repository}: {problem.Kind.ToString().ToLowerInvariant()} {problem.Id}: {problem.Problem}");
+                    foreach (var use in problem.UsedBy)
+                    {
+                        await output.WriteLineAsync($"  used by {use}");
+                    }
+                }
+
+                await output.WriteLineAsync($"{result.Repository}: {result.Chunks} chunks ({result.Bytes} bytes) read and hashed, "
+                    + (result.Problems.Count == 0 ? "all intact" : $"{result.Problems.Count} damaged or missing"));
+            }
+
+            await output.WriteLineAsync(damaged == 0
+                ? $"verified {repositories.Count} {(repositories.Count == 1 ? "repository" : "repositories")}: no damage"
+                : $"verified {repositories.Count} {(repositories.Count == 1 ? "repository" : "repositories")}: {damaged} damaged or missing; clients are refused those: restore the packs named from a backup");
+            return damaged == 0 ? ExitOk : ExitFailure;
         });
         return command;
     }

@@ -56,6 +56,9 @@ public sealed class SafetyEndToEndTests
         await machine.LmvpOkAsync("work", "commit", "-m", "epoch 1");
         await machine.LmvpOkAsync("work", "remote", "add", "origin", $"{server.BaseUrl}/{repo}");
         await machine.LmvpOkAsync("work", "push");
+        var (intact, intactOut) = await VerifyAsync(server.DataDirectory);
+        intact.Should().Be(0, intactOut);
+        intactOut.Should().Contain($"{repo}: ").And.Contain("all intact").And.Contain("no damage");
 
         var pack = Directory.EnumerateFiles(server.DataDirectory, "*", SearchOption.AllDirectories)
             .Where(p => p.Contains($"{Path.DirectorySeparatorChar}packs{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
@@ -67,6 +70,22 @@ public sealed class SafetyEndToEndTests
         clone.ExitCode.Should().NotBe(0);
         clone.Error.Should().Contain("the server's copy of chunk").And.Contain("(file weights.bin").And.Contain("is damaged").And.Contain("not retried");
         clone.Error.Should().NotContain("connection reset").And.NotContain("cannot reach");
+
+        // lmvp-server admin verify finds the same chunk and names the file, the commit and the branch that use it.
+        var (code, report) = await VerifyAsync(server.DataDirectory, repo);
+        code.Should().Be(1, report);
+        var damaged = report.Split('\n').Where(l => l.StartsWith("damaged: ", StringComparison.Ordinal)).ToList();
+        damaged.Should().ContainSingle(report).Which.Should().Contain($"damaged: {repo}: chunk ").And.Contain("is damaged");
+        report.Should().Contain("used by file 'weights.bin'").And.Contain("(refs/heads/main)").And.Contain("1 damaged or missing");
+        clone.Error.Should().Contain(damaged[0].Split(' ')[3][..8], "the client named the same chunk");
+    }
+
+    private static async Task<(int Code, string Output)> VerifyAsync(string dataDirectory, params string[] repository)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await ServerCommandLine.RunAsync(["admin", "verify", .. repository, "--data", dataDirectory], output, error, new StringReader(""));
+        return (code, output.ToString() + error);
     }
 
     [Test]
