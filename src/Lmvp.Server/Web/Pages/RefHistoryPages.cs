@@ -102,7 +102,7 @@ internal static class RefHistoryPages
         html.Add($"""
             </section>
             <section class="card"><h2>{(fullName is null ? "Every ref move" : "Moves of " + fullName)}</h2>
-            <p class="muted">Commits a ref pointed at in the last days stay on the server (gc keeps them), so an admin can restore it.</p>
+            <p class="muted">The server keeps every commit a ref pointed at (it deletes no stored data), so an admin can restore any value listed here.</p>
             <table class="refhistory"><thead><tr><th>When</th><th>Ref</th><th>Move</th><th>From</th><th>To</th><th>Who</th><th>How</th><th></th></tr></thead><tbody>
             """);
         foreach (var e in entries)
