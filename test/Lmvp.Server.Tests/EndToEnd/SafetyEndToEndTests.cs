@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Lmvp.Server.Storage;
 using Lmvp.Server.Tests.Server;
 using Lmvp.Store;
 using Lmvp.Testing;
@@ -42,6 +43,48 @@ public sealed class SafetyEndToEndTests
         var (move, moveBody) = await Wire.UpdateRefAsync(http, repo, "refs/heads/main", null, commit.Id);
         move.Should().Be(HttpStatusCode.UnprocessableEntity, moveBody.ToString());
         (await Wire.RefsAsync(http, repo)).Should().BeEmpty();
+    }
+
+    [Test]
+    public async Task Download_OfAFileStoredBeforeUploadsWereVerified_ThatDoesNotVerify_IsAClearErrorForThatFileOnly()
+    {
+        await using var server = await TestServer.StartAsync();
+        var alice = await server.CreateUserAsync("alice");
+        var repo = await server.CreateRepositoryAsync(alice.WriteToken, "model");
+        using var client = ClientRepo.Create();
+        var honest = TestData.Random(300_000, 5);
+        var first = client.CommitFiles("one", ("a.bin", honest));
+        using var http = server.CreateClient(alice.WriteToken);
+        (await Wire.PushAsync(http, repo, client, first.Id, null)).Status.Should().Be(HttpStatusCode.OK);
+
+        // What an older server let in: a.bin's chunks filed as b.bin under another id, written straight into the metadata store.
+        var record = (await server.Metadata.Repositories.FindRepositoryAsync("alice", "model", default))!;
+        var real = client.Repository.Store.GetManifest(ObjectId.Compute(honest));
+        var forgedId = ObjectId.Compute(TestData.Random(300_000, 6));
+        var forged = new FileManifest(forgedId, real.Size, real.Chunks);
+        var tree = Tree.Create([new TreeEntry("a.bin", TreeEntryKind.File, false, real.Size, real.FileId),
+            new TreeEntry("b.bin", TreeEntryKind.File, false, forged.Size, forgedId)]);
+        var commit = Commit.Create(tree.Id, [first.Id], "mallory", DateTimeOffset.UnixEpoch, "swap", [], null);
+        MetadataObject[] objects = [new(forgedId, ObjectKind.Manifest, forged.Encode()), new(tree.Id, ObjectKind.Tree, tree.Encode()),
+            new(commit.Id, ObjectKind.Commit, commit.Encoded)];
+        await server.Metadata.Objects.PutObjectsAsync(record.Id, objects.ToAsyncEnumerable(), default);
+        (await server.Metadata.Refs.CompareAndSwapRefAsync(record.Id, "refs/heads/main", first.Id, commit.Id,
+            new RefMoveLog(RefMoveKinds.Force, "push", null, "mallory", null, "token"), default)).Should().Be(RefUpdateOutcome.Updated);
+
+        using var bad = await http.GetAsync($"api/v1/repos/{repo}/resolve/main/b.bin");
+        bad.StatusCode.Should().Be(HttpStatusCode.InternalServerError);
+        using (var doc = JsonDocument.Parse(await bad.Content.ReadAsStringAsync()))
+        {
+            doc.RootElement.GetProperty("code").GetString().Should().Be("damaged");
+            doc.RootElement.GetProperty("error").GetString().Should().Contain("'b.bin'").And.Contain(forgedId.ToString()).And.Contain("hash to");
+        }
+
+        (await http.GetByteArrayAsync($"api/v1/repos/{repo}/resolve/main/a.bin")).Should().Equal(honest, "only the file that does not verify is refused");
+
+        using var site = await SiteClient.SignInAsync(server.BaseUrl, "alice", alice.Password);
+        using var page = await site.Http.GetAsync($"repos/{repo}/raw/main/b.bin");
+        page.StatusCode.Should().Be(HttpStatusCode.InternalServerError);
+        (await page.Content.ReadAsStringAsync()).Should().Contain("b.bin").And.Contain("damaged");
     }
 
     [Test]
