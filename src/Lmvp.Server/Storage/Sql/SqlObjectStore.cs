@@ -16,6 +16,14 @@ internal sealed class SqlObjectStore(SqlDatabase db) : IObjectStore
 
     public async Task<int> PutObjectsAsync(long repositoryId, IAsyncEnumerable<MetadataObject> objects, CancellationToken cancellationToken)
     {
+        // Collected and inserted in id order, so two pushes of overlapping objects lock rows in one order and never deadlock.
+        var all = new List<MetadataObject>();
+        await foreach (var o in objects.WithCancellation(cancellationToken).ConfigureAwait(false))
+        {
+            all.Add(o);
+        }
+
+        all.Sort((a, b) => a.Id.CompareTo(b.Id));
         await using var c = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using var cmd = Command(c, tx, "INSERT INTO objects(repo_id, id, kind, data) VALUES(@r, @id, @k, @d) ON CONFLICT DO NOTHING", ("@r", repositoryId));
@@ -23,7 +31,7 @@ internal sealed class SqlObjectStore(SqlDatabase db) : IObjectStore
         var pKind = Add(cmd, "@k", 0L);
         var pData = Add(cmd, "@d", Array.Empty<byte>());
         var stored = 0;
-        await foreach (var o in objects.WithCancellation(cancellationToken).ConfigureAwait(false))
+        foreach (var o in all)
         {
             pId.Value = o.Id.ToArray();
             pKind.Value = (long)o.Kind;
@@ -73,7 +81,7 @@ internal sealed class SqlObjectStore(SqlDatabase db) : IObjectStore
         await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using var cmd = Command(c, tx, "INSERT INTO complete(repo_id, id) VALUES(@r, @id) ON CONFLICT DO NOTHING", ("@r", repositoryId));
         var pId = Add(cmd, "@id", Array.Empty<byte>());
-        foreach (var id in ids)
+        foreach (var id in ids.Order())
         {
             pId.Value = id.ToArray();
             await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
