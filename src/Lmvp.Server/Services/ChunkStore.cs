@@ -47,6 +47,10 @@ internal sealed class ChunkStore
     public Task<IReadOnlyList<ObjectId>> FindMissingAsync(long repositoryId, IReadOnlyList<ObjectId> ids, CancellationToken cancellationToken) =>
         _index.FindMissingAsync(repositoryId, ids, cancellationToken);
 
+    /// <summary>Like <see cref="FindMissingAsync"/>, and takes the present ones back from gc (for a ref update's check).</summary>
+    public Task<IReadOnlyList<ObjectId>> FindMissingAndKeepAsync(long repositoryId, IReadOnlyList<ObjectId> ids, CancellationToken cancellationToken) =>
+        _index.FindMissingAndKeepAsync(repositoryId, ids, cancellationToken);
+
     private int _openBatches;
 
     /// <summary>Uploads under way: batches begun and not yet disposed (committed or abandoned).</summary>

@@ -7,7 +7,7 @@ using static Lmvp.Server.Storage.Sql.SqlDatabase;
 namespace Lmvp.Server.Storage.Sql;
 
 /// <summary>The chunk index in a SQL database: packs, and for each chunk its pack, offset and encoding.</summary>
-internal sealed class SqlChunkIndex(SqlDatabase db) : IChunkIndex
+internal sealed partial class SqlChunkIndex(SqlDatabase db) : IChunkIndex
 {
     /// <summary>Rows inserted by one statement.</summary>
     private const int RowsPerInsert = 100;

@@ -17,10 +17,11 @@ internal sealed class SqlObjectStore(SqlDatabase db) : IObjectStore
     public async Task<int> PutObjectsAsync(long repositoryId, IAsyncEnumerable<MetadataObject> objects, CancellationToken cancellationToken)
     {
         // Collected and inserted in id order, so two pushes of overlapping objects lock rows in one order and never deadlock.
+        // Copied as they come: a source may reuse its buffer for the next object.
         var all = new List<MetadataObject>();
         await foreach (var o in objects.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
-            all.Add(o);
+            all.Add(o with { Data = o.Data.ToArray() });
         }
 
         all.Sort((a, b) => a.Id.CompareTo(b.Id));
@@ -35,7 +36,9 @@ internal sealed class SqlObjectStore(SqlDatabase db) : IObjectStore
         {
             pId.Value = o.Id.ToArray();
             pKind.Value = (long)o.Kind;
-            pData.Value = o.Data.ToArray();
+            pData.Value = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(o.Data, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+                ? segment.Array
+                : o.Data.ToArray();
             stored += await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
@@ -88,5 +91,36 @@ internal sealed class SqlObjectStore(SqlDatabase db) : IObjectStore
         }
 
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<int> ClearCompleteExceptAsync(long repositoryId, IReadOnlySet<ObjectId> keep, CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
+        var drop = new List<ObjectId>();
+        await using (var cmd = Command(c, null, "SELECT id FROM complete WHERE repo_id = @r", ("@r", repositoryId)))
+        await using (var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                var id = new ObjectId((byte[])r[0]);
+                if (!keep.Contains(id))
+                {
+                    drop.Add(id);
+                }
+            }
+        }
+
+        drop.Sort();
+        await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using var delete = Command(c, tx, "DELETE FROM complete WHERE repo_id = @r AND id = @id", ("@r", repositoryId));
+        var pId = Add(delete, "@id", Array.Empty<byte>());
+        foreach (var id in drop)
+        {
+            pId.Value = id.ToArray();
+            await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return drop.Count;
     }
 }
