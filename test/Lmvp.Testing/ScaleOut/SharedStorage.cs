@@ -19,6 +19,13 @@ internal sealed record SharedStorage(string Database, S3Options Packs)
     /// <summary>The lmvp-server options that name this storage (credentials go in <see cref="Environment"/>).</summary>
     public string[] Arguments => ["--database", Database, "--packs", $"s3://{Packs.Bucket}/{Packs.Prefix}", "--s3-endpoint", Packs.Endpoint!, "--s3-region", Packs.Region!];
 
+    /// <summary>The options for an lmvp-server run in the test process, keys included (the secret through a file, as a user would).</summary>
+    public string[] InProcessArguments(string secretFile)
+    {
+        File.WriteAllText(secretFile, Packs.SecretKey);
+        return [.. Arguments, "--s3-access-key", Packs.AccessKey!, "--s3-secret-key-file", secretFile];
+    }
+
     /// <summary>The standard variables that give a child lmvp-server the bucket's keys.</summary>
     public Dictionary<string, string> Environment => new(StringComparer.Ordinal)
     {
