@@ -106,6 +106,8 @@ internal static class StorageMigration
                 bytes += length;
             }
 
+            // Completeness marks (only complete commits are served) and refs once every pack is in: never a ref or a mark ahead of its chunks.
+            rows += await CopyTableAsync(source, destination, "complete", "repo_id, id", cancellationToken, $"repo_id = {repo.Id}").ConfigureAwait(false);
             rows += await CopyTableAsync(source, destination, "refs", "repo_id, name, target, updated_at", cancellationToken, $"repo_id = {repo.Id}")
                 .ConfigureAwait(false);
             log($"{repo.FullName}: packs copied and verified, refs set");
