@@ -20,6 +20,7 @@ internal static class Bench
         ["gitstatus"] = GitScenarios.Status,
         ["sync"] = SyncScenarios.PushClone,
         ["api"] = SyncScenarios.Api,
+        ["scaleout"] = SyncScenarios.ScaleOut,
     };
 
     public static int RunParent(BenchOptions options, string[] args)

@@ -28,6 +28,7 @@ internal sealed class BenchOptions
           sync       push, clone and fetch of a new file (size) over loopback against a real lmvp-server
           api        the Python package: update and download of a new file (size) next to lmvp push, curl and
                      lmvp get; re-update with nothing changed; commits of a 5,000-commit branch as JSON
+          scaleout   the same push and clone through PostgreSQL + Ceph RGW vs embedded, a 5,000-commit history, 50 clients on two servers
 
         Options:
           --size-gib N    size of the big file in GiB (default 2; 0.25 is a one-minute smoke run)
@@ -41,7 +42,7 @@ internal sealed class BenchOptions
           -h, --help      show this text
         """;
 
-    private static readonly string[] KnownScenarios = ["chunking", "blake3", "commit", "recommit", "edit5", "checkout", "log", "gitstatus", "sync", "api"];
+    private static readonly string[] KnownScenarios = ["chunking", "blake3", "commit", "recommit", "edit5", "checkout", "log", "gitstatus", "sync", "api", "scaleout"];
 
     public IReadOnlyList<string> Scenarios { get; private set; } = KnownScenarios;
 

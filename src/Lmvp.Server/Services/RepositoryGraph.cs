@@ -52,6 +52,17 @@ internal sealed class RepositoryGraph(RepositoryRecord repository, IObjectStore 
         var key = new CacheKey(cacheKind, Id, id);
         if (cache.TryGet<T>(key, out var cached))
         {
+            bool expand;
+            lock (_unexpanded)
+            {
+                expand = _unexpanded.Remove(key);
+            }
+
+            if (expand)
+            {
+                await PrefetchAsync(cached, cancellationToken).ConfigureAwait(false);
+            }
+
             return cached;
         }
 
@@ -62,8 +73,93 @@ internal sealed class RepositoryGraph(RepositoryRecord repository, IObjectStore 
         }
 
         var data = o.Data.ToArray();
-        return cache.Set(key, decode(data), (data.Length * (long)sizeFactor) + 256);
+        var value = cache.Set(key, decode(data), (data.Length * (long)sizeFactor) + 256);
+        await PrefetchAsync(value, cancellationToken).ConfigureAwait(false);
+        return value;
     }
+
+    /// <summary>Most walks read next what a commit or tree names: one query fetches those into the cache, so a walk costs a round
+    /// trip per commit or directory rather than per object (what makes a networked database as fast as an embedded one).</summary>
+    private async ValueTask PrefetchAsync(object decoded, CancellationToken cancellationToken)
+    {
+        var wanted = new List<(ObjectId Id, CacheKind Kind)>();
+        void Want(ObjectId id, CacheKind kind)
+        {
+            if (wanted.Count < PrefetchLimit && !cache.Contains(new CacheKey(kind, Id, id)))
+            {
+                wanted.Add((id, kind));
+            }
+        }
+
+        switch (decoded)
+        {
+            case Commit commit:
+                Want(commit.TreeId, CacheKind.Tree);
+                foreach (var parent in commit.Parents)
+                {
+                    Want(parent, CacheKind.Commit);
+                }
+
+                break;
+            case Tree tree:
+                foreach (var entry in tree.Entries)
+                {
+                    if (entry.Kind == TreeEntryKind.Directory)
+                    {
+                        Want(entry.Id, CacheKind.Tree);
+                    }
+                    else if (entry.Kind == TreeEntryKind.File)
+                    {
+                        Want(entry.Id, CacheKind.Manifest);
+                    }
+                }
+
+                break;
+        }
+
+        if (wanted.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var o in await objects.GetObjectsAsync(Id, [.. wanted.Select(w => w.Id).Distinct()], cancellationToken).ConfigureAwait(false))
+        {
+            // Decoded (and so verified) as a direct read would; an object that does not decode is left for that read to report.
+            try
+            {
+                var data = o.Data.ToArray();
+                var key = o.Kind switch
+                {
+                    ObjectKind.Commit => new CacheKey(CacheKind.Commit, Id, o.Id),
+                    ObjectKind.Tree => new CacheKey(CacheKind.Tree, Id, o.Id),
+                    _ => new CacheKey(CacheKind.Manifest, Id, o.Id),
+                };
+                _ = o.Kind switch
+                {
+                    ObjectKind.Commit => cache.Set<object>(new CacheKey(CacheKind.Commit, Id, o.Id), Commit.Decode(data, o.Id), (data.Length * 3L) + 256),
+                    ObjectKind.Tree => cache.Set<object>(new CacheKey(CacheKind.Tree, Id, o.Id), Tree.Decode(data, o.Id), (data.Length * 3L) + 256),
+                    ObjectKind.Manifest => cache.Set<object>(new CacheKey(CacheKind.Manifest, Id, o.Id), FileManifest.Decode(data, o.Id), (data.Length * 2L) + 256),
+                    _ => null,
+                };
+                if (o.Kind != ObjectKind.Manifest)
+                {
+                    lock (_unexpanded)
+                    {
+                        _unexpanded.Add(key);
+                    }
+                }
+            }
+            catch (CorruptObjectException)
+            {
+            }
+        }
+    }
+
+    /// <summary>The most objects one prefetch asks for.</summary>
+    private const int PrefetchLimit = 256;
+
+    /// <summary>Prefetched commits and trees whose own children were not prefetched yet: done when they are first read.</summary>
+    private readonly HashSet<CacheKey> _unexpanded = [];
 }
 
 /// <summary>Opens <see cref="RepositoryGraph"/>s over the server's stores.</summary>

@@ -155,6 +155,9 @@ internal interface IObjectStore
     /// <summary>The object with that id, or null.</summary>
     Task<MetadataObject?> GetObjectAsync(long repositoryId, ObjectId id, CancellationToken cancellationToken);
 
+    /// <summary>The objects of <paramref name="ids"/> the repository holds, in any order (one round trip per few hundred ids).</summary>
+    Task<IReadOnlyList<MetadataObject>> GetObjectsAsync(long repositoryId, IReadOnlyList<ObjectId> ids, CancellationToken cancellationToken);
+
     /// <summary>Up to <paramref name="limit"/> commits whose id starts with <paramref name="hexPrefix"/> (lowercase hex).</summary>
     Task<IReadOnlyList<ObjectId>> FindCommitsByPrefixAsync(long repositoryId, string hexPrefix, int limit, CancellationToken cancellationToken);
 
