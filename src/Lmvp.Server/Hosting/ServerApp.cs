@@ -69,7 +69,7 @@ internal static class ServerApp
             services.AddSingleton(time);
             services.AddSingleton(paths);
             // Registered by factory so the container disposes them with the application.
-            services.AddSingleton(_ => new DataDirectoryLock(dataLock));
+            services.AddSingleton(_ => new DataDirectoryLock(dataLock, settings.DataDirectory is null ? paths.DataDirectory : null));
             services.AddSingleton(_ => storage);
             services.AddSingleton(settings);
             AddStorage(services, storage);
@@ -206,9 +206,24 @@ internal static class ServerApp
     }
 
     /// <summary>Holds the data directory's lock file open (exclusively) while the server runs.</summary>
-    internal sealed class DataDirectoryLock(FileStream? stream) : IDisposable
+    /// <summary>Also removes the private spool directory of a server that keeps no data directory.</summary>
+    internal sealed class DataDirectoryLock(FileStream? stream, string? privateDirectory) : IDisposable
     {
-        public void Dispose() => stream?.Dispose();
+        public void Dispose()
+        {
+            stream?.Dispose();
+            if (privateDirectory is not null)
+            {
+                try
+                {
+                    Directory.Delete(privateDirectory, recursive: true);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // An upload still finishing; the temp folder's own cleanup takes it later.
+                }
+            }
+        }
     }
 
     private static FileStream AcquireLock(ServerPaths paths)

@@ -206,7 +206,7 @@ public sealed class CephService : IDisposable
         osd crush chooseleaf type = 0
         osd op num shards = 1
         osd op num threads per shard = 2
-        rgw frontends = beast endpoint=127.0.0.1:{s3Port}
+        rgw frontends = beast endpoint=127.0.0.1:{s3Port} tcp_nodelay=1
         rgw thread pool size = 128
         rgw dns name = localhost
         """;
