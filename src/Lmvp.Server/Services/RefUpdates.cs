@@ -35,6 +35,9 @@ internal sealed class RefUpdates(IObjectStore objects, IRefStore refs, ChunkStor
     /// <summary>Chunk ids asked of the chunk index at once.</summary>
     private const int ChunkBatch = ProtocolLimits.MaxIdsPerRequest;
 
+    /// <summary>Completeness marks looked up one at a time before all are read at once.</summary>
+    private const int MarksAskedOneByOne = 64;
+
     public async Task<RefMove> MoveAsync(RepositoryGraph repository, RefUpdateRequest request, CancellationToken cancellationToken)
     {
         if (!RefName.TryParse(request.Name, out var name) || !(name.IsBranch || name.IsTag))
@@ -98,9 +101,26 @@ internal sealed class RefUpdates(IObjectStore objects, IRefStore refs, ChunkStor
     /// else a message naming the first thing missing.</summary>
     public async Task<string?> FindMissingAsync(RepositoryGraph repository, ObjectId commitId, CancellationToken cancellationToken)
     {
+        // One query per object for a push of a few commits; a walk that goes on (a long history pushed at once) reads every mark
+        // in one query instead, as a round trip per object is what a networked database makes expensive.
+        HashSet<ObjectId>? marks = null;
+        var asked = 0;
         var walker = new GraphWalker(repository)
         {
-            Skip = async (id, kind, ct) => kind != ObjectKind.Manifest && await objects.IsCompleteAsync(repository.Id, id, ct).ConfigureAwait(false),
+            Skip = async (id, kind, ct) =>
+            {
+                if (kind == ObjectKind.Manifest)
+                {
+                    return false;
+                }
+
+                if (marks is null && ++asked > MarksAskedOneByOne)
+                {
+                    marks = await objects.ListCompleteAsync(repository.Id, ct).ConfigureAwait(false);
+                }
+
+                return marks?.Contains(id) ?? await objects.IsCompleteAsync(repository.Id, id, ct).ConfigureAwait(false);
+            },
         };
         var verified = new List<ObjectId>();
         var chunkIds = new List<ObjectId>();

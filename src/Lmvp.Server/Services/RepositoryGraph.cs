@@ -66,6 +66,15 @@ internal sealed class RepositoryGraph(RepositoryRecord repository, IObjectStore 
             return cached;
         }
 
+        if (Interlocked.Increment(ref _misses) == BulkAfterMisses && kind != ObjectKind.Manifest)
+        {
+            await LoadAllAsync(cancellationToken).ConfigureAwait(false);
+            if (cache.TryGet<T>(key, out var loaded))
+            {
+                return loaded;
+            }
+        }
+
         var stored = await objects.GetObjectAsync(Id, id, cancellationToken).ConfigureAwait(false);
         if (stored is not { } o || o.Kind != kind)
         {
@@ -76,6 +85,35 @@ internal sealed class RepositoryGraph(RepositoryRecord repository, IObjectStore 
         var value = cache.Set(key, decode(data), (data.Length * (long)sizeFactor) + 256);
         await PrefetchAsync(value, cancellationToken).ConfigureAwait(false);
         return value;
+    }
+
+    /// <summary>A walk that keeps missing the cache (a clone of a long history, a log of every commit) reads the repository's
+    /// commits and trees in one streamed query each, up to a budget, rather than one round trip per object.</summary>
+    private async Task LoadAllAsync(CancellationToken cancellationToken)
+    {
+        long budget = BulkBudgetBytes;
+        foreach (var kind in new[] { ObjectKind.Commit, ObjectKind.Tree })
+        {
+            await foreach (var o in objects.ListObjectsAsync(Id, kind, cancellationToken).ConfigureAwait(false))
+            {
+                if ((budget -= o.Data.Length) < 0)
+                {
+                    return;
+                }
+
+                var data = o.Data.ToArray();
+                try
+                {
+                    _ = kind == ObjectKind.Commit
+                        ? cache.Set<object>(new CacheKey(CacheKind.Commit, Id, o.Id), Commit.Decode(data, o.Id), (data.Length * 3L) + 256)
+                        : cache.Set<object>(new CacheKey(CacheKind.Tree, Id, o.Id), Tree.Decode(data, o.Id), (data.Length * 3L) + 256);
+                }
+                catch (CorruptObjectException)
+                {
+                    // Left for the direct read to report.
+                }
+            }
+        }
     }
 
     /// <summary>Most walks read next what a commit or tree names: one query fetches those into the cache, so a walk costs a round
@@ -157,6 +195,14 @@ internal sealed class RepositoryGraph(RepositoryRecord repository, IObjectStore 
 
     /// <summary>The most objects one prefetch asks for.</summary>
     private const int PrefetchLimit = 256;
+
+    /// <summary>Cache misses of one graph after which its commits and trees are read in bulk.</summary>
+    private const int BulkAfterMisses = 64;
+
+    /// <summary>The most bytes of objects a bulk read loads (a fraction of the cache).</summary>
+    private const long BulkBudgetBytes = ObjectCache.SizeLimit / 8;
+
+    private int _misses;
 
     /// <summary>Prefetched commits and trees whose own children were not prefetched yet: done when they are first read.</summary>
     private readonly HashSet<CacheKey> _unexpanded = [];

@@ -161,6 +161,12 @@ internal interface IObjectStore
     /// <summary>Up to <paramref name="limit"/> commits whose id starts with <paramref name="hexPrefix"/> (lowercase hex).</summary>
     Task<IReadOnlyList<ObjectId>> FindCommitsByPrefixAsync(long repositoryId, string hexPrefix, int limit, CancellationToken cancellationToken);
 
+    /// <summary>Every object of <paramref name="kind"/> the repository holds, streamed (for walks that will read most of them).</summary>
+    IAsyncEnumerable<MetadataObject> ListObjectsAsync(long repositoryId, ObjectKind kind, CancellationToken cancellationToken);
+
+    /// <summary>Every commit and tree marked complete.</summary>
+    Task<HashSet<ObjectId>> ListCompleteAsync(long repositoryId, CancellationToken cancellationToken);
+
     /// <summary>True when <paramref name="id"/> (a commit or tree) was marked as having its whole closure present.</summary>
     Task<bool> IsCompleteAsync(long repositoryId, ObjectId id, CancellationToken cancellationToken);
 

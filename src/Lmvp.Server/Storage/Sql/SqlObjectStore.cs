@@ -90,6 +90,32 @@ internal sealed class SqlObjectStore(SqlDatabase db) : IObjectStore
         return list;
     }
 
+    public async IAsyncEnumerable<MetadataObject> ListObjectsAsync(long repositoryId, ObjectKind kind,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = Command(c, null, "SELECT id, data FROM objects WHERE repo_id = @r AND kind = @k", ("@r", repositoryId), ("@k", (long)kind));
+        await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            yield return new MetadataObject(new ObjectId((byte[])r[0]), kind, (byte[])r[1]);
+        }
+    }
+
+    public async Task<HashSet<ObjectId>> ListCompleteAsync(long repositoryId, CancellationToken cancellationToken)
+    {
+        await using var c = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var cmd = Command(c, null, "SELECT id FROM complete WHERE repo_id = @r", ("@r", repositoryId));
+        await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        var set = new HashSet<ObjectId>();
+        while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            set.Add(new ObjectId((byte[])r[0]));
+        }
+
+        return set;
+    }
+
     public async Task<IReadOnlyList<ObjectId>> FindCommitsByPrefixAsync(long repositoryId, string hexPrefix, int limit, CancellationToken cancellationToken)
     {
         var low = Convert.FromHexString(hexPrefix.PadRight(ObjectId.HexLength, '0'));
