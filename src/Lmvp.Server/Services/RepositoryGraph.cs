@@ -88,11 +88,11 @@ internal sealed class RepositoryGraph(RepositoryRecord repository, IObjectStore 
     }
 
     /// <summary>A walk that keeps missing the cache (a clone of a long history, a log of every commit) reads the repository's
-    /// commits and trees in one streamed query each, up to a budget, rather than one round trip per object.</summary>
+    /// commits, trees and manifests in one streamed query each, up to a budget, rather than one round trip per object.</summary>
     private async Task LoadAllAsync(CancellationToken cancellationToken)
     {
         long budget = BulkBudgetBytes;
-        foreach (var kind in new[] { ObjectKind.Commit, ObjectKind.Tree })
+        foreach (var kind in new[] { ObjectKind.Commit, ObjectKind.Tree, ObjectKind.Manifest })
         {
             await foreach (var o in objects.ListObjectsAsync(Id, kind, cancellationToken).ConfigureAwait(false))
             {
@@ -104,9 +104,12 @@ internal sealed class RepositoryGraph(RepositoryRecord repository, IObjectStore 
                 var data = o.Data.ToArray();
                 try
                 {
-                    _ = kind == ObjectKind.Commit
-                        ? cache.Set<object>(new CacheKey(CacheKind.Commit, Id, o.Id), Commit.Decode(data, o.Id), (data.Length * 3L) + 256)
-                        : cache.Set<object>(new CacheKey(CacheKind.Tree, Id, o.Id), Tree.Decode(data, o.Id), (data.Length * 3L) + 256);
+                    _ = kind switch
+                    {
+                        ObjectKind.Commit => cache.Set<object>(new CacheKey(CacheKind.Commit, Id, o.Id), Commit.Decode(data, o.Id), (data.Length * 3L) + 256),
+                        ObjectKind.Tree => cache.Set<object>(new CacheKey(CacheKind.Tree, Id, o.Id), Tree.Decode(data, o.Id), (data.Length * 3L) + 256),
+                        _ => cache.Set<object>(new CacheKey(CacheKind.Manifest, Id, o.Id), FileManifest.Decode(data, o.Id), (data.Length * 2L) + 256),
+                    };
                 }
                 catch (CorruptObjectException)
                 {
