@@ -226,7 +226,8 @@ internal static class ServerApp
         }
     }
 
-    private static FileStream AcquireLock(ServerPaths paths)
+    /// <summary>The data directory's lock, held exclusively; fails when a server (or a migration) holds it.</summary>
+    internal static FileStream AcquireLock(ServerPaths paths)
     {
         try
         {

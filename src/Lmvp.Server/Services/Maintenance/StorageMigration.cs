@@ -47,7 +47,7 @@ internal static class StorageMigration
     public static async Task<MigrationReport> RunAsync(string sourceDirectory, StorageSettings target, Action<string> log, CancellationToken cancellationToken)
     {
         var paths = new ServerPaths(sourceDirectory);
-        using var sourceLock = Lock(paths);
+        using var sourceLock = ServerApp.AcquireLock(paths);
         var source = await SqliteDatabase.OpenAsync(paths.DataDirectory, TimeProvider.System, cancellationToken).ConfigureAwait(false);
         await using var destination = await PostgresDatabase.OpenAsync(target.Database!, TimeProvider.System, cancellationToken).ConfigureAwait(false);
         using var sourceBlobs = new Storage.FileSystem.FileSystemBlobStore(paths.DataDirectory);
@@ -113,7 +113,7 @@ internal static class StorageMigration
             log($"{repo.FullName}: packs copied and verified, refs set");
         }
 
-        SqliteConnectionPools.Clear();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         return new MigrationReport(repositories.Count, rows, copiedPacks, skipped, chunks, bytes);
     }
 
@@ -196,22 +196,5 @@ internal static class StorageMigration
 
             log("web key ring copied (browser sessions stay valid)");
         }
-    }
-
-    private static FileStream Lock(ServerPaths paths)
-    {
-        try
-        {
-            return new FileStream(paths.LockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-        }
-        catch (IOException e)
-        {
-            throw new InvalidOperationException($"{paths.DataDirectory} is in use by a running lmvp-server: stop it first ({e.Message})", e);
-        }
-    }
-
-    private static class SqliteConnectionPools
-    {
-        public static void Clear() => Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
     }
 }

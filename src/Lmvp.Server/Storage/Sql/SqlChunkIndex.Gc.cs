@@ -31,24 +31,11 @@ internal sealed partial class SqlChunkIndex
     public async Task<int> SetCondemnedAsync(long repositoryId, IReadOnlyList<ObjectId> ids, bool condemn, CancellationToken cancellationToken)
     {
         var sorted = ids.Distinct().Order().ToList();
-        var changed = 0;
         await using var c = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
-        for (var start = 0; start < sorted.Count; start += IdBatch)
-        {
-            var count = Math.Min(IdBatch, sorted.Count - start);
-            await using var cmd = Command(c, null, condemn
+        return await NonQueryBatchedAsync(c, null, count => condemn
                 ? $"UPDATE chunks SET condemned_at = @now WHERE repo_id = @r AND condemned_at IS NULL AND id IN ({InList(count)})"
                 : $"UPDATE chunks SET condemned_at = NULL WHERE repo_id = @r AND condemned_at IS NOT NULL AND id IN ({InList(count)})",
-                ("@r", repositoryId), ("@now", db.Now()));
-            for (var i = 0; i < count; i++)
-            {
-                Add(cmd, "@p" + i.ToString(CultureInfo.InvariantCulture), sorted[start + i].ToArray());
-            }
-
-            changed += await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        return changed;
+            sorted, [("@r", repositoryId), ("@now", db.Now())], cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<SweepResult> SweepAsync(long repositoryId, DateTimeOffset cutoff,
@@ -120,19 +107,7 @@ internal sealed partial class SqlChunkIndex
         return new SweepResult(doomed.Count, doomed.Sum(d => d.Stored), packs);
     }
 
-    private static async Task DeleteAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, string table, long repositoryId,
-        IReadOnlyList<ObjectId> ids, CancellationToken cancellationToken)
-    {
-        for (var start = 0; start < ids.Count; start += IdBatch)
-        {
-            var count = Math.Min(IdBatch, ids.Count - start);
-            await using var cmd = Command(c, tx, $"DELETE FROM {table} WHERE repo_id = @r AND id IN ({InList(count)})", ("@r", repositoryId));
-            for (var i = 0; i < count; i++)
-            {
-                Add(cmd, "@p" + i.ToString(CultureInfo.InvariantCulture), ids[start + i].ToArray());
-            }
-
-            await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-    }
+    private static Task<int> DeleteAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, string table, long repositoryId,
+        IReadOnlyList<ObjectId> ids, CancellationToken cancellationToken) =>
+        NonQueryBatchedAsync(c, tx, count => $"DELETE FROM {table} WHERE repo_id = @r AND id IN ({InList(count)})", ids, [("@r", repositoryId)], cancellationToken);
 }

@@ -176,6 +176,27 @@ internal abstract class SqlDatabase
         return found;
     }
 
+    /// <summary>Runs the statement <paramref name="statement"/> (whose IN list is <see cref="InList"/>) over <paramref name="ids"/> in
+    /// batches; returns the rows it changed in all.</summary>
+    public static async Task<int> NonQueryBatchedAsync(DbConnection connection, DbTransaction? transaction, Func<int, string> statement,
+        IReadOnlyList<Lmvp.Store.ObjectId> ids, (string Name, object? Value)[] fixedParameters, CancellationToken cancellationToken)
+    {
+        var changed = 0;
+        for (var start = 0; start < ids.Count; start += IdBatch)
+        {
+            var count = Math.Min(IdBatch, ids.Count - start);
+            await using var cmd = Command(connection, transaction, statement(count), fixedParameters);
+            for (var i = 0; i < count; i++)
+            {
+                Add(cmd, "@p" + i.ToString(CultureInfo.InvariantCulture), ids[start + i].ToArray());
+            }
+
+            changed += await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return changed;
+    }
+
     /// <summary>The ids not in <paramref name="present"/>, in order, each once.</summary>
     public static IReadOnlyList<Lmvp.Store.ObjectId> Missing(IReadOnlyList<Lmvp.Store.ObjectId> ids, HashSet<Lmvp.Store.ObjectId> present)
     {

@@ -181,14 +181,8 @@ internal sealed class SqlObjectStore(SqlDatabase db) : IObjectStore
 
         drop.Sort();
         await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using var delete = Command(c, tx, "DELETE FROM complete WHERE repo_id = @r AND id = @id", ("@r", repositoryId));
-        var pId = Add(delete, "@id", Array.Empty<byte>());
-        foreach (var id in drop)
-        {
-            pId.Value = id.ToArray();
-            await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
+        await NonQueryBatchedAsync(c, tx, count => $"DELETE FROM complete WHERE repo_id = @r AND id IN ({InList(count)})", drop, [("@r", repositoryId)],
+            cancellationToken).ConfigureAwait(false);
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
         return drop.Count;
     }
