@@ -12,7 +12,6 @@ namespace Lmvp.Bench.Scenarios;
 /// model, a 5,000-commit history, and 50 clients at once through two servers.</summary>
 internal static partial class SyncScenarios
 {
-    private const int HistoryCommits = 5000;
     private const int Clients = 50;
     private const string Password = "bench-password-1";
 
