@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Lmvp.Server.Tests.Api;
 using Lmvp.Server.Tests.Support;
 using Lmvp.Store;
 using Lmvp.Testing;
@@ -93,6 +94,47 @@ public sealed class TwoServerTests
         // Cookies and antiforgery tokens are Data Protection payloads: one server's must open on the other.
         var payload = _a.Services.GetRequiredService<IDataProtectionProvider>().CreateProtector("Lmvp.Web.SessionCookie.v1").Protect("1:session");
         _b.Services.GetRequiredService<IDataProtectionProvider>().CreateProtector("Lmvp.Web.SessionCookie.v1").Unprotect(payload).Should().Be("1:session");
+    }
+
+    [Test]
+    public async Task AnUploadsPartsSentToEitherServer_AreOneUpload_FinishedAndCommittedOnEither_AndReadBackThroughBoth()
+    {
+        var repo = await NewRepositoryAsync();
+        using var onA = _a.CreateClient(_alice.WriteToken);
+        using var onB = _b.CreateClient(_alice.WriteToken);
+        var content = TestData.Random((3 * TestData.MiB) + 777, 21);
+        var id = await ContentClient.StartAsync(onA, repo, content.Length);
+        var servers = new[] { onA, onB };
+        for (var (offset, part) = (0, 0); offset < content.Length; offset += TestData.MiB, part++)
+        {
+            var (status, body, next) = await ContentClient.PatchAsync(servers[part % 2], repo, id, offset,
+                content.AsMemory(offset, Math.Min(TestData.MiB, content.Length - offset)));
+            status.Should().Be(HttpStatusCode.OK, body.ToString());
+            next.Should().Be(Math.Min(offset + TestData.MiB, content.Length));
+        }
+
+        // A part resent to the other server after the first took it is refused with the shared offset.
+        var (stale, _, resumeAt) = await ContentClient.PatchAsync(onA, repo, id, 0, content.AsMemory(0, 10));
+        stale.Should().Be(HttpStatusCode.Conflict);
+        resumeAt.Should().Be(content.Length);
+
+        var (finished, answer) = await ContentClient.FinishAsync(onB, repo, id, ContentClient.Sha256(content));
+        finished.Should().Be(HttpStatusCode.OK, answer.ToString());
+        var (made, commit) = await ContentClient.CommitAsync(onA, repo, new { branch = "main", message = "two servers", files = new[] { new { path = "model.pt", upload = id } } });
+        made.Should().Be(HttpStatusCode.Created, commit.ToString());
+
+        foreach (var http in servers)
+        {
+            var (status, bytes, response) = await ContentClient.GetBytesAsync(http, $"api/v1/repos/{repo}/resolve/main/model.pt");
+            status.Should().Be(HttpStatusCode.OK);
+            bytes.Should().Equal(content);
+            response.Headers.GetValues("Repr-Digest").Single().Should().Be($"sha-256=:{Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(content))}:");
+        }
+
+        await foreach (var blob in _a.Services.GetRequiredService<Lmvp.Server.Storage.IBlobStore>().ListAsync("uploads/" + id, default))
+        {
+            Assert.Fail($"upload part {blob.Name} was left in the bucket after the upload finished");
+        }
     }
 
     [Test]

@@ -32,6 +32,27 @@ public sealed class S3BlobStoreTests : BlobStoreContract
     }
 
     [Test]
+    public async Task PutFile_LargerThanAPart_IsSentFromDiskInParts_ReadBackWhole_AndTheSpoolIsGone()
+    {
+        var options = (await ScaleOut.BucketPrefixAsync("multipart-file")) with { PartSize = 5 << 20 };
+        using var store = new S3BlobStore(options);
+        var data = new byte[(17 << 20) + 4_321];
+        new Random(11).NextBytes(data);
+        var spool = Path.Combine(Path.GetTempPath(), $"lmvp-spool-{Guid.NewGuid():N}");
+        await File.WriteAllBytesAsync(spool, data);
+        await store.PutFileAsync("repos/1/packs/big.pack", spool, default);
+        File.Exists(spool).Should().BeFalse();
+        (await store.GetLengthAsync("repos/1/packs/big.pack", default)).Should().Be(data.Length);
+        var back = new byte[data.Length];
+        await store.ReadExactlyAsync("repos/1/packs/big.pack", 0, back, default);
+        back.Should().Equal(data, "parts sent out of order still land at their offsets");
+
+        var missing = () => store.PutFileAsync("repos/1/packs/none.pack", spool, default);
+        await missing.Should().ThrowAsync<FileNotFoundException>();
+        (await store.GetLengthAsync("repos/1/packs/none.pack", default)).Should().BeNull();
+    }
+
+    [Test]
     public async Task Open_WithWrongCredentials_FailsWithOneLine()
     {
         var options = (await ScaleOut.BucketPrefixAsync("creds")) with { SecretKey = "wrong" };

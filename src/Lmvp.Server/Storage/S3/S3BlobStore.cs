@@ -12,7 +12,9 @@ namespace Lmvp.Server.Storage.S3;
 /// S3 makes a PUT (and a completed multipart upload) visible whole and at once, with read-after-write consistency, which is
 /// the blob seam's contract. A blob up to <see cref="S3Options.PartSize"/> is one PUT; a larger one is a multipart upload of
 /// parts read from the source one at a time (so memory stays at one part per upload), aborted if anything fails, so a failed
-/// or cancelled put leaves no object. Reads are ranged GETs. Checksums are computed and checked only when a request needs
+/// or cancelled put leaves no object; a finished spool file (<see cref="PutFileAsync"/>) is sent from disk, its parts a few at
+/// a time. An upload's parts (<see cref="IBlobStore.PutScratchAsync"/>) are objects like any other: a bucket is durable already,
+/// and every server sharing it must read them. Reads are ranged GETs. Checksums are computed and checked only when a request needs
 /// them, as Ceph 16 does not accept the newer default ones.
 /// </remarks>
 internal sealed class S3BlobStore : IBlobStore, IDisposable
@@ -200,11 +202,52 @@ internal sealed class S3BlobStore : IBlobStore, IDisposable
 
     public void Dispose() => _client.Dispose();
 
-    private async Task PutMultipartAsync(string name, string key, Stream content, byte[] buffer, int filled, CancellationToken cancellationToken)
+    /// <summary>Uploads the file from disk: one PUT when it fits a part, else a multipart upload of its ranges with
+    /// <see cref="FileUploadsInFlight"/> parts in flight (each read by the SDK from its offset, so nothing is buffered here).</summary>
+    public async Task PutFileAsync(string name, string path, CancellationToken cancellationToken)
     {
-        var upload = await Call(() => _client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = _options.Bucket, Key = key },
-            cancellationToken), name).ConfigureAwait(false);
-        try
+        var key = Key(name);
+        var length = new FileInfo(path).Length;
+        if (length < _options.PartSize)
+        {
+            await Call(() => _client.PutObjectAsync(new PutObjectRequest { BucketName = _options.Bucket, Key = key, FilePath = path, UseChunkEncoding = false },
+                cancellationToken), name).ConfigureAwait(false);
+        }
+        else
+        {
+            var count = (int)((length + _options.PartSize - 1) / _options.PartSize);
+            await MultipartAsync(name, key, async uploadId =>
+            {
+                var tags = new PartETag[count];
+                await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = FileUploadsInFlight, CancellationToken = cancellationToken },
+                    async (i, token) =>
+                    {
+                        var offset = (long)i * _options.PartSize;
+                        var part = await Call(() => _client.UploadPartAsync(new UploadPartRequest
+                        {
+                            BucketName = _options.Bucket,
+                            Key = key,
+                            UploadId = uploadId,
+                            PartNumber = i + 1,
+                            FilePath = path,
+                            FilePosition = offset,
+                            PartSize = Math.Min(_options.PartSize, length - offset),
+                            UseChunkEncoding = false,
+                        }, token), name).ConfigureAwait(false);
+                        tags[i] = new PartETag(i + 1, part.ETag);
+                    }).ConfigureAwait(false);
+                return [.. tags];
+            }, cancellationToken).ConfigureAwait(false);
+        }
+
+        File.Delete(path);
+    }
+
+    /// <summary>Part uploads of one file at once: enough to overlap one part's signing and sending with the next one's.</summary>
+    private const int FileUploadsInFlight = 3;
+
+    private Task PutMultipartAsync(string name, string key, Stream content, byte[] buffer, int filled, CancellationToken cancellationToken) =>
+        MultipartAsync(name, key, async uploadId =>
         {
             var parts = new List<PartETag>();
             while (filled > 0)
@@ -214,7 +257,7 @@ internal sealed class S3BlobStore : IBlobStore, IDisposable
                 {
                     BucketName = _options.Bucket,
                     Key = key,
-                    UploadId = upload.UploadId,
+                    UploadId = uploadId,
                     PartNumber = number,
                     InputStream = new MemoryStream(buffer, 0, filled, writable: false),
                     PartSize = filled,
@@ -224,6 +267,18 @@ internal sealed class S3BlobStore : IBlobStore, IDisposable
                 filled = await FillAsync(content, buffer, cancellationToken).ConfigureAwait(false);
             }
 
+            return parts;
+        }, cancellationToken);
+
+    /// <summary>A multipart upload whose parts <paramref name="uploadParts"/> sends: completed when it returns, aborted when it throws
+    /// (so no object is made).</summary>
+    private async Task MultipartAsync(string name, string key, Func<string, Task<List<PartETag>>> uploadParts, CancellationToken cancellationToken)
+    {
+        var upload = await Call(() => _client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = _options.Bucket, Key = key },
+            cancellationToken), name).ConfigureAwait(false);
+        try
+        {
+            var parts = await uploadParts(upload.UploadId).ConfigureAwait(false);
             await Call(() => _client.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest
             {
                 BucketName = _options.Bucket,
