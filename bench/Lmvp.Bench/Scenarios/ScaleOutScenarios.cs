@@ -233,7 +233,7 @@ internal static partial class SyncScenarios
         context.Add($"{Clients} clients: total time", clock.Elapsed.TotalSeconds, "s",
             note: $"{Clients * 2 * fileBytes / 1e6 / clock.Elapsed.TotalSeconds:0} MB/s through both servers together; every clone verified byte-identical");
         context.Add($"{Clients} clients: peak RSS of the larger lmvp-server", peak / 1e6, "MB",
-            note: "bounded by the uploads in flight: each holds one 16 MiB part buffer and its spool file is on disk");
+            note: "bounded by the requests in flight: a clone's range reads of up to 8 MiB each; a push's pack is spooled to disk and sent from the file");
     }
 
     [GeneratedRegex("name=\"_csrf\" value=\"([^\"]+)\"")]
