@@ -21,6 +21,7 @@ internal static class Bench
         ["sync"] = SyncScenarios.PushClone,
         ["api"] = SyncScenarios.Api,
         ["scaleout"] = SyncScenarios.ScaleOut,
+        ["web"] = SyncScenarios.Web,
     };
 
     public static int RunParent(BenchOptions options, string[] args)

@@ -9,6 +9,7 @@ import tempfile
 
 from . import config
 from .errors import ConflictError, LmvpError, NotFoundError
+from .hashcache import HashCache, sha256_file
 from .models import Commit, FileEntry, to_json_number
 from .progress import Progress
 from .transport import CONNECTION_ERRORS, Transport, quote_path
@@ -21,20 +22,6 @@ RETRIES = 4
 
 _BUFFER = 1024 * 1024
 _SKIPPED_DIRECTORIES = {".lmvp", ".git"}
-
-
-def sha256_file(path):
-    """The SHA-256 of a file, read in 1 MiB pieces."""
-    digest = hashlib.sha256()
-    with open(path, "rb", buffering=0) as f:
-        buffer = bytearray(_BUFFER)
-        view = memoryview(buffer)
-        while True:
-            n = f.readinto(buffer)
-            if not n:
-                break
-            digest.update(view[:n])
-    return digest.hexdigest()
 
 
 class Repository:
@@ -151,7 +138,9 @@ class Repository:
             head = None
         remote = {e.path: e for e in self.files(head.id)} if head else {}
         sizes = {p: os.path.getsize(f) for p, f in local.items()}
-        hashes = {p: sha256_file(f) for p, f in local.items()}
+        known = HashCache(os.path.join(config.cache_directory(), "hashes.json"))
+        hashes = {p: known.sha256(f) for p, f in local.items()}
+        known.save()
         unknown = [p for p in local if p in remote and remote[p].size == sizes[p] and not remote[p].sha256]
         for entry in self.digests(head.id, unknown) if unknown else []:
             remote[entry.path] = entry

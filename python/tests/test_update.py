@@ -42,6 +42,33 @@ def test_update_of_a_directory_mirrors_it_and_an_unchanged_update_makes_no_commi
     assert again.id == second.id, "nothing changed, so no commit"
 
 
+def test_an_unchanged_file_is_not_read_again_but_an_edit_that_forges_its_mtime_back_is_seen(repo_url, token, tmp_path, monkeypatch):
+    import lmvp.hashcache
+    reads = []
+    real = lmvp.hashcache.sha256_file
+    monkeypatch.setattr(lmvp.hashcache, "sha256_file", lambda path: reads.append(path) or real(path))
+    model = tmp_path / "weights.bin"
+    model.write_bytes(os.urandom(300_000))
+    soon = model.stat().st_mtime_ns + 60_000_000_000
+    os.utime(model, ns=(soon, soon))  # as if written while it was being hashed
+    first = lmvp.update(repo_url, str(model), "one", token=token)
+    assert lmvp.update(repo_url, str(model), "again", token=token).id == first.id
+    assert len(reads) == 2, "a file modified around the time it was hashed is racily clean: hashed again, not trusted"
+    old = model.stat().st_mtime_ns - 120_000_000_000
+    os.utime(model, ns=(old, old))
+    lmvp.update(repo_url, str(model), "again", token=token)
+    reads.clear()
+    assert lmvp.update(repo_url, str(model), "again", token=token).id == first.id
+    assert reads == [], "stat says unchanged, so the file is not read"
+    with open(model, "r+b") as f:
+        f.seek(1000)
+        f.write(b"edited")
+    os.utime(model, ns=(old, old))  # same size, same mtime: only ctime tells
+    second = lmvp.update(repo_url, str(model), "edited", token=token)
+    assert second.id != first.id and second.parents == [first.id] and len(reads) == 1
+    assert open(lmvp.download(repo_url, "weights.bin", token=token), "rb").read() == model.read_bytes()
+
+
 def test_a_file_updated_from_python_shares_chunks_with_the_cli_so_a_push_of_a_5_percent_edit_sends_only_what_changed(cli, repo_url, token, tmp_path):
     original = bytearray(os.urandom(6_000_000))
     path = tmp_path / "w.bin"

@@ -205,6 +205,10 @@ internal static partial class SyncScenarios
             throw new FileNotFoundException("Cannot find lmvp-server.dll next to the bench; build the bench (it references src/Lmvp.Server) or set LMVP_BENCH_SERVER to the dll.");
         }
 
+        /// <summary>Another build's lmvp-server.dll (a baseline measured in the same run).</summary>
+        public static ServerBinary At(string dll) =>
+            File.Exists(dll) ? new ServerBinary("dotnet", [dll]) : throw new FileNotFoundException($"No lmvp-server at {dll}.");
+
         public string Describe() => string.Join(' ', [_fileName, .. _prefix]);
 
         /// <summary>Extra environment for every child (the bucket's keys).</summary>

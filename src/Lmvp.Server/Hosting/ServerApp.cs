@@ -168,6 +168,8 @@ internal static class ServerApp
 
     private static void Configure(WebApplication app)
     {
+        // Brotli/gzip for pages and JSON (never for file downloads): see Web/PageCompression.
+        app.UseResponseCompression();
         app.UseMiddleware<ApiErrorMiddleware>();
 
         // The page's assets are embedded in Swashbuckle.AspNetCore.SwaggerUI: nothing is fetched from the network.

@@ -59,4 +59,5 @@ internal enum CacheKind : byte
     History,
     TreeSize,
     ModelCard,
+    MetricDirections,
 }

@@ -3,16 +3,22 @@ using Microsoft.Net.Http.Headers;
 
 namespace Lmvp.Server.Web;
 
-/// <summary>The stylesheet and icon, embedded in the server so the UI needs nothing from the network.</summary>
+/// <summary>The stylesheet, the script and the icon, embedded in the server so the UI needs nothing from the network.</summary>
 internal static class Assets
 {
     private static readonly Asset Css = Load("site.css", "text/css; charset=utf-8");
     private static readonly Asset Svg = Load("icon.svg", "image/svg+xml");
+    private static readonly Asset Js = Load("lmvp.js", "text/javascript; charset=utf-8");
 
     /// <summary>A short hash of the stylesheet, appended to its URL so browsers may cache it for good.</summary>
     public static string StylesheetVersion => Css.Version;
 
+    /// <summary>A short hash of the script, appended to its URL likewise.</summary>
+    public static string ScriptVersion => Js.Version;
+
     public static IResult Stylesheet(HttpContext http) => Serve(http, Css);
+
+    public static IResult Script(HttpContext http) => Serve(http, Js);
 
     public static IResult Icon(HttpContext http) => Serve(http, Svg);
 

@@ -7,6 +7,7 @@ using Lmvp.Store;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
 
 namespace Lmvp.Server.Web;
 
@@ -16,9 +17,10 @@ internal static class WebUi
     /// <summary>The largest form a page accepts.</summary>
     public const long MaxFormBytes = 64 * 1024;
 
-    /// <summary>What pages may load: only this server's stylesheet and images; no script at all, inline or not.</summary>
+    /// <summary>What pages may load: only this server's stylesheet, images and one script file (no inline script, nothing from
+    /// another origin); the script may fetch nothing.</summary>
     public const string ContentSecurityPolicy =
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
     /// <summary>Adds the web UI's services; the keys that protect cookies and forms are kept in <paramref name="sharedKeys"/> when
     /// several servers share them, else in <paramref name="dataDirectory"/>.</summary>
@@ -55,6 +57,7 @@ internal static class WebUi
         });
         services.AddSingleton<WebSessions>();
         services.AddSingleton<ModelCard>();
+        services.AddPageCompression();
         return services;
     }
 
@@ -64,31 +67,50 @@ internal static class WebUi
         ArgumentNullException.ThrowIfNull(app);
         app.MapGet(Urls.Stylesheet, Assets.Stylesheet).ExcludeFromDescription();
         app.MapGet(Urls.Icon, Assets.Icon).ExcludeFromDescription();
+        app.MapGet(Urls.Script, Assets.Script).ExcludeFromDescription();
 
         var web = app.MapGroup("").ExcludeFromDescription().AddEndpointFilter(SecureAsync);
         AccountPages.Map(web);
         RepositoryPages.Map(web);
         HistoryPages.Map(web);
+        MetricsPages.Map(web);
         CommitPages.Map(web);
         DownloadEndpoint.Map(web);
         MemberPages.Map(web);
         TokenPages.Map(web);
         AdminPages.Map(web);
+
+        // Every other GET outside the API gets the styled 404 page; the API keeps its JSON errors (and its 405s).
+        app.MapFallback("{**path:regex(^(?!api/|openapi/).*$)}", (Delegate)NotFoundAsync).WithMetadata(new HttpMethodMetadata([HttpMethods.Get, HttpMethods.Head]))
+            .ExcludeFromDescription();
         return app;
+    }
+
+    /// <summary>The page for a URL that names nothing.</summary>
+    private static async Task<IResult> NotFoundAsync(HttpContext http)
+    {
+        SetSecurityHeaders(http.Response.Headers);
+        return Page.NotFound(await WebContext.ForAsync(http));
+    }
+
+    private static void SetSecurityHeaders(IHeaderDictionary headers)
+    {
+        headers.ContentSecurityPolicy = ContentSecurityPolicy;
+        headers.XContentTypeOptions = "nosniff";
+        headers.XFrameOptions = "DENY";
+        headers["Referrer-Policy"] = "same-origin";
+        headers.CacheControl = "no-store";
     }
 
     /// <summary>Every page: security headers; every post: a bounded form with a valid antiforgery token.</summary>
     private static async ValueTask<object?> SecureAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
-        var headers = http.Response.Headers;
-        headers.ContentSecurityPolicy = ContentSecurityPolicy;
-        headers.XContentTypeOptions = "nosniff";
-        headers.XFrameOptions = "DENY";
-        headers["Referrer-Policy"] = "same-origin";
-        headers.CacheControl = "no-store";
+        SetSecurityHeaders(http.Response.Headers);
         if (HttpMethods.IsPost(http.Request.Method))
         {
+            // The answers to forms are where new tokens and invitation links are shown once: never compressed (BREACH).
+            PageCompression.DoNotCompress(http);
             if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
             {
                 limit.MaxRequestBodySize = MaxFormBytes;

@@ -23,8 +23,8 @@ internal sealed class CompareAndDownloadTests
         var a = World.EpochAt(2);
         var b = World.EpochAt(7);
         Browser.Open("/repos/alice/resnet/history");
-        Browser.Find($"tr[data-commit='{a.Commit}'] input[name='from']").Click();
-        Browser.Find($"tr[data-commit='{b.Commit}'] input[name='to']").Click();
+        Browser.Find($"tr[data-commit='{a.Commit.ToShortString()}'] input[name='from']").Click();
+        Browser.Find($"tr[data-commit='{b.Commit.ToShortString()}'] input[name='to']").Click();
         Browser.ClickToNavigate(Browser.Find("#compare-selected"));
         Browser.WaitFor(() => Browser.Location.Contains("/compare?", StringComparison.Ordinal), "the comparison");
 

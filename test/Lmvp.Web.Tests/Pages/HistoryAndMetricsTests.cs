@@ -19,7 +19,7 @@ internal sealed class HistoryAndMetricsTests
         Browser.Open("/repos/alice/resnet/history");
 
         var rows = Browser.FindAll("#history tbody tr");
-        rows.Select(r => r.GetAttribute("data-commit")).Should().Equal(World.Runs.Reverse().Select(e => e.Commit.ToString()),
+        rows.Select(r => r.GetAttribute("data-commit")).Should().Equal(World.Runs.Reverse().Select(e => e.Commit.ToShortString()),
             "newest first, every epoch");
         Browser.FindAll("#history thead th.metric").Select(h => h.GetAttribute("data-metric")).Should().Equal("accuracy", "loss", "val_loss");
         var newest = rows[0].Text;
@@ -36,13 +36,13 @@ internal sealed class HistoryAndMetricsTests
         Browser.WaitFor(() => Browser.Location.Contains("sort=val_loss", StringComparison.Ordinal), "the sorted history");
         Browser.Location.Should().Contain("dir=asc");
         var ascending = Browser.FindAll("#history tbody tr").Select(r => r.GetAttribute("data-commit")).ToList();
-        ascending[0].Should().Be(World.EpochAt(WebWorld.BestValLossEpoch).Commit.ToString(), "epoch 6 has the lowest val_loss");
-        ascending.Should().Equal(World.Runs.OrderBy(e => e.ValLoss).Select(e => e.Commit.ToString()));
+        ascending[0].Should().Be(World.EpochAt(WebWorld.BestValLossEpoch).Commit.ToShortString(), "epoch 6 has the lowest val_loss");
+        ascending.Should().Equal(World.Runs.OrderBy(e => e.ValLoss).Select(e => e.Commit.ToShortString()));
 
         Browser.ClickToNavigate(Browser.Find("th[data-metric='val_loss'] a"));
         Browser.WaitFor(() => Browser.Location.Contains("dir=desc", StringComparison.Ordinal), "the history sorted highest first");
         Browser.FindAll("#history tbody tr").Select(r => r.GetAttribute("data-commit")).Should()
-            .Equal(World.Runs.OrderByDescending(e => e.ValLoss).Select(e => e.Commit.ToString()));
+            .Equal(World.Runs.OrderByDescending(e => e.ValLoss).Select(e => e.Commit.ToShortString()));
     }
 
     [Test]
@@ -56,7 +56,7 @@ internal sealed class HistoryAndMetricsTests
         Browser.WaitFor(() => Browser.Location.Contains("param.lr=0.0005", StringComparison.Ordinal), "the history filtered by lr");
 
         Browser.FindAll("#history tbody tr").Select(r => r.GetAttribute("data-commit")).Should()
-            .Equal(World.Runs.Where(e => e.Number >= WebWorld.LowerLrFrom).Reverse().Select(e => e.Commit.ToString()));
+            .Equal(World.Runs.Where(e => e.Number >= WebWorld.LowerLrFrom).Reverse().Select(e => e.Commit.ToShortString()));
         Browser.Find("#param-filters").Text.Should().Contain("lr = 0.0005");
 
         // Sorting keeps the filter; "show all" drops it.
@@ -78,9 +78,9 @@ internal sealed class HistoryAndMetricsTests
         Browser.FindAll("section.chartcard").Select(s => s.GetAttribute("data-metric")).Should().Equal("accuracy", "loss", "val_loss");
         var chart = Browser.Find("section.chartcard[data-metric='val_loss']");
         chart.FindElements(OpenQA.Selenium.By.CssSelector("svg a.pt")).Should().HaveCount(WebWorld.Epochs, "eight points need no thinning");
-        var best = chart.FindElement(OpenQA.Selenium.By.CssSelector("svg a.pt.min"));
+        var best = chart.FindElement(OpenQA.Selenium.By.CssSelector("svg a.pt.best"));
         var expected = World.EpochAt(WebWorld.BestValLossEpoch);
-        best.GetAttribute("data-commit").Should().Be(expected.Commit.ToString());
+        best.GetDomAttribute("href").Should().EndWith("commit/" + expected.Commit.ToShortString(), "the lowest val_loss is marked best");
 
         Browser.ClickToNavigate(best.FindElement(OpenQA.Selenium.By.TagName("circle")));
         Browser.WaitFor(() => Browser.Location.Contains("/commit/", StringComparison.Ordinal), "the commit page of the clicked point");

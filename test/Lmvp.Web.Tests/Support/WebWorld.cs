@@ -12,7 +12,8 @@ internal sealed record Epoch(int Number, ObjectId Commit, double Loss, double Va
 /// <remarks>
 /// <c>alice/resnet</c> (private): eight epochs of a training run in a git work tree (so commits carry provenance), each
 /// rewriting a 96 KiB stretch of a 1 MiB checkpoint, with loss, val_loss and accuracy; val_loss is lowest at epoch 6.
-/// Tag v1.0 marks epoch 5. <c>alice/hostile</c> (private): a file named like markup, a commit message and metric
+/// Tag v1.0 marks epoch 5. <c>alice/sweep</c> (private) is a run and a branch of it for comparing runs (<see cref="SweepRun"/>).
+/// <c>alice/hostile</c> (private): a file named like markup, a commit message and metric
 /// names with script in them, and a hostile model card. <c>bob</c> starts with access to neither.
 /// </remarks>
 internal sealed class WebWorld : IAsyncDisposable
@@ -69,6 +70,13 @@ internal sealed class WebWorld : IAsyncDisposable
 
     public ObjectId HostileCommit { get; private set; }
 
+    /// <summary>The commits of <c>alice/sweep</c> (<see cref="SweepRun"/>): main's first, then the branch's own.</summary>
+    public IReadOnlyList<SweepCommit> Sweep { get; private set; } = [];
+
+    /// <summary>Commit <paramref name="number"/> of <paramref name="branch"/> in <c>alice/sweep</c> (the branch shares main's first commits).</summary>
+    public SweepCommit SweepAt(string branch, int number) =>
+        Sweep.First(c => c.Number == number && (c.Branch == branch || (number <= SweepRun.ForkAfter && c.Branch == "main")));
+
     public string TrainingDirectory => _root.Combine("resnet");
 
     public Epoch EpochAt(int number) => Runs[number - 1];
@@ -103,7 +111,8 @@ internal sealed class WebWorld : IAsyncDisposable
         Bob = await Server.CreateUserAsync("bob");
         await Server.CreateRepositoryAsync(Alice.WriteToken, "resnet", isPrivate: true);
         await Server.CreateRepositoryAsync(Alice.WriteToken, "hostile", isPrivate: true);
-        await Task.WhenAll(PushTrainingRunAsync(), PushHostileAsync());
+        await Server.CreateRepositoryAsync(Alice.WriteToken, SweepRun.Repository, isPrivate: true);
+        await Task.WhenAll(PushTrainingRunAsync(), PushHostileAsync(), PushSweepAsync());
     }
 
     private async Task PushTrainingRunAsync()
@@ -160,6 +169,9 @@ internal sealed class WebWorld : IAsyncDisposable
         log.Should().HaveCount(Epochs);
         Runs = [.. runs.Select((r, i) => r with { Commit = log[i].Id })];
     }
+
+    private async Task PushSweepAsync() =>
+        Sweep = await SweepRun.PushAsync(_root.Combine(SweepRun.Repository), $"{BaseUrl}/alice/{SweepRun.Repository}", Alice.WriteToken, _root.Path);
 
     private async Task PushHostileAsync()
     {

@@ -1,187 +1,265 @@
 using System.Globalization;
+using System.Text;
 using Lmvp.Server.Web.Html;
 using Lmvp.Store;
 
 namespace Lmvp.Server.Web.Data;
 
-/// <summary>One point of a metric's series: a commit's position in the branch (oldest is 0) and its value.</summary>
-internal readonly record struct MetricPoint(int Position, double Value, Commit Commit);
+/// <summary>What a chart drew: its points, and the values a log scale could not place.</summary>
+internal readonly record struct ChartSummary(int Points, int Drawn, int NotPositive);
 
-/// <summary>Draws a metric across the commits of a branch as an SVG line chart whose points link to their commits.</summary>
+/// <summary>Draws one or more metric series as an SVG line chart whose points link to their commits.</summary>
 /// <remarks>
-/// The chart is plain SVG written on the server: no script, nothing fetched. Past about two points per horizontal pixel
-/// column a line chart stops showing more, so long series are thinned deterministically: the plot is cut into columns
-/// of <see cref="ColumnWidth"/> pixels and each column keeps its lowest and highest point (in commit order), plus the
-/// first and last points of the series. Unlike averaging or largest-triangle sampling, this keeps every extreme exactly:
-/// the best and worst epochs are always drawn and clickable.
+/// <para>The chart is plain SVG written on the server, so it works with scripts off and costs the browser nothing to build. Past
+/// about two points per pixel column a line stops showing more, so each series is thinned deterministically: the plot is cut
+/// into columns of <see cref="ColumnWidth"/> pixels and each column keeps its lowest and highest point, plus the series' first
+/// and last points. Unlike averaging or largest-triangle sampling this keeps every extreme exactly: the best and worst epochs
+/// are always drawn and clickable.</para>
+/// <para>With smoothing, the raw line and its points stay, faint, under the exponential moving average (TensorBoard's
+/// debiased EMA). NaN and infinities cannot be placed on an axis: the line breaks there and a dashed mark names the value.
+/// On a log scale, values at or below zero cannot be placed either; they are counted in <see cref="ChartSummary"/>.</para>
+/// <para>Each point carries its value and commit in a <c>title</c> (the browser's own tooltip); the page script reads the same
+/// titles to show every series' value under the pointer.</para>
 /// </remarks>
 internal static class MetricChart
 {
     public const int Width = 880;
-    public const int Height = 240;
+    public const int Height = 260;
 
     /// <summary>The width, in pixels, of one thinning column.</summary>
     public const int ColumnWidth = 2;
 
-    private const int Left = 64;
-    private const int Right = 20;
-    private const int Top = 14;
-    private const int Bottom = 30;
-    private const int PlotWidth = Width - Left - Right;
-    private const int PlotHeight = Height - Top - Bottom;
+    internal const int Left = 64;
+    internal const int Right = 20;
+    internal const int Top = 14;
+    internal const int Bottom = 30;
+    internal const int PlotWidth = Width - Left - Right;
+    internal const int PlotHeight = Height - Top - Bottom;
 
-    /// <summary>The indices of <paramref name="points"/> to draw: all of them when they fit, else each column's min and max.</summary>
-    public static IReadOnlyList<int> Thin(IReadOnlyList<MetricPoint> points, int columns)
+    /// <summary>Past this many points in a series, markers show only under the pointer (they would merge into a band).</summary>
+    private const int DenseAbove = 150;
+
+    /// <summary>The indices (into <paramref name="x"/>, which rises) to draw: each pixel column's lowest and highest value, and both ends.</summary>
+    public static IReadOnlyList<int> Thin(IReadOnlyList<double> x, IReadOnlyList<double> value, IReadOnlyList<int> candidates)
     {
-        ArgumentNullException.ThrowIfNull(points);
-        var n = points.Count;
-        if (n <= 2 * columns)
+        ArgumentNullException.ThrowIfNull(x);
+        ArgumentNullException.ThrowIfNull(value);
+        ArgumentNullException.ThrowIfNull(candidates);
+        if (candidates.Count <= 2 * (PlotWidth / ColumnWidth))
         {
-            return [.. Enumerable.Range(0, n)];
+            return candidates;
         }
 
-        var kept = new List<int>(2 * columns + 2) { 0 };
-        for (var c = 0; c < columns; c++)
+        var kept = new List<int>(2 * (PlotWidth / ColumnWidth) + 2) { candidates[0] };
+        var start = 0;
+        while (start < candidates.Count)
         {
-            var start = (int)((long)c * n / columns);
-            var end = (int)((long)(c + 1) * n / columns);
-            if (start >= end)
+            var column = (int)Math.Floor(x[candidates[start]] / ColumnWidth);
+            int min = start, max = start, end = start + 1;
+            while (end < candidates.Count && (int)Math.Floor(x[candidates[end]] / ColumnWidth) == column)
             {
-                continue;
-            }
-
-            int min = start, max = start;
-            for (var i = start + 1; i < end; i++)
-            {
-                if (points[i].Value < points[min].Value)
+                if (value[candidates[end]] < value[candidates[min]])
                 {
-                    min = i;
+                    min = end;
                 }
 
-                if (points[i].Value > points[max].Value)
+                if (value[candidates[end]] > value[candidates[max]])
                 {
-                    max = i;
+                    max = end;
                 }
+
+                end++;
             }
 
-            kept.Add(Math.Min(min, max));
-            kept.Add(Math.Max(min, max));
+            kept.Add(candidates[Math.Min(min, max)]);
+            kept.Add(candidates[Math.Max(min, max)]);
+            start = end;
         }
 
-        kept.Add(n - 1);
+        kept.Add(candidates[^1]);
         return [.. kept.Distinct().Order()];
     }
 
-    /// <summary>Writes the chart of one metric; <paramref name="all"/> are in commit order (oldest first), <paramref name="positions"/>
-    /// is the number of commits on the branch. NaN and infinite values cannot be placed on an axis: the line breaks there and a
-    /// dashed mark at the bottom names the value. Returns the number of points drawn.</summary>
-    public static int Render(HtmlWriter html, string metric, IReadOnlyList<MetricPoint> all, int positions, Func<Commit, string> commitUrl)
+    /// <summary>Writes the chart of <paramref name="series"/>; <paramref name="commitUrl"/> links a point to its commit and
+    /// <paramref name="higherIsBetter"/> says which end of a metric is best (that point is marked; null for a counter such as step).</summary>
+    public static ChartSummary Render(HtmlWriter html, string title, IReadOnlyList<ChartSeries> series, ChartOptions options,
+        Func<Commit, string> commitUrl, Func<string, bool?> higherIsBetter)
     {
         ArgumentNullException.ThrowIfNull(html);
-        ArgumentNullException.ThrowIfNull(all);
-        var points = all.Where(p => double.IsFinite(p.Value)).ToList();
-        var gaps = all.Where(p => !double.IsFinite(p.Value)).ToList();
-        if (points.Count == 0)
+        ArgumentNullException.ThrowIfNull(series);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(commitUrl);
+        ArgumentNullException.ThrowIfNull(higherIsBetter);
+        bool Placeable(double v) => double.IsFinite(v) && (!options.LogScale || v > 0);
+        double Transform(double v) => options.LogScale ? Math.Log10(v) : v;
+
+        var all = series.SelectMany(s => s.Points).ToList();
+        var placeable = all.Where(p => Placeable(p.Value)).ToList();
+        var notPositive = all.Count(p => double.IsFinite(p.Value) && !Placeable(p.Value));
+        if (placeable.Count == 0)
         {
-            html.Add($"<p class=\"muted\">Every value of {metric} is NaN or infinite: nothing to draw.</p>");
-            return 0;
+            html.Add($"<p class=\"muted nodata\">{(all.Count == 0 ? "No commit has a place on this axis." : options.LogScale && notPositive > 0 ? "No value above zero: nothing to draw on a log scale." : "Every value is NaN or infinite: nothing to draw.")}</p>");
+            return new ChartSummary(all.Count, 0, notPositive);
         }
 
-        var kept = Thin(points, PlotWidth / ColumnWidth);
-        var min = points.Min(p => p.Value);
-        var max = points.Max(p => p.Value);
-        var (low, high, step) = NiceScale(min, max);
-        var lastPosition = Math.Max(1, positions - 1);
-        double X(int position) => Left + (position * (double)PlotWidth / lastPosition);
-        double Y(double value) => Top + PlotHeight - ((value - low) / (high - low) * PlotHeight);
+        var (xLow, xHigh) = (all.Min(p => p.X), all.Max(p => p.X));
+        if (xHigh - xLow <= 0)
+        {
+            (xLow, xHigh) = options.X.Kind == XAxisKind.Commit ? (xLow - 1, xHigh + 1) : (xLow - 0.5, xHigh + 0.5);
+        }
 
-        html.Add($"<svg class=\"chart\" viewBox=\"0 0 {Width} {Height}\" role=\"img\" aria-label=\"{metric} across commits\">");
-        html.Add($"<title>{metric}</title>");
+        var (yMin, yMax) = (placeable.Min(p => p.Value), placeable.Max(p => p.Value));
+        double[] yTicks;
+        double yLow, yHigh;
+        if (options.LogScale)
+        {
+            // The data's own decades, a little padded, with round gridlines inside (1, 2, 5 or every digit when narrow).
+            var pad = Math.Max(0.05, (Math.Log10(yMax) - Math.Log10(yMin)) * 0.06);
+            (yLow, yHigh) = (Math.Log10(yMin) - pad, Math.Log10(yMax) + pad);
+            yTicks = LogTicks(Math.Pow(10, yLow), Math.Pow(10, yHigh));
+        }
+        else
+        {
+            yTicks = LinearTicks(yMin, yMax);
+            (yLow, yHigh) = (yTicks[0], yTicks[^1]);
+        }
 
-        // Horizontal grid lines and value labels.
-        for (var v = low; v <= high + (step / 2); v += step)
+        double X(double x) => Left + ((x - xLow) / (xHigh - xLow) * PlotWidth);
+        double Y(double v) => Top + PlotHeight - ((Transform(v) - yLow) / (yHigh - yLow) * PlotHeight);
+
+        html.Add($"<svg class=\"chart\" viewBox=\"0 0 {Width} {Height}\" role=\"img\" aria-label=\"{title} by {options.X.Label}\" data-x=\"{options.X.Key}\" data-scale=\"{(options.LogScale ? "log" : "linear")}\">");
+        html.Add($"<title>{title}</title>");
+        foreach (var v in yTicks)
         {
             var y = Y(v);
-            html.Add($"<line class=\"grid\" x1=\"{Left}\" y1=\"{y:0.#}\" x2=\"{Width - Right}\" y2=\"{y:0.#}\"/>");
-            html.Add($"<text class=\"tick\" x=\"{Left - 8}\" y=\"{y + 4:0.#}\" text-anchor=\"end\">{Format.Number(Math.Round(v / step) * step)}</text>");
+            html.Add($"<line class=\"grid\" x1=\"{Left}\" y1=\"{y:0.#}\" x2=\"{Width - Right}\" y2=\"{y:0.#}\"/><text class=\"tick y\" x=\"{Left - 8}\" y=\"{y + 4:0.#}\" text-anchor=\"end\">{Format.Number(v)}</text>");
         }
 
-        // Commit positions along the bottom: about six labels, as 1-based commit numbers.
-        var xStep = Math.Max(1, NiceStep(lastPosition / 6.0));
-        var lastLabel = 0;
-        for (var p = 0; p <= lastPosition; p += (int)xStep)
+        var (xTicks, xStep) = XTicks(options.X, xLow, xHigh);
+        foreach (var t in xTicks)
         {
-            html.Add($"<text class=\"tick\" x=\"{X(p):0.#}\" y=\"{Height - 10}\" text-anchor=\"middle\">{p + 1}</text>");
-            lastLabel = p;
-        }
-
-        if (positions > 1 && lastPosition - lastLabel >= xStep / 2)
-        {
-            html.Add($"<text class=\"tick\" x=\"{X(lastPosition):0.#}\" y=\"{Height - 10}\" text-anchor=\"middle\">{lastPosition + 1}</text>");
+            html.Add($"<text class=\"tick x\" x=\"{X(t):0.#}\" y=\"{Height - 10}\" text-anchor=\"middle\">{options.X.FormatTick(t, xStep)}</text>");
         }
 
         html.Add($"<line class=\"axis\" x1=\"{Left}\" y1=\"{Top + PlotHeight}\" x2=\"{Width - Right}\" y2=\"{Top + PlotHeight}\"/>");
 
-        // One polyline per run of finite values: a NaN or infinity between two kept points breaks the line.
-        var line = new System.Text.StringBuilder(kept.Count * 14);
-        var gap = 0;
-        foreach (var i in kept)
+        var drawn = 0;
+        foreach (var s in series)
         {
-            var broken = false;
-            while (gap < gaps.Count && gaps[gap].Position < points[i].Position)
-            {
-                broken = true;
-                gap++;
-            }
-
-            if (broken && line.Length > 0)
-            {
-                html.Add($"<polyline class=\"series\" points=\"{line.ToString().TrimEnd()}\"/>");
-                line.Clear();
-            }
-
-            line.Append(CultureInfo.InvariantCulture, $"{X(points[i].Position):0.#},{Y(points[i].Value):0.#} ");
+            drawn += RenderSeries(html, s, options, X, Y, Placeable, commitUrl, higherIsBetter(s.Metric));
         }
 
-        html.Add($"<polyline class=\"series\" points=\"{line.ToString().TrimEnd()}\"/>");
-        foreach (var g in gaps)
+        html.Add($"</svg>");
+
+        // NaN and infinities are marked, not drawn: they do not count as points thinning left out.
+        return new ChartSummary(all.Count(p => double.IsFinite(p.Value)), drawn, notPositive);
+    }
+
+    private static int RenderSeries(HtmlWriter html, ChartSeries s, ChartOptions options, Func<double, double> toX, Func<double, double> toY,
+        Func<double, bool> placeable, Func<Commit, string> commitUrl, bool? higherIsBetter)
+    {
+        var points = s.Points;
+        var px = new double[points.Count];
+        var raw = new double[points.Count];
+        var candidates = new List<int>(points.Count);
+        var gapsBefore = new int[points.Count + 1];
+        for (var i = 0; i < points.Count; i++)
         {
-            html.Add($"<a href=\"{commitUrl(g.Commit)}\" class=\"gap\" data-commit=\"{g.Commit.Id.ToString()}\"><line x1=\"{X(g.Position):0.#}\" y1=\"{Top}\" x2=\"{X(g.Position):0.#}\" y2=\"{Top + PlotHeight}\"><title>#{g.Position + 1} {g.Commit.Id.ToShortString()}  {metric} = {Format.Number(g.Value)}  {Format.Subject(g.Commit.Message, 80)}</title></line></a>");
+            px[i] = toX(points[i].X);
+            raw[i] = points[i].Value;
+            gapsBefore[i + 1] = gapsBefore[i] + (double.IsFinite(raw[i]) ? 0 : 1);
+            if (placeable(raw[i]))
+            {
+                candidates.Add(i);
+            }
         }
 
-        var minIndex = IndexOf(points, min);
-        var maxIndex = IndexOf(points, max);
-        // Past a few hundred points, visible markers would merge into a band: they stay clickable but show only on hover,
-        // and the lowest and highest points keep their markers.
-        var dense = kept.Count > 150;
+        var smoothing = options.Smoothing > 0;
+        var smoothed = smoothing ? ChartSeries.Smooth(points, options.Smoothing) : raw;
+        var kept = Thin(px, raw, candidates);
+        html.Add($"<g class=\"series s{s.Color}{(smoothing ? " smoothed" : "")}\" data-label=\"{s.Label}\">");
+        Polylines(html, smoothing ? "line raw" : "line", kept, px, raw, toY, gapsBefore);
+        if (smoothing)
+        {
+            var smoothCandidates = candidates.Where(i => placeable(smoothed[i])).ToList();
+            Polylines(html, "line", Thin(px, smoothed, smoothCandidates), px, smoothed, toY, gapsBefore);
+        }
+
+        // One mark per pixel column for values that cannot be placed (a run of NaN is one dashed band, not thousands of lines).
+        var lastGapColumn = int.MinValue;
+        for (var i = 0; i < points.Count; i++)
+        {
+            if (double.IsFinite(raw[i]) || (int)(px[i] / ColumnWidth) == lastGapColumn)
+            {
+                continue;
+            }
+
+            lastGapColumn = (int)(px[i] / ColumnWidth);
+            html.Add($"<a href=\"{commitUrl(points[i].Commit)}\" class=\"gap\"><line x1=\"{px[i]:0.#}\" y1=\"{Top}\" x2=\"{px[i]:0.#}\" y2=\"{Top + PlotHeight}\"><title>{Tooltip(s, points[i], null, options)}</title></line></a>");
+        }
+
+        var best = -1;
+        foreach (var i in higherIsBetter is null ? [] : candidates)
+        {
+            if (best < 0 || MetricValues.CompareBestFirst(raw[i], raw[best], higherIsBetter!.Value) < 0)
+            {
+                best = i;
+            }
+        }
+
+        var dense = kept.Count > DenseAbove;
         var radius = dense ? 3 : kept.Count > 60 ? 3.5 : 4.5;
         html.Add($"<g class=\"points{(dense ? " dense" : "")}\">");
         foreach (var i in kept)
         {
             var p = points[i];
-            var cls = i == minIndex ? "pt min" : i == maxIndex ? "pt max" : "pt";
-            html.Add($"<a href=\"{commitUrl(p.Commit)}\" class=\"{cls}\" data-commit=\"{p.Commit.Id.ToString()}\"><circle cx=\"{X(p.Position):0.#}\" cy=\"{Y(p.Value):0.#}\" r=\"{(cls == "pt" ? radius : radius + 1.5):0.#}\"><title>#{p.Position + 1} {p.Commit.Id.ToShortString()}  {metric} = {Format.Number(p.Value)}  {Format.Subject(p.Commit.Message, 80)}</title></circle></a>");
+            html.Add($"<a href=\"{commitUrl(p.Commit)}\" class=\"{(i == best ? "pt best" : "pt")}\"><circle cx=\"{px[i]:0.#}\" cy=\"{toY(raw[i]):0.#}\" r=\"{(i == best ? radius + 1.5 : radius):0.#}\"><title>{Tooltip(s, p, smoothing ? smoothed[i] : null, options)}</title></circle></a>");
         }
 
-        html.Add($"</g></svg>");
+        html.Add($"</g></g>");
         return kept.Count;
     }
 
-    private static int IndexOf(IReadOnlyList<MetricPoint> points, double value)
+    /// <summary>"loss · main = 0.41 (raw 0.43)" on the first line, the commit on the second (the script splits them).</summary>
+    private static string Tooltip(ChartSeries s, ChartPoint p, double? smoothed, ChartOptions options)
     {
-        for (var i = 0; i < points.Count; i++)
+        var value = smoothed is { } v && double.IsFinite(v) && double.IsFinite(p.Value)
+            ? Format.Number(v) + " (raw " + Format.Number(p.Value) + ")"
+            : Format.Number(p.Value);
+        var at = options.X.Kind switch
         {
-            if (points[i].Value == value)
-            {
-                return i;
-            }
-        }
-
-        return -1;
+            XAxisKind.Metric => " · " + options.X.Metric + " " + Format.Number(p.X),
+            XAxisKind.Time => " · " + Format.Time(p.Commit.Time),
+            _ => "",
+        };
+        return string.Create(CultureInfo.InvariantCulture, $"{s.Label} = {value}\n#{p.Number} {p.Commit.Id.ToShortString()}{at} · {Format.Subject(p.Commit.Message, 48)}");
     }
 
-    /// <summary>Axis bounds and step on 1-2-5 multiples of a power of ten, with about five gridlines.</summary>
-    private static (double Low, double High, double Step) NiceScale(double min, double max)
+    /// <summary>One polyline per run of placeable values: a NaN or infinity between two kept points breaks the line.</summary>
+    private static void Polylines(HtmlWriter html, string cls, IReadOnlyList<int> kept, double[] px, double[] values, Func<double, double> toY, int[] gapsBefore)
+    {
+        var line = new StringBuilder(kept.Count * 12);
+        var previous = -1;
+        foreach (var i in kept)
+        {
+            if (previous >= 0 && gapsBefore[i] != gapsBefore[previous + 1] && line.Length > 0)
+            {
+                html.Add($"<polyline class=\"{cls}\" points=\"{line.ToString().TrimEnd()}\"/>");
+                line.Clear();
+            }
+
+            line.Append(CultureInfo.InvariantCulture, $"{px[i]:0.#},{toY(values[i]):0.#} ");
+            previous = i;
+        }
+
+        if (line.Length > 0)
+        {
+            html.Add($"<polyline class=\"{cls}\" points=\"{line.ToString().TrimEnd()}\"/>");
+        }
+    }
+
+    /// <summary>Gridline values on 1-2-2.5-5 multiples of a power of ten, about five of them, spanning [min, max].</summary>
+    internal static double[] LinearTicks(double min, double max)
     {
         if (max - min < Math.Abs(max) * 1e-12 || max == min)
         {
@@ -191,7 +269,70 @@ internal static class MetricChart
         }
 
         var step = NiceStep((max - min) / 4);
-        return (Math.Floor(min / step) * step, Math.Ceiling(max / step) * step, step);
+        var low = Math.Floor(min / step) * step;
+        var high = Math.Ceiling(max / step) * step;
+        var ticks = new List<double>();
+        for (var k = 0; low + (k * step) <= high + (step / 2); k++)
+        {
+            ticks.Add(Math.Round((low + (k * step)) / step) * step);
+        }
+
+        return [.. ticks];
+    }
+
+    /// <summary>Gridlines on a log scale between <paramref name="low"/> and <paramref name="high"/> (both above zero): powers of ten,
+    /// with 2 and 5 between them, or every digit, until there are at least three.</summary>
+    internal static double[] LogTicks(double low, double high)
+    {
+        foreach (var digits in new[] { new double[] { 1 }, [1, 2, 5], [1, 2, 3, 4, 5, 6, 7, 8, 9] })
+        {
+            var ticks = new List<double>();
+            for (var e = Math.Floor(Math.Log10(low)); e <= Math.Ceiling(Math.Log10(high)); e++)
+            {
+                foreach (var d in digits)
+                {
+                    var v = d * Math.Pow(10, e);
+                    if (v >= low * (1 - 1e-9) && v <= high * (1 + 1e-9))
+                    {
+                        ticks.Add(v);
+                    }
+                }
+            }
+
+            if (ticks.Count >= 3 || digits.Length == 9)
+            {
+                return ticks.Count > 0 ? [.. ticks] : [low, high];
+            }
+        }
+
+        return [low, high];
+    }
+
+    /// <summary>About six x labels on round values of the axis (whole commit numbers, round steps, round times).</summary>
+    private static (List<double> Ticks, double Step) XTicks(ChartAxis axis, double low, double high)
+    {
+        double step;
+        if (axis.Kind == XAxisKind.Time)
+        {
+            double[] steps = [60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86_400, 2 * 86_400, 7 * 86_400, 14 * 86_400, 30 * 86_400, 91 * 86_400, 365 * 86_400];
+            step = steps.FirstOrDefault(s => (high - low) / s <= 6, steps[^1]);
+        }
+        else
+        {
+            step = NiceStep((high - low) / 6);
+            if (axis.Kind == XAxisKind.Commit)
+            {
+                step = Math.Max(1, Math.Round(step));
+            }
+        }
+
+        var ticks = new List<double>();
+        for (var t = Math.Ceiling(low / step) * step; t <= high + (step * 1e-9); t += step)
+        {
+            ticks.Add(t);
+        }
+
+        return (ticks, step);
     }
 
     private static double NiceStep(double rough)

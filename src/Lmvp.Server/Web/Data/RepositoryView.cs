@@ -9,6 +9,24 @@ using Lmvp.Store.Graph;
 
 namespace Lmvp.Server.Web.Data;
 
+/// <summary>What a run on a page is: a branch, a tag, or another revision (a commit id, <c>main~3</c>).</summary>
+internal enum RunKind
+{
+    Branch,
+    Tag,
+    Commit,
+}
+
+/// <summary>A revision a page shows the history of: its name as typed (or the branch), what it is, and its commit.</summary>
+internal sealed record RunView(string Name, RunKind Kind, ObjectId Head)
+{
+    /// <summary>"branch", "tag" or "commit".</summary>
+    public string KindName => Kind.ToString().ToLowerInvariant();
+}
+
+/// <summary>A branch or tag pointing at a commit, as a label on a history row.</summary>
+internal readonly record struct RefLabel(string Name, bool IsTag);
+
 /// <summary>A repository as a page sees it: its record, the caller's role, and verified, cached reads of its objects through
 /// the same graph algorithms as the CLI (<see cref="Lmvp.Store.Graph"/>).</summary>
 internal sealed class RepositoryView
@@ -95,6 +113,50 @@ internal sealed class RepositoryView
         }
 
         return null;
+    }
+
+    /// <summary>What a page's <c>?branch=</c> names: a branch (the default branch when empty), or any other revision the CLI takes
+    /// (a tag, a full or short id, <c>main~3</c>); null when it names nothing here.</summary>
+    public async Task<RunView?> ResolveRunAsync(string? revision)
+    {
+        if (await ResolveBranchAsync(revision) is { } branch)
+        {
+            return new RunView(branch.Branch, RunKind.Branch, branch.Head);
+        }
+
+        if (string.IsNullOrEmpty(revision) || await ResolveCommitAsync(revision) is not { } commit)
+        {
+            return null;
+        }
+
+        var isTag = (await TagsAsync()).Any(t => t.Key == revision);
+        return new RunView(revision, isTag ? RunKind.Tag : RunKind.Commit, commit.Id);
+    }
+
+    /// <summary>The branches and tags that point at each commit (tags after branches, each in name order).</summary>
+    public async Task<ILookup<ObjectId, RefLabel>> RefLabelsAsync() =>
+        (await BranchesAsync()).Select(b => (b.Value, Label: new RefLabel(b.Key, false)))
+            .Concat((await TagsAsync()).Select(t => (t.Value, Label: new RefLabel(t.Key, true))))
+            .ToLookup(r => r.Value, r => r.Label);
+
+    /// <summary>Which end of each metric is better here: the default branch's <c>.lmvpmetrics</c>, else the CLI's guess from the name.</summary>
+    public async Task<MetricDirections> MetricDirectionsAsync()
+    {
+        if (await ResolveBranchAsync(null) is not { } head || await TryGetCommitAsync(head.Head) is not { } commit
+            || (await GetTreeAsync(commit.TreeId)).Entries.FirstOrDefault(e => e.Name == MetricDirections.FileName && e.Kind == TreeEntryKind.File) is not { } file
+            || file.Size > MetricDirections.MaxBytes)
+        {
+            return MetricDirections.FromNames;
+        }
+
+        var key = new CacheKey(CacheKind.MetricDirections, Id, file.Id);
+        if (_cache.TryGet<MetricDirections>(key, out var cached))
+        {
+            return cached;
+        }
+
+        var text = System.Text.Encoding.UTF8.GetString(await ReadSmallFileAsync(file.Id, MetricDirections.MaxBytes));
+        return _cache.Set(key, MetricDirections.Parse(text), text.Length * 4L);
     }
 
     /// <summary>Any revision (branch, tag, full or short id, HEAD~N), resolved as the CLI and the API do; null when it names no

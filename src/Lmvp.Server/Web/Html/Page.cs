@@ -46,9 +46,10 @@ internal sealed class Page
         var head = new HtmlWriter(4096);
         head.Add($"""
             <!doctype html>
-            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="color-scheme" content="light dark">
             <title>{_title} · LMVP</title>
             <link rel="stylesheet" href="{Urls.Stylesheet}?v={Assets.StylesheetVersion}"><link rel="icon" href="{Urls.Icon}" type="image/svg+xml">
+            <script src="{Urls.Script}?v={Assets.ScriptVersion}" defer></script>
             </head><body>
             <header class="topbar"><div class="bar{(Wide ? " wide" : "")}">
             <a class="brand" href="{Urls.Home}"><img src="{Urls.Icon}" alt="" width="22" height="22"><span>LMVP</span></a>
@@ -88,8 +89,17 @@ internal sealed class Page
         return page.ToResult(statusCode);
     }
 
-    public static IResult NotFound(WebContext web) =>
-        Message(web, StatusCodes.Status404NotFound, "Not found", "There is nothing here, or you do not have access to it.");
+    public static IResult NotFound(WebContext web)
+    {
+        var page = new Page(web, "Not found");
+        page.Body.Add($"""
+            <section class="status notfound" id="not-found"><p class="code">404</p><h1>Not found</h1>
+            <p>There is nothing at <code>{web.Http.Request.Path.ToString()}</code>, or you do not have access to it.</p>
+            <p>Branches, tags and commit ids (full, or the first 12 digits) all work in URLs: <code>tree/main/…</code>, <code>raw/v1.0/…</code>, <code>commit/a1b2c3d4e5f6</code>.</p>
+            <p><a class="button primary" href="{Urls.Home}">Back to repositories</a></p></section>
+            """);
+        return page.ToResult(StatusCodes.Status404NotFound);
+    }
 
     public static IResult Forbidden(WebContext web, string message) => Message(web, StatusCodes.Status403Forbidden, "Not allowed", message);
 

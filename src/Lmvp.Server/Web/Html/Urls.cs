@@ -17,49 +17,41 @@ internal static class Urls
     public const string AdminUsers = "/admin/users";
     public const string Stylesheet = "/static/site.css";
     public const string Icon = "/static/icon.svg";
+    public const string Script = "/static/lmvp.js";
 
     public static string Repository(string owner, string name) => "/repos/" + Segment(owner) + "/" + Segment(name);
 
     public static string Repository(string owner, string name, string branch) => Repository(owner, name) + Query(("branch", branch));
 
-    public static string Tree(string owner, string name, ObjectId commit, string path) =>
-        Repository(owner, name) + "/tree/" + commit + (path.Length == 0 ? "" : "/" + PathSegments(path));
+    public static string Tree(string owner, string name, ObjectId commit, string path) => Tree(owner, name, commit.ToString(), path);
 
-    public static string Raw(string owner, string name, ObjectId commit, string path) =>
-        Repository(owner, name) + "/raw/" + commit + "/" + PathSegments(path);
+    /// <summary>A directory or file page at any revision: a branch (slashes kept), a tag, a full or short id.</summary>
+    public static string Tree(string owner, string name, string revision, string path) =>
+        Repository(owner, name) + "/tree/" + PathSegments(revision) + (path.Length == 0 ? "" : "/" + PathSegments(path));
+
+    public static string Raw(string owner, string name, ObjectId commit, string path) => Raw(owner, name, commit.ToString(), path);
+
+    /// <summary>A file's download at any revision.</summary>
+    public static string Raw(string owner, string name, string revision, string path) =>
+        Repository(owner, name) + "/raw/" + PathSegments(revision) + "/" + PathSegments(path);
 
     public static string Commit(string owner, string name, ObjectId commit) => Repository(owner, name) + "/commit/" + commit;
+
+    /// <summary>A commit's page by any revision (a tag's page is its commit's).</summary>
+    public static string Commit(string owner, string name, string revision) => Repository(owner, name) + "/commit/" + PathSegments(revision);
 
     /// <summary>The query-string prefix of a param filter: <c>param.optimizer=adamw</c> keeps the commits whose optimizer is adamw.</summary>
     public const string ParamFilterPrefix = "param.";
 
-    public static string History(string owner, string name, string branch, string? sort = null, bool descending = false, int page = 1,
-        IReadOnlyList<KeyValuePair<string, string>>? filters = null)
-    {
-        var query = new List<(string, string?)> { ("branch", branch) };
-        if (sort is not null)
-        {
-            query.Add(("sort", sort));
-            query.Add(("dir", descending ? "desc" : "asc"));
-        }
-
-        if (page > 1)
-        {
-            query.Add(("page", page.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        }
-
-        query.AddRange((filters ?? []).Select(f => (ParamFilterPrefix + f.Key, (string?)f.Value)));
-        return Repository(owner, name) + "/history" + Query([.. query]);
-    }
-
-    public static string HistoryAll(string owner, string name, string branch, string? sort, bool descending, IReadOnlyList<KeyValuePair<string, string>>? filters = null) =>
-        Repository(owner, name) + "/history" + Query([("branch", branch), ("sort", sort), ("dir", sort is null ? null : descending ? "desc" : "asc"), ("page", "all"),
-            .. (filters ?? []).Select(f => (ParamFilterPrefix + f.Key, (string?)f.Value))]);
+    public static string History(string owner, string name, string branch) => Repository(owner, name) + "/history" + Query(("branch", branch));
 
     public static string Metrics(string owner, string name, string branch) => Repository(owner, name) + "/metrics" + Query(("branch", branch));
 
-    public static string Compare(string owner, string name, ObjectId from, ObjectId to) =>
-        Repository(owner, name) + "/compare" + Query(("from", from.ToString()), ("to", to.ToString()));
+    public static string Compare(string owner, string name, ObjectId from, ObjectId to) => Compare(owner, name, from.ToString(), to.ToString());
+
+    /// <summary>The comparison of two revisions (branches, tags, ids).</summary>
+    public static string Compare(string owner, string name, string from, string to) =>
+        Repository(owner, name) + "/compare" + Query(("from", from), ("to", to));
 
     public static string CompareForm(string owner, string name) => Repository(owner, name) + "/compare";
 
@@ -74,7 +66,10 @@ internal static class Urls
     public static string PathSegments(string path) => string.Join('/', path.Split('/').Select(Uri.EscapeDataString));
 
     /// <summary>"?a=1&amp;b=2" from the pairs whose value is not null (the ampersand is encoded later, with the attribute).</summary>
-    public static string Query(params (string Key, string? Value)[] pairs)
+    public static string Query(params (string Key, string? Value)[] pairs) => Query((IEnumerable<(string, string?)>)pairs);
+
+    /// <summary>The same, from any sequence of pairs (repeated keys are kept, in order).</summary>
+    public static string Query(IEnumerable<(string Key, string? Value)> pairs)
     {
         var builder = new StringBuilder();
         foreach (var (key, value) in pairs)

@@ -12,6 +12,39 @@ internal static class AdminPages
         web.MapGet(Urls.AdminUsers, UsersAsync);
         web.MapPost(Urls.AdminUsers, CreateUserAsync);
         web.MapPost("/admin/invitations", InviteAsync);
+        web.MapPost(Urls.AdminUsers + "/{user}/{action}", ChangeUserAsync);
+    }
+
+    /// <summary>Disables, enables, promotes to server admin or demotes one user. An admin cannot disable or demote themselves (so a
+    /// server never loses its last admin by a slip); a disabled user's sessions and tokens stop working at their next request.</summary>
+    public static async Task<IResult> ChangeUserAsync(WebContext web, string user, string action)
+    {
+        if (Deny(web) is { } denied)
+        {
+            return denied;
+        }
+
+        (bool? admin, bool? disabled)? change = action switch
+        {
+            "disable" => (null, true),
+            "enable" => (null, false),
+            "promote" => (true, null),
+            "demote" => (false, null),
+            _ => null,
+        };
+        var target = await web.Store.Users.FindUserAsync(user, web.Aborted);
+        if (change is not { } c || target is null)
+        {
+            return Page.NotFound(web);
+        }
+
+        if (target.Id == web.Caller!.UserId && action is "disable" or "demote")
+        {
+            return await RenderAsync(web, $"you cannot {action} yourself: ask another server admin", null, StatusCodes.Status409Conflict);
+        }
+
+        await web.Store.Users.UpdateUserAsync(target.Id, c.admin, c.disabled, web.Aborted);
+        return Results.Redirect(Urls.AdminUsers);
     }
 
     public static async Task<IResult> UsersAsync(WebContext web) =>
@@ -58,6 +91,9 @@ internal static class AdminPages
         return await RenderAsync(web, null, (code, admin), StatusCodes.Status200OK);
     }
 
+    private static void UserButton(HtmlWriter html, WebContext web, string user, string action, string label, bool danger) =>
+        html.Add($"<form method=\"post\" action=\"{Urls.AdminUsers}/{Urls.Segment(user)}/{action}\" class=\"inline\">{web.AntiforgeryField()}<button type=\"submit\" class=\"small{(danger ? " danger" : "")}\" data-action=\"{action}\">{label}</button></form>");
+
     private static IResult? Deny(WebContext web) =>
         web.Caller is null ? web.RedirectToSignIn()
         : !web.Caller.IsServerAdmin ? Page.Forbidden(web, "Only server admins manage users.")
@@ -85,14 +121,22 @@ internal static class AdminPages
 
         html.Add($"""
             <div class="columns"><div class="maincol"><section class="card flush"><table class="grid" id="users"><thead><tr>
-            <th>User</th><th>Role</th><th>Status</th><th>Created</th></tr></thead><tbody>
+            <th>User</th><th>Role</th><th>Status</th><th>Created</th><th class="actions">Change</th></tr></thead><tbody>
             """);
         foreach (var u in users)
         {
+            var self = u.Id == web.Caller!.UserId;
             html.Add($"""
-                <tr data-user="{u.Name}"><td>{u.Name}</td><td>{(u.IsAdmin ? "server admin" : "user")}</td>
-                <td><span class="badge {(u.IsDisabled ? "revoked" : "active")}">{(u.IsDisabled ? "disabled" : "active")}</span></td><td>{Format.Time(u.CreatedAt)}</td></tr>
+                <tr data-user="{u.Name}"><td>{u.Name}{(self ? new Markup(" <span class=\"muted small\">(you)</span>") : Markup.Empty)}</td><td>{(u.IsAdmin ? "server admin" : "user")}</td>
+                <td><span class="badge {(u.IsDisabled ? "revoked" : "active")}">{(u.IsDisabled ? "disabled" : "active")}</span></td><td>{Format.Time(u.CreatedAt)}</td><td class="actions">
                 """);
+            if (!self)
+            {
+                UserButton(html, web, u.Name, u.IsDisabled ? "enable" : "disable", u.IsDisabled ? "Enable" : "Disable", danger: !u.IsDisabled);
+                UserButton(html, web, u.Name, u.IsAdmin ? "demote" : "promote", u.IsAdmin ? "Remove admin" : "Make admin", danger: false);
+            }
+
+            html.Add($"</td></tr>");
         }
 
         html.Add($"""

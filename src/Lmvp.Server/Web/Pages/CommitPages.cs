@@ -38,6 +38,13 @@ internal static class CommitPages
             <section class="card commithead"><div class="row spread"><h2 class="subject" id="commit-message">{(subjectEnd < 0 ? commit.Message : commit.Message[..subjectEnd])}</h2>
             <code class="sha full" title="commit id">{commit.Id.ToString()}</code></div>
             """);
+        if ((await repo.RefLabelsAsync())[commit.Id].ToList() is { Count: > 0 } labels)
+        {
+            html.Add($"<div class=\"reflabels\" id=\"ref-labels\">");
+            Fragments.RefLabels(html, repo, labels);
+            html.Add($"</div>");
+        }
+
         if (body.Length > 0)
         {
             html.Add($"<pre class=\"message\">{body}</pre>");
@@ -118,17 +125,19 @@ internal static class CommitPages
         var toCommit = await repo.ResolveCommitAsync(to);
         if (fromCommit is null || toCommit is null)
         {
-            return await ComparePickerAsync(web, repo, branch, from, to);
+            return await ComparePickerAsync(web, repo, branch, from, to, fromCommit is null, toCommit is null);
         }
 
         var files = await SnapshotDiffer.CompareTreesAsync(repo.Graph, fromCommit.TreeId, toCommit.TreeId, web.Aborted);
         var metrics = SnapshotDiffer.CompareMetrics(fromCommit, toCommit);
+        var directions = await repo.MetricDirectionsAsync();
         var page = new Page(web, "Compare · " + repo.Record.FullName) { Repository = repo, Tab = RepositoryTab.Compare, Wide = true };
         var html = page.Body;
+        await CompareFormAsync(html, repo, branch, from!, to!, compact: true);
         html.Add($"<div class=\"compare sides\">");
-        Side(html, repo, fromCommit, "A", web.Now);
-        html.Add($"<div class=\"arrow\" aria-hidden=\"true\">→</div>");
-        Side(html, repo, toCommit, "B", web.Now);
+        Side(html, repo, fromCommit, "A · " + Short(from!), web.Now);
+        html.Add($"<a class=\"arrow\" href=\"{Urls.Compare(repo.Owner, repo.Name, to!, from!)}\" title=\"swap A and B\" id=\"swap\">⇄</a>");
+        Side(html, repo, toCommit, "B · " + Short(to!), web.Now);
         html.Add($"</div>");
 
         html.Add($"<section class=\"card flush\"><div class=\"cardhead\"><h3>Metrics</h3></div>");
@@ -138,19 +147,24 @@ internal static class CommitPages
         }
         else
         {
-            html.Add($"<table class=\"grid metrics\" id=\"metric-deltas\"><thead><tr><th>Metric</th><th class=\"num\">A</th><th class=\"num\">B</th><th class=\"num\">B − A</th><th class=\"num\">Change</th></tr></thead><tbody>");
+            html.Add($"<table class=\"grid metrics\" id=\"metric-deltas\"><thead><tr><th>Metric</th><th class=\"num\">A</th><th class=\"num\">B</th><th class=\"num\">B − A</th><th class=\"num\">Change</th><th>Better is</th></tr></thead><tbody>");
             foreach (var m in metrics)
             {
+                var higher = directions.HigherIsBetter(m.Name);
                 html.Add($"<tr data-metric=\"{m.Name}\"><th>{m.Name}</th><td class=\"num\">{Value(m.Old)}</td><td class=\"num\">{Value(m.New)}</td>");
                 if (m.Delta is { } d)
                 {
-                    var relative = m.Old is { } o && o != 0 ? string.Create(CultureInfo.InvariantCulture, $"{(d / Math.Abs(o)) * 100:+0.#;\u22120.#;0}%") : "";
-                    html.Add($"<td class=\"num delta {(d > 0 ? "up" : d < 0 ? "down" : "same")}\">{Format.Delta(d)}</td><td class=\"num muted\">{relative}</td></tr>");
+                    // Better or worse by the metric's direction; a NaN or infinity on either side is neither (it is shown as it is).
+                    var verdict = !double.IsFinite(d) || d == 0 || !directions.HasDirection(m.Name) ? "same" : (d > 0) == higher ? "better" : "worse";
+                    var relative = m.Old is { } o && o != 0 && double.IsFinite(d) ? string.Create(CultureInfo.InvariantCulture, $"{(d / Math.Abs(o)) * 100:+0.#;\u22120.#;0}%") : "";
+                    html.Add($"<td class=\"num delta {verdict}\" title=\"{(verdict == "same" ? "neither better nor worse" : verdict)}\">{Format.Delta(d)}</td><td class=\"num delta {verdict}\">{relative}</td>");
                 }
                 else
                 {
-                    html.Add($"<td class=\"num muted\">{(m.Old is null ? "new" : "gone")}</td><td></td></tr>");
+                    html.Add($"<td class=\"num muted\">{(m.Old is null ? "new" : "gone")}</td><td></td>");
                 }
+
+                html.Add($"<td class=\"muted small\">{(!directions.HasDirection(m.Name) ? "a counter" : higher ? "higher" : "lower")}</td></tr>");
             }
 
             html.Add($"</tbody></table>");
@@ -193,43 +207,66 @@ internal static class CommitPages
         return page.ToResult();
     }
 
-    private static async Task<IResult> ComparePickerAsync(WebContext web, RepositoryView repo, string? branch, string? from, string? to)
+    private static async Task<IResult> ComparePickerAsync(WebContext web, RepositoryView repo, string? branch, string? from, string? to, bool fromMissing,
+        bool toMissing)
     {
         var page = new Page(web, "Compare · " + repo.Record.FullName) { Repository = repo, Tab = RepositoryTab.Compare };
         var html = page.Body;
-        var resolved = await repo.ResolveBranchAsync(branch);
-        html.Add($"<section class=\"card\"><h2>Compare two commits</h2>");
-        if (!string.IsNullOrEmpty(from) || !string.IsNullOrEmpty(to))
+        var status = string.IsNullOrEmpty(from) && string.IsNullOrEmpty(to) ? StatusCodes.Status200OK : StatusCodes.Status400BadRequest;
+        if (status != StatusCodes.Status200OK)
         {
-            html.Add($"<p class=\"error\" role=\"alert\">Pick two commits of this repository (a commit id, a branch or a tag for each).</p>");
+            var bad = string.Join(" and ", new[] { (from, fromMissing), (to, toMissing) }.Where(r => r.Item2 && !string.IsNullOrEmpty(r.Item1)).Select(r => "“" + r.Item1 + "”"));
+            html.Add($"<p class=\"error\" role=\"alert\">{(bad.Length > 0 ? "No commit, branch or tag named " + bad + " here. " : "")}Pick two revisions of this repository: a branch, a tag or a commit id for each.</p>");
         }
 
-        if (resolved is not { } current)
+        if (await repo.ResolveRunAsync(branch) is null && await repo.ResolveRunAsync(null) is null)
         {
-            html.Add($"<p class=\"muted\">This repository has no commits yet.</p></section>");
-            return page.ToResult(string.IsNullOrEmpty(from) && string.IsNullOrEmpty(to) ? 200 : 400);
+            html.Add($"<section class=\"card\"><h2>Compare two commits</h2><p class=\"muted\">This repository has no commits yet.</p></section>");
+            return page.ToResult(status);
         }
 
-        var history = (await repo.HistoryAsync(current.Head)).Take(500).ToList();
-        html.Add($"""
-            <p class="muted">Pick commits from <code>{current.Branch}</code> (newest first), or open the <a href="{Urls.History(repo.Owner, repo.Name, current.Branch)}">history</a> and tick A and B.</p>
-            <form method="get" action="{Urls.CompareForm(repo.Owner, repo.Name)}" class="row gap wrap">
-            <label>A (from) <select name="from" id="from">
-            """);
-        Options(html, history, history.Count > 1 ? history[1].Id : history[0].Id);
-        html.Add($"</select></label><label>B (to) <select name=\"to\" id=\"to\">");
-        Options(html, history, history[0].Id);
-        html.Add($"</select></label><button type=\"submit\" class=\"primary\">Compare</button></form></section>");
-        return page.ToResult(string.IsNullOrEmpty(from) && string.IsNullOrEmpty(to) ? 200 : 400);
+        await CompareFormAsync(html, repo, branch, from, to, compact: false);
+        return page.ToResult(status);
     }
 
-    private static void Options(HtmlWriter html, IReadOnlyList<Commit> history, ObjectId selected)
+    /// <summary>Two revision boxes (A and B) that take any branch, tag or commit id, with the branches, tags and the recent commits
+    /// of one branch (chosen with the switcher) offered as suggestions.</summary>
+    private static async Task CompareFormAsync(HtmlWriter html, RepositoryView repo, string? branch, string? from, string? to, bool compact)
     {
-        for (var i = 0; i < history.Count; i++)
+        var run = (await repo.ResolveRunAsync(branch) ?? await repo.ResolveRunAsync(null))!;
+        var history = (await repo.HistoryAsync(run.Head)).Take(500).ToList();
+        from = string.IsNullOrEmpty(from) ? (history.Count > 1 ? history[1] : history[0]).Id.ToShortString() : from;
+        to = string.IsNullOrEmpty(to) ? history[0].Id.ToShortString() : to;
+        html.Add($"<section class=\"card compareform{(compact ? " compact" : "")}\">");
+        if (!compact)
         {
-            var c = history[i];
-            html.Add($"<option value=\"{c.Id.ToString()}\"{(c.Id == selected ? new Markup(" selected") : Markup.Empty)}>{c.Id.ToShortString()} · {Format.Subject(c.Message, 60)}</option>");
+            html.Add($"<h2>Compare two commits</h2><p class=\"muted\">Type or pick a branch, a tag or a commit id for each side, or tick A and B in the <a href=\"{Urls.History(repo.Owner, repo.Name, run.Name)}\">history</a>.</p>");
         }
+
+        html.Add($"<div class=\"row gap wrap\"><span class=\"muted small\">Suggestions from</span>");
+        await Fragments.RevisionSwitcherAsync(html, repo, run, b => Urls.CompareForm(repo.Owner, repo.Name) + Urls.Query(("branch", b), ("from", compact ? from : null), ("to", compact ? to : null)));
+        html.Add($"""
+            </div><form method="get" action="{Urls.CompareForm(repo.Owner, repo.Name)}" class="row gap wrap" id="compare-form"><input type="hidden" name="branch" value="{run.Name}">
+            <label>A (from) <input name="from" id="from" list="revisions" value="{from}" required autocomplete="off"></label>
+            <label>B (to) <input name="to" id="to" list="revisions" value="{to}" required autocomplete="off"></label>
+            <button type="submit" class="primary" id="compare">Compare</button></form><datalist id="revisions">
+            """);
+        foreach (var b in await repo.BranchesAsync())
+        {
+            html.Add($"<option value=\"{b.Key}\">branch</option>");
+        }
+
+        foreach (var t in await repo.TagsAsync())
+        {
+            html.Add($"<option value=\"{t.Key}\">tag</option>");
+        }
+
+        foreach (var c in history)
+        {
+            html.Add($"<option value=\"{c.Id.ToShortString()}\">{Format.Subject(c.Message, 60)}</option>");
+        }
+
+        html.Add($"</datalist></section>");
     }
 
     private static void Side(HtmlWriter html, RepositoryView repo, Commit commit, string label, DateTimeOffset now)
@@ -238,6 +275,8 @@ internal static class CommitPages
         Fragments.CommitCard(html, repo, commit, label, now);
         html.Add($"</div>");
     }
+
+    private static string Short(string revision) => revision.Length > 24 ? revision[..12] + "\u2026" : revision;
 
     private static string Value(double? value) => value is { } v ? Format.Number(v) : "\u2014";
 

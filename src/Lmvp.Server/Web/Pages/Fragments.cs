@@ -79,6 +79,69 @@ internal static class Fragments
         html.Add($"</section>");
     }
 
+    /// <summary>The revision a page shows, as a dropdown of the repository's branches and tags (plain links, so it works without
+    /// script) with a box for any other revision; <paramref name="urlFor"/> is the page's URL for a revision.</summary>
+    public static async Task RevisionSwitcherAsync(HtmlWriter html, RepositoryView repo, RunView current, Func<string, string> urlFor)
+    {
+        var branches = await repo.BranchesAsync();
+        var tags = await repo.TagsAsync();
+        html.Add($"""
+            <details class="dropdown switcher" id="revision-switcher"><summary class="button" title="switch branch or tag"><span class="muted">{current.KindName}</span> <strong>{current.Name}</strong> ▾</summary>
+            <div class="panel"><h4>Branches</h4><ul class="reflinks">
+            """);
+        foreach (var b in branches)
+        {
+            html.Add($"<li><a href=\"{urlFor(b.Key)}\"{(current.Kind == RunKind.Branch && b.Key == current.Name ? new Markup(" class=\"active\" aria-current=\"true\"") : Markup.Empty)}>{b.Key}</a></li>");
+        }
+
+        html.Add($"</ul><h4>Tags</h4><ul class=\"reflinks\">");
+        if (tags.Count == 0)
+        {
+            html.Add($"<li class=\"muted small\">No tags yet.</li>");
+        }
+
+        foreach (var t in tags)
+        {
+            html.Add($"<li><a class=\"tag{(current.Kind == RunKind.Tag && t.Key == current.Name ? " active" : "")}\" href=\"{urlFor(t.Key)}\">{t.Key}</a></li>");
+        }
+
+        // Any other revision: the form goes to the page's own URL with branch=..., which takes what the CLI takes.
+        var action = urlFor(repo.Record.DefaultBranch);
+        var q = action.IndexOf('?', StringComparison.Ordinal);
+        html.Add($"""
+            </ul><form method="get" action="{(q < 0 ? action : action[..q])}" class="row"><input name="branch" placeholder="commit id, tag, main~3" aria-label="any revision" required><button type="submit" class="small">Go</button></form></div></details>
+            """);
+    }
+
+    /// <summary>Labels for the branches and tags at a commit: a branch links to its history, a tag to its commit's page.</summary>
+    public static void RefLabels(HtmlWriter html, RepositoryView repo, IEnumerable<RefLabel> labels)
+    {
+        foreach (var label in labels)
+        {
+            if (label.IsTag)
+            {
+                html.Add($"<a class=\"ref tag\" href=\"{Urls.Commit(repo.Owner, repo.Name, label.Name)}\" title=\"tag {label.Name}\">{label.Name}</a> ");
+            }
+            else
+            {
+                html.Add($"<a class=\"ref branch\" href=\"{Urls.History(repo.Owner, repo.Name, label.Name)}\" title=\"branch {label.Name}\">{label.Name}</a> ");
+            }
+        }
+    }
+
+    /// <summary>Text to copy (a command, a URL, a snippet) in a read-only box, with a Copy button that the page script shows.</summary>
+    public static void CopyBox(HtmlWriter html, string id, string text, bool multiline = false)
+    {
+        if (multiline)
+        {
+            html.Add($"<div class=\"copybox\"><pre id=\"{id}\">{text}</pre><button type=\"button\" class=\"small copy\" data-copy=\"{id}\" hidden>Copy</button></div>");
+        }
+        else
+        {
+            html.Add($"<div class=\"copybox\"><input id=\"{id}\" class=\"secret\" readonly value=\"{text}\" aria-label=\"{text}\"><button type=\"button\" class=\"small copy\" data-copy=\"{id}\" hidden>Copy</button></div>");
+        }
+    }
+
     /// <summary>An icon for a tree entry (inline SVG, no external file).</summary>
     public static Markup EntryIcon(TreeEntryKind kind) => kind switch
     {

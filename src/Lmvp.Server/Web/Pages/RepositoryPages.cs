@@ -7,8 +7,8 @@ using Lmvp.Store;
 
 namespace Lmvp.Server.Web.Pages;
 
-/// <summary>The repositories list, a repository's front page (branches, tags, latest commit, files, model card) and
-/// browsing its directories at any commit.</summary>
+/// <summary>A repository's front page (branches, tags, latest commit, files, model card) at any branch, tag or commit, and
+/// browsing its directories and files at any revision.</summary>
 internal static class RepositoryPages
 {
     /// <summary>The most entries a directory listing shows.</summary>
@@ -16,8 +16,7 @@ internal static class RepositoryPages
 
     public static void Map(RouteGroupBuilder web)
     {
-        web.MapGet(Urls.Home, ListAsync);
-        web.MapPost(Urls.NewRepository, CreateAsync);
+        RepositoryListPage.Map(web);
         var repository = web.MapGroup("/repos/{owner}/{name}").WithRepositoryPage();
         repository.MapGet("", RepositoryAsync);
         repository.MapGet("/tree/{**revisionAndPath}", TreeAsync);
@@ -26,132 +25,17 @@ internal static class RepositoryPages
         web.MapGet("/{owner}/{name}", (string owner, string name) => Results.Redirect(Urls.Repository(owner, name))).WithOrder(1000);
     }
 
-    public static Task<IResult> ListAsync(WebContext web) => RenderListAsync(web, null, StatusCodes.Status200OK);
-
-    /// <summary>Creates a repository owned by the signed-in user, as <c>POST /api/v1/repos</c> does.</summary>
-    public static async Task<IResult> CreateAsync(WebContext web)
-    {
-        if (web.Caller is not { } caller)
-        {
-            return web.RedirectToSignIn();
-        }
-
-        var form = await web.Http.Request.ReadFormAsync(web.Aborted);
-        var name = form["name"].ToString().Trim();
-        var description = form["description"].ToString().Trim();
-        if (!Lmvp.Server.Api.Names.IsValid(name))
-        {
-            return await RenderListAsync(web, "A repository name is 1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit.",
-                StatusCodes.Status400BadRequest);
-        }
-
-        if (description.Length > Lmvp.Server.Api.RepositoryEndpoints.MaxDescriptionLength)
-        {
-            return await RenderListAsync(web, $"The description is longer than {Lmvp.Server.Api.RepositoryEndpoints.MaxDescriptionLength} characters.",
-                StatusCodes.Status400BadRequest);
-        }
-
-        var created = await web.Store.Repositories.CreateRepositoryAsync(caller.UserId, name, form["private"].ToString() == "on", description, web.Aborted);
-        return created is null
-            ? await RenderListAsync(web, $"You already have a repository named {name}.", StatusCodes.Status409Conflict)
-            : Results.Redirect(Urls.Repository(created.Owner, created.Name));
-    }
-
-    private static async Task<IResult> RenderListAsync(WebContext web, string? error, int status)
-    {
-        if (web.Caller is not { } caller)
-        {
-            return web.RedirectToSignIn();
-        }
-
-        var visible = await web.Store.Repositories.ListVisibleRepositoriesAsync(caller.UserId, caller.IsServerAdmin, web.Aborted);
-        var page = new Page(web, "Repositories");
-        page.Body.Add($"""
-            <div class="row spread"><h1>Repositories</h1></div>
-            """);
-        if (error is not null)
-        {
-            page.Body.Add($"<p class=\"error\" role=\"alert\">{error}</p>");
-        }
-
-        page.Body.Add($"<div class=\"columns\"><div class=\"maincol\">");
-        if (visible.Count == 0)
-        {
-            page.Body.Add($"""
-                <section class="card empty"><h2>No repositories yet</h2>
-                <p>Create one here, then push a training directory to it:</p>
-                <pre>lmvp remote add origin {web.BaseUrl}/{caller.UserName}/my-model
-                lmvp push origin main</pre></section>
-                """);
-        }
-        else
-        {
-            await RepositoryTable(page.Body, web, caller, visible);
-        }
-
-        page.Body.Add($"""
-            </div><aside class="sidecol"><section class="card"><h3>New repository</h3>
-            <form method="post" action="{Urls.NewRepository}" class="stack" id="new-repository">{web.AntiforgeryField()}
-            <label>Name <input name="name" id="repository-name" required maxlength="64" placeholder="resnet-flowers" autocomplete="off"></label>
-            <label>Description <input name="description" maxlength="{Lmvp.Server.Api.RepositoryEndpoints.MaxDescriptionLength}"></label>
-            <label class="check"><input type="checkbox" name="private" checked> Private: only members see it</label>
-            <button type="submit" class="primary">Create repository</button></form></section></aside></div>
-            """);
-        return page.ToResult(status);
-    }
-
-    private static async Task RepositoryTable(HtmlWriter html, WebContext web, Lmvp.Server.Auth.Caller caller,
-        IReadOnlyList<(RepositoryRecord Repository, AccessLevel MemberRole)> visible)
-    {
-        html.Add($"""
-            <section class="card flush"><table class="grid repos"><thead><tr><th>Repository</th><th>Latest commit</th><th>Your role</th><th class="num">Latest snapshot</th><th>Updated</th></tr></thead><tbody>
-            """);
-        foreach (var (record, memberRole) in visible)
-        {
-            var role = RepositoryAccess.RoleFromMembership(caller, record, memberRole);
-            var repo = RepositoryView.Open(web, record, role);
-            var head = await repo.ResolveBranchAsync(null);
-            var commit = head is { } h ? await repo.GetCommitAsync(h.Head) : null;
-            var size = commit is null ? (long?)null : await repo.TreeSizeAsync(commit.TreeId);
-            html.Add($"""
-                <tr><td><a class="reponame" href="{Urls.Repository(record.Owner, record.Name)}"><span class="owner">{record.Owner}</span>/<strong>{record.Name}</strong></a>
-                <span class="badge {(record.IsPrivate ? "private" : "public")}">{(record.IsPrivate ? "Private" : "Public")}</span>
-                """);
-            if (record.Description.Length > 0)
-            {
-                html.Add($"<div class=\"muted small\">{record.Description}</div>");
-            }
-
-            html.Add($"</td><td>");
-            if (commit is not null)
-            {
-                html.Add($"<a class=\"subjectlink\" href=\"{Urls.Commit(record.Owner, record.Name, commit.Id)}\">{Format.Subject(commit.Message, 60)}</a> <span class=\"muted small\">on {head!.Value.Branch}</span>");
-            }
-            else
-            {
-                html.Add($"<span class=\"muted\">empty</span>");
-            }
-
-            html.Add($"""
-                </td><td>{role.ToName()}</td><td class="num">{(size is { } s ? Format.Bytes(s) : "\u2014")}</td>
-                <td><time title="{Format.FullTime(record.UpdatedAt)}">{Format.Ago(record.UpdatedAt, web.Now)}</time></td></tr>
-                """);
-        }
-
-        html.Add($"</tbody></table></section>");
-    }
-
     public static async Task<IResult> RepositoryAsync(RepositoryView repo, string? branch)
     {
         var web = repo.Web;
 
-        var resolved = await repo.ResolveBranchAsync(branch);
+        var resolved = await repo.ResolveRunAsync(branch);
         if (resolved is null && !string.IsNullOrEmpty(branch))
         {
             return Page.NotFound(web);
         }
 
-        var page = new Page(web, repo.Record.FullName) { Repository = repo, Tab = RepositoryTab.Files, Branch = resolved?.Branch };
+        var page = new Page(web, repo.Record.FullName) { Repository = repo, Tab = RepositoryTab.Files, Branch = resolved?.Name };
         if (resolved is not { } current)
         {
             page.Body.Add($"""
@@ -168,14 +52,14 @@ internal static class RepositoryPages
         var history = await repo.HistoryAsync(commit.Id);
         var size = await repo.TreeSizeAsync(commit.TreeId);
 
-        await RefBar(page.Body, repo, current.Branch);
+        await RefBar(page.Body, repo, current);
         page.Body.Add($"<div class=\"columns\"><div class=\"maincol\">");
-        Fragments.CommitCard(page.Body, repo, commit, "Latest commit", web.Now);
+        Fragments.CommitCard(page.Body, repo, commit, current.Kind == RunKind.Branch ? "Latest commit" : current.KindName + " " + current.Name, web.Now);
         page.Body.Add($"""
             <section class="card flush"><div class="cardhead row spread"><h2>Files</h2>
-            <span class="muted small">{Format.Bytes(size)} in this snapshot · <a href="{Urls.History(repo.Owner, repo.Name, current.Branch)}">{history.Count.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} commit{(history.Count == 1 ? "" : "s")}</a></span></div>
+            <span class="muted small">{Format.Bytes(size)} in this snapshot · <a href="{Urls.History(repo.Owner, repo.Name, current.Name)}">{history.Count.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} commit{(history.Count == 1 ? "" : "s")}</a></span></div>
             """);
-        FileTable(page.Body, repo, commit.Id, "", tree);
+        FileTable(page.Body, repo, current.Name, "", tree);
         page.Body.Add($"</section>");
 
         var readme = tree.Entries.FirstOrDefault(e => e.Kind == TreeEntryKind.File && e.Name.Equals("README.md", StringComparison.OrdinalIgnoreCase));
@@ -185,7 +69,7 @@ internal static class RepositoryPages
         }
 
         page.Body.Add($"</div><aside class=\"sidecol\">");
-        await SidePanel(page.Body, repo, commit, current.Branch);
+        await SidePanel(page.Body, repo, commit, current.Name);
         page.Body.Add($"</aside></div>");
         return page.ToResult();
     }
@@ -199,7 +83,9 @@ internal static class RepositoryPages
             return Page.NotFound(web);
         }
 
+        // Links keep the revision as it was typed (a branch stays a branch), so the URLs a person copies have names in them.
         var path = resolved.Path;
+        var rev = resolved.Revision;
         var entry = await repo.FindEntryAsync(c.TreeId, path);
         if (entry is null)
         {
@@ -207,22 +93,22 @@ internal static class RepositoryPages
         }
 
         var page = new Page(web, (path.Length == 0 ? "/" : path) + " · " + repo.Record.FullName) { Repository = repo, Tab = RepositoryTab.Files };
-        page.Body.Add($"<nav class=\"crumbs\"><a href=\"{Urls.Tree(repo.Owner, repo.Name, c.Id, "")}\">{repo.Name}</a>");
+        page.Body.Add($"<nav class=\"crumbs\"><a href=\"{Urls.Tree(repo.Owner, repo.Name, rev, "")}\">{repo.Name}</a>");
         var parts = path.Length == 0 ? [] : path.Split('/');
         for (var i = 0; i < parts.Length; i++)
         {
             var sub = string.Join('/', parts[..(i + 1)]);
             page.Body.Add($"<span class=\"sep\">/</span>");
-            page.Body.Add(i == parts.Length - 1 ? Crumb(parts[i]) : LinkCrumb(Urls.Tree(repo.Owner, repo.Name, c.Id, sub), parts[i]));
+            page.Body.Add(i == parts.Length - 1 ? Crumb(parts[i]) : LinkCrumb(Urls.Tree(repo.Owner, repo.Name, rev, sub), parts[i]));
         }
 
         page.Body.Add($"""
-            <span class="at">at <a class="sha" href="{Urls.Commit(repo.Owner, repo.Name, c.Id)}">{c.Id.ToShortString()}</a></span></nav>
+            <span class="at">at {(rev == c.Id.ToString() || c.Id.StartsWith(rev) ? Markup.Empty : Crumb(rev))} <a class="sha" href="{Urls.Commit(repo.Owner, repo.Name, c.Id)}">{c.Id.ToShortString()}</a></span></nav>
             """);
         if (entry.Kind == TreeEntryKind.Directory)
         {
             page.Body.Add($"<section class=\"card flush\">");
-            FileTable(page.Body, repo, c.Id, path, await repo.GetTreeAsync(entry.Id));
+            FileTable(page.Body, repo, rev, path, await repo.GetTreeAsync(entry.Id));
             page.Body.Add($"</section>");
         }
         else
@@ -236,19 +122,24 @@ internal static class RepositoryPages
             {
                 var manifest = await repo.GetManifestAsync(entry.Id);
                 page.Body.Add($"""
-                    <p class="muted small">{manifest.Chunks.Count.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} chunks; downloads are verified chunk by chunk and resumable.</p>
-                    <p><a class="button primary" href="{Urls.Raw(repo.Owner, repo.Name, c.Id, path)}" download>Download</a></p>
+                    <p class="muted small">{manifest.Chunks.Count.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} chunk{(manifest.Chunks.Count == 1 ? "" : "s")}; downloads are verified chunk by chunk and resumable.</p>
+                    <p><a class="button primary" href="{Urls.Raw(repo.Owner, repo.Name, rev, path)}" download>Download</a></p>
                     """);
+                FilePreview.DownloadSnippets(page.Body, repo, rev, path);
             }
 
             page.Body.Add($"</section>");
+            if (entry.Kind == TreeEntryKind.File)
+            {
+                await FilePreview.WriteAsync(page.Body, repo, rev, entry, path);
+            }
         }
 
         return page.ToResult();
     }
 
     /// <summary>A directory listing: folders first, then files, each with its size and a link.</summary>
-    public static void FileTable(HtmlWriter html, RepositoryView repo, ObjectId commit, string directory, Tree tree)
+    public static void FileTable(HtmlWriter html, RepositoryView repo, string commit, string directory, Tree tree)
     {
         var prefix = directory.Length == 0 ? "" : directory + "/";
         html.Add($"<table class=\"grid files\"><tbody>");
@@ -302,15 +193,32 @@ internal static class RepositoryPages
         return html.ToMarkup();
     }
 
-    private static async Task RefBar(HtmlWriter html, RepositoryView repo, string current)
+    private static async Task RefBar(HtmlWriter html, RepositoryView repo, RunView current)
     {
         html.Add($"<div class=\"refbar\"><span class=\"label\">Branch</span><nav class=\"pills\">");
         foreach (var b in await repo.BranchesAsync())
         {
-            html.Add($"<a href=\"{Urls.Repository(repo.Owner, repo.Name, b.Key)}\"{(b.Key == current ? new Markup(" class=\"active\"") : Markup.Empty)}>{b.Key}</a>");
+            html.Add($"<a href=\"{Urls.Repository(repo.Owner, repo.Name, b.Key)}\"{(current.Kind == RunKind.Branch && b.Key == current.Name ? new Markup(" class=\"active\"") : Markup.Empty)}>{b.Key}</a>");
         }
 
-        html.Add($"</nav></div>");
+        html.Add($"</nav>");
+        if (await repo.TagsAsync() is { Count: > 0 } tags)
+        {
+            html.Add($"<span class=\"label\">Tags</span><nav class=\"pills tags\">");
+            foreach (var t in tags)
+            {
+                html.Add($"<a class=\"tag{(current.Kind == RunKind.Tag && t.Key == current.Name ? " active" : "")}\" href=\"{Urls.Repository(repo.Owner, repo.Name, t.Key)}\">{t.Key}</a>");
+            }
+
+            html.Add($"</nav>");
+        }
+
+        if (current.Kind == RunKind.Commit)
+        {
+            html.Add($"<span class=\"label\">At</span><code>{current.Name}</code>");
+        }
+
+        html.Add($"</div>");
     }
 
     private static async Task SidePanel(HtmlWriter html, RepositoryView repo, Commit head, string branch)
@@ -318,7 +226,7 @@ internal static class RepositoryPages
         var tags = await repo.TagsAsync();
         var branches = await repo.BranchesAsync();
         html.Add($"""
-            <section class="card side"><h3>Clone</h3><pre class="clone">lmvp clone {repo.Web.BaseUrl}/{repo.Owner}/{repo.Name}</pre>
+            <section class="card side"><h3>Clone</h3>{CloneBox(repo)}
             <h3>Branches <span class="count">{branches.Count}</span></h3><ul class="reflist">
             """);
         foreach (var b in branches)
@@ -334,7 +242,7 @@ internal static class RepositoryPages
 
         foreach (var t in tags)
         {
-            html.Add($"<li><span class=\"tag\">{t.Key}</span> <a class=\"sha\" href=\"{Urls.Commit(repo.Owner, repo.Name, t.Value)}\">{t.Value.ToShortString()}</a></li>");
+            html.Add($"<li><a class=\"tag\" href=\"{Urls.Repository(repo.Owner, repo.Name, t.Key)}\">{t.Key}</a> <a class=\"sha\" href=\"{Urls.Commit(repo.Owner, repo.Name, t.Key)}\">{t.Value.ToShortString()}</a></li>");
         }
 
         html.Add($"""
@@ -343,6 +251,13 @@ internal static class RepositoryPages
             <li><a href="{Urls.Metrics(repo.Owner, repo.Name, branch)}">Metric charts</a></li>
             <li><a href="{Urls.Commit(repo.Owner, repo.Name, head.Id)}">Latest commit's storage</a></li></ul></section>
             """);
+    }
+
+    private static Markup CloneBox(RepositoryView repo)
+    {
+        var html = new HtmlWriter(256);
+        Fragments.CopyBox(html, "clone-command", "lmvp clone " + repo.Web.BaseUrl + "/" + repo.Owner + "/" + repo.Name);
+        return html.ToMarkup();
     }
 
     private static async Task ModelCardSection(HtmlWriter html, RepositoryView repo, ObjectId commit, TreeEntry readme)
