@@ -53,8 +53,9 @@ internal sealed record RefActor(Caller Caller, AccessLevel Access, string Via, s
 /// only from the value the client saw (compare-and-swap), only forward unless forced, a tag never without force, and a protected
 /// branch backwards (or away) only for an admin. Every move is recorded in the ref history in its own transaction.</summary>
 /// <remarks>Completeness is checked with the graph walk of Lmvp.Store over the repository; a commit, tree or file found complete
-/// is marked, so later checks stop there and a push costs what it adds, not the size of the history. Objects and chunks are
-/// never deleted while a ref (or the recent ref history) reaches them, so a mark stays true.</remarks>
+/// is marked, so later checks stop there and a push costs what it adds, not the size of the history. Chunks are never deleted
+/// while a ref or the recent ref history reaches them, and gc drops the marks of what neither reaches, so a mark stays true; the
+/// chunks a check finds are taken back from gc (see <see cref="Maintenance.ServerGc"/>).</remarks>
 internal sealed class RefUpdates(IObjectStore objects, IRefStore refs, ChunkStore chunks, FileVerifier files, BranchProtection protection, AuditTrail audit)
 {
     /// <summary>Chunk ids asked of the chunk index at once.</summary>
@@ -62,6 +63,9 @@ internal sealed class RefUpdates(IObjectStore objects, IRefStore refs, ChunkStor
 
     /// <summary>History entries read at once when looking for a value to restore.</summary>
     private const int HistoryPage = 1000;
+
+    /// <summary>Completeness marks looked up one at a time before all are read at once.</summary>
+    private const int MarksAskedOneByOne = 64;
 
     public async Task<RefMove> MoveAsync(RepositoryGraph repository, RefUpdateRequest request, RefActor actor, CancellationToken cancellationToken)
     {
@@ -225,9 +229,26 @@ internal sealed class RefUpdates(IObjectStore objects, IRefStore refs, ChunkStor
     /// <exception cref="DamagedDataException">The server's copy of a chunk is damaged.</exception>
     public async Task<RefMove?> FindMissingAsync(RepositoryGraph repository, ObjectId commitId, CancellationToken cancellationToken)
     {
+        // One query per object for a push of a few commits; a walk that goes on (a long history pushed at once) reads every mark
+        // in one query instead, as a round trip per object is what a networked database makes expensive.
+        HashSet<ObjectId>? marks = null;
+        var asked = 0;
         var walker = new GraphWalker(repository)
         {
-            Skip = async (id, kind, ct) => kind != ObjectKind.Manifest && await objects.IsCompleteAsync(repository.Id, id, ct).ConfigureAwait(false),
+            Skip = async (id, kind, ct) =>
+            {
+                if (kind == ObjectKind.Manifest)
+                {
+                    return false;
+                }
+
+                if (marks is null && ++asked > MarksAskedOneByOne)
+                {
+                    marks = await objects.ListCompleteAsync(repository.Id, ct).ConfigureAwait(false);
+                }
+
+                return marks?.Contains(id) ?? await objects.IsCompleteAsync(repository.Id, id, ct).ConfigureAwait(false);
+            },
         };
         var verified = new List<ObjectId>();
         var chunkIds = new List<ObjectId>();
@@ -271,7 +292,7 @@ internal sealed class RefUpdates(IObjectStore objects, IRefStore refs, ChunkStor
         for (var i = 0; i < chunkIds.Count; i += ChunkBatch)
         {
             var batch = chunkIds.GetRange(i, Math.Min(ChunkBatch, chunkIds.Count - i));
-            var missing = await chunks.FindMissingAsync(repository.Id, batch, cancellationToken).ConfigureAwait(false);
+            var missing = await chunks.FindMissingAndKeepAsync(repository.Id, batch, cancellationToken).ConfigureAwait(false);
             if (missing.Count > 0)
             {
                 return new RefMove(RefMoveStatus.Incomplete,

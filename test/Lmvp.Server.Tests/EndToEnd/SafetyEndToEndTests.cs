@@ -101,7 +101,7 @@ public sealed class SafetyEndToEndTests
         await machine.LmvpOkAsync("work", "push");
         var (intact, intactOut) = await VerifyAsync(server.DataDirectory);
         intact.Should().Be(0, intactOut);
-        intactOut.Should().Contain($"{repo}: ").And.Contain("all intact").And.Contain("no damage");
+        intactOut.Should().Contain($"{repo}: ok: ");
 
         var pack = Directory.EnumerateFiles(server.DataDirectory, "*", SearchOption.AllDirectories)
             .Where(p => p.Contains($"{Path.DirectorySeparatorChar}packs{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
@@ -117,10 +117,10 @@ public sealed class SafetyEndToEndTests
         // lmvp-server admin verify finds the same chunk and names the file, the commit and the branch that use it.
         var (code, report) = await VerifyAsync(server.DataDirectory, repo);
         code.Should().Be(1, report);
-        var damaged = report.Split('\n').Where(l => l.StartsWith("damaged: ", StringComparison.Ordinal)).ToList();
-        damaged.Should().ContainSingle(report).Which.Should().Contain($"damaged: {repo}: chunk ").And.Contain("is damaged");
-        report.Should().Contain("used by file 'weights.bin'").And.Contain("(refs/heads/main)").And.Contain("1 damaged or missing");
-        clone.Error.Should().Contain(damaged[0].Split(' ')[3][..8], "the client named the same chunk");
+        var damaged = report.Split('\n').Where(l => l.StartsWith("  chunk ", StringComparison.Ordinal)).ToList();
+        damaged.Should().ContainSingle(report);
+        report.Should().Contain("used by weights.bin in commit").And.Contain("refs: refs/heads/main").And.Contain($"{repo}: DAMAGED: 1 damaged chunks");
+        clone.Error.Should().Contain(damaged[0].Trim().Split(' ')[1].TrimEnd(':')[..8], "the client named the same chunk");
     }
 
     private static async Task<(int Code, string Output)> VerifyAsync(string dataDirectory, params string[] repository)

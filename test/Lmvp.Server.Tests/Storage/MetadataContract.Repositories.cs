@@ -8,7 +8,7 @@ namespace Lmvp.Server.Tests.Storage;
 public abstract partial class MetadataContract
 {
     /// <summary>The history entry the contract's ref moves are recorded with.</summary>
-    private static readonly RefMoveLog TestMove = new(RefMoveKinds.Create, "push", null, "contract", null, "token");
+    internal static readonly RefMoveLog TestMove = new(RefMoveKinds.Create, "push", null, "contract", null, "token");
 
     // ---- repositories and members ----
 

@@ -30,14 +30,15 @@ internal sealed partial class SqlRefStore
         return list;
     }
 
+    /// <summary>Every ref target of repository @r and both ends of its ref moves at or after @s (ms), each once.</summary>
+    internal const string RetainedTargetsSql = "SELECT target FROM refs WHERE repo_id = @r "
+        + "UNION SELECT old_target FROM ref_history WHERE repo_id = @r AND moved_at >= @s AND old_target IS NOT NULL "
+        + "UNION SELECT new_target FROM ref_history WHERE repo_id = @r AND moved_at >= @s AND new_target IS NOT NULL";
+
     public async Task<IReadOnlyList<ObjectId>> ListRetainedTargetsAsync(long repositoryId, DateTimeOffset since, CancellationToken cancellationToken)
     {
         await using var c = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using var cmd = Command(c, null,
-            "SELECT target FROM refs WHERE repo_id = @r "
-            + "UNION SELECT old_target FROM ref_history WHERE repo_id = @r AND moved_at >= @s AND old_target IS NOT NULL "
-            + "UNION SELECT new_target FROM ref_history WHERE repo_id = @r AND moved_at >= @s AND new_target IS NOT NULL",
-            ("@r", repositoryId), ("@s", since.ToUnixTimeMilliseconds()));
+        await using var cmd = Command(c, null, RetainedTargetsSql, ("@r", repositoryId), ("@s", since.ToUnixTimeMilliseconds()));
         await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         var list = new List<ObjectId>();
         while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))

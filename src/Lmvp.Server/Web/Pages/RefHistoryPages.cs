@@ -1,4 +1,5 @@
 using Lmvp.Server.Services;
+using Lmvp.Server.Services.Maintenance;
 using Lmvp.Server.Storage;
 using Lmvp.Server.Web.Data;
 using Lmvp.Server.Web.Html;
@@ -102,9 +103,10 @@ internal static class RefHistoryPages
         html.Add($"""
             </section>
             <section class="card"><h2>{(fullName is null ? "Every ref move" : "Moves of " + fullName)}</h2>
-            <p class="muted">The server keeps every commit a ref pointed at (it deletes no stored data), so an admin can restore any value listed here.</p>
+            <p class="muted">Server gc keeps what every ref move of the last {(int)ServerGc.HistoryRetention.TotalDays} days replaced, so an admin can restore those values; older ones only while still stored.</p>
             <table class="refhistory"><thead><tr><th>When</th><th>Ref</th><th>Move</th><th>From</th><th>To</th><th>Who</th><th>How</th><th></th></tr></thead><tbody>
             """);
+        var restorableSince = DateTimeOffset.UtcNow - ServerGc.HistoryRetention;
         foreach (var e in entries)
         {
             html.Add($"""
@@ -113,7 +115,7 @@ internal static class RefHistoryPages
                 <td class="kind {e.Kind}">{e.Kind}</td><td>{CommitLink(repo, e.Old)}</td><td>{CommitLink(repo, e.New)}</td>
                 <td>{e.UserName}</td><td>{e.Via}{(e.TokenId is { } t ? $", token #{t}" + (e.TokenName is { } n ? $" \u201c{n}\u201d" : "") : e.AuthMethod == "session" ? ", session" : "")}</td><td>
                 """);
-            if (repo.Role >= AccessLevel.Admin && e.Old is { } old)
+            if (repo.Role >= AccessLevel.Admin && e.Old is { } old && e.At >= restorableSince)
             {
                 html.Add($"""
                     <form method="post" action="{Urls.Repository(repo.Owner, repo.Name)}/refs/restore" class="inline">{web.AntiforgeryField()}
