@@ -66,6 +66,14 @@ public sealed class MigrateStorageTests
             (await reader.LmvpOkAsync($"copy{i}", "log", "--oneline")).Out.Should().Contain("second").And.Contain("first");
         }
 
+        // The ref history (a create of the branch and the tag, with who pushed) and the audit log came along.
+        using (var admin = moved.CreateClient(embedded.AdminToken))
+        {
+            var history = await admin.GetStringAsync($"api/v1/repos/{repositories[0]}/refs/history");
+            history.Should().Contain("refs/heads/main").And.Contain("refs/tags/v1").And.Contain("\"alice\"");
+            (await admin.GetStringAsync("api/v1/admin/audit")).Should().Contain("member.set");
+        }
+
         var verify = await AdminRun.RunAsync(["admin", "verify", .. shared.InProcessArguments(scratch.Combine("secret"))]);
         verify.ExitCode.Should().Be(0, verify.ToString());
         var again = await AdminRun.RunAsync(["admin", "migrate-storage", "--from", embedded.DataDirectory, .. shared.InProcessArguments(scratch.Combine("secret"))]);

@@ -42,6 +42,9 @@ internal static class StorageMigration
         ("members", "repo_id, user_id, role", null),
         ("invitations", "invitation_id, hash, created_by, repo_id, role, make_admin, created_at, expires_at, used_at, used_by", "invitation_id"),
         ("objects", "repo_id, id, kind, data", null),
+        ("branch_protection", "repo_id, patterns, updated_at", null),
+        ("ref_history", "entry_id, repo_id, name, old_target, new_target, kind, via, user_id, user_name, token_id, auth_method, moved_at", "entry_id"),
+        ("audit_log", "entry_id, logged_at, kind, actor_id, actor_name, address, repo_id, repository, subject, detail", "entry_id"),
     ];
 
     public static async Task<MigrationReport> RunAsync(string sourceDirectory, StorageSettings target, Action<string> log, CancellationToken cancellationToken)
@@ -156,7 +159,9 @@ internal static class StorageMigration
                     parameters[i].ResetDbType();
                     if (value is DBNull)
                     {
-                        parameters[i].DbType = r.GetFieldType(i) == typeof(string) ? System.Data.DbType.String : System.Data.DbType.Int64;
+                        var type = r.GetFieldType(i);
+                        parameters[i].DbType = type == typeof(string) ? System.Data.DbType.String
+                            : type == typeof(byte[]) ? System.Data.DbType.Binary : System.Data.DbType.Int64;
                     }
 
                     parameters[i].Value = value;
