@@ -30,8 +30,7 @@ internal static class StoreInternals
     public static int PipelineOnly(string path)
     {
         using var stream = OpenForCommit(path);
-        var result = new ChunkPipeline(Chunker.Default).Process(stream, stream.Length, new DiscardingSink());
-        return result.Chunks.Count;
+        return new FileChunker().Chunk(stream, path, new DiscardingSink()).Manifest.Chunks.Count;
     }
 
     /// <summary>Runs the commit pipeline into a repository's pack writer, then publishes; returns (pipeline + pack writes, publish) durations.</summary>
@@ -43,7 +42,7 @@ internal static class StoreInternals
         using (var stream = OpenForCommit(path))
         {
             writer.BeginFile();
-            _ = new ChunkPipeline(Chunker.Default).Process(stream, stream.Length, writer);
+            _ = new FileChunker().Chunk(stream, path, writer);
         }
 
         var write = clock.Elapsed;
@@ -84,7 +83,7 @@ internal static class StoreInternals
 
     private sealed class DiscardingSink : IChunkSink
     {
-        public void Accept(ReadOnlySpan<ChunkRef> chunks, ReadOnlySpan<byte> data)
+        public void Accept(ReadOnlySpan<ChunkRef> chunks, ReadOnlySpan<Lmvp.Store.Codecs.ElementKind> kinds, ReadOnlySpan<byte> data)
         {
         }
     }

@@ -69,6 +69,7 @@ internal static class ServerApp
             services.AddSingleton<RepositoryAccess>();
             services.AddSingleton<ObjectCache>();
             services.AddSingleton<RepositoryGraphs>();
+            services.AddSingleton<RepositoryTensors>();
             services.AddSingleton<RefUpdates>();
             services.AddSingleton<FileDigests>();
             services.AddSingleton<Uploads>();
@@ -191,6 +192,7 @@ internal static class ServerApp
         app.MapFileEndpoints();
         app.MapRefEndpoints();
         app.MapUploadEndpoints();
+        app.MapTensorEndpoints();
 
         // The web UI (src/Lmvp.Server/Web/) maps its pages here.
         app.MapLmvpWeb();

@@ -57,4 +57,5 @@ internal enum CacheKind : byte
     TreeSize,
     ModelCard,
     MetricDirections,
+    TensorLayout,
 }

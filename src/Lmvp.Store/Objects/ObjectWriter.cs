@@ -1,4 +1,5 @@
 using Lmvp.Store.Chunking;
+using Lmvp.Store.Codecs;
 using Lmvp.Store.Packs;
 
 namespace Lmvp.Store.Objects;
@@ -9,17 +10,13 @@ namespace Lmvp.Store.Objects;
 /// index rows in one transaction, together with whatever the caller moves (a ref) in the same transaction. A pack that
 /// grows past <see cref="PackTargetSize"/> is published early, without a ref move: its chunks are indexed but
 /// unreferenced until the commit lands, which gc reclaims if it never does.
-/// Compression is decided per file by sampling: the first 8 KiB of every 16th chunk is trial-compressed with zstd
-/// level 1, and that chunk and the ones after it are compressed only if the trial saved at least 10% (and then each
-/// is kept compressed only if it saved 10% itself). Float weights fail the trial and are stored raw for about 1% of
-/// the cost of compressing everything.
+/// Each chunk's stored encoding is chosen by a <see cref="ChunkEncoder"/> from what the format reader says it holds (floats
+/// go to byte planes), deciding per file on samples so that what does not compress costs little.
 /// </remarks>
 internal sealed class ObjectWriter(ObjectStore store) : IChunkSink, IDisposable
 {
     /// <summary>A pack is published once it grows past this size.</summary>
     public const long PackTargetSize = 1L << 30;
-
-    private const int SampleEvery = 16;
 
     private readonly HashSet<ObjectId> _pending = [];
     private readonly List<ObjectId> _candidates = [];
@@ -27,25 +24,23 @@ internal sealed class ObjectWriter(ObjectStore store) : IChunkSink, IDisposable
     // Separate from chunk ids: a one-chunk file's id equals its chunk's id, and its manifest must still be written.
     private readonly HashSet<(ObjectId, ObjectKind)> _pendingObjectIds = [];
     private readonly List<(ObjectId Id, ObjectKind Kind, byte[] Data)> _pendingObjects = [];
+    private readonly ChunkEncoder _encoder = new();
     private PackFile? _pack;
-    private int _chunkInFile;
-    private bool _compressing;
 
     /// <summary>New chunks written.</summary>
     public long NewChunks { get; private set; }
 
-    /// <summary>Bytes of new chunks as stored (after compression).</summary>
+    /// <summary>Raw bytes of the new chunks (what dedup left to store).</summary>
+    public long NewChunkBytes { get; private set; }
+
+    /// <summary>Bytes of new chunks as stored (after compression, with their pack entry headers).</summary>
     public long NewStoredBytes { get; private set; }
 
-    /// <summary>Resets the per-file compression decision.</summary>
-    public void BeginFile()
-    {
-        _chunkInFile = 0;
-        _compressing = false;
-    }
+    /// <summary>Resets the per-file encoding decisions.</summary>
+    public void BeginFile() => _encoder.BeginStream();
 
     /// <inheritdoc />
-    public void Accept(ReadOnlySpan<ChunkRef> chunks, ReadOnlySpan<byte> data)
+    public void Accept(ReadOnlySpan<ChunkRef> chunks, ReadOnlySpan<ElementKind> kinds, ReadOnlySpan<byte> data)
     {
         _candidates.Clear();
         foreach (var c in chunks)
@@ -58,30 +53,58 @@ internal sealed class ObjectWriter(ObjectStore store) : IChunkSink, IDisposable
 
         var existing = _candidates.Count == 0 ? null : store.Database.FindExistingChunks(_candidates);
         var offset = 0;
-        foreach (var c in chunks)
+        for (var i = 0; i < chunks.Length; i++)
         {
+            var c = chunks[i];
             var bytes = data.Slice(offset, c.Length);
             offset += c.Length;
-            var sample = _chunkInFile++ % SampleEvery == 0;
             if (_pending.Contains(c.Id) || (existing is not null && existing.Contains(c.Id)))
             {
                 continue;
             }
 
-            if (sample)
-            {
-                _compressing = Pack().CompressionPays(bytes);
-            }
+            var encoded = _encoder.Encode(bytes, kinds.IsEmpty ? ElementKind.Unknown : kinds[i]);
+            Add(c.Id, encoded.Encoding, encoded.Stored, c.Length);
+        }
+    }
 
-            var entry = Pack().Append(ObjectKind.Chunk, c.Id, bytes, tryCompress: _compressing);
+    /// <summary>Stores a chunk the caller knows the repository lacks (a fetch: it has hashed the bytes to <paramref name="id"/>),
+    /// choosing its encoding; false when this writer already holds it.</summary>
+    public bool AcceptRaw(ObjectId id, ReadOnlySpan<byte> raw, ElementKind kind)
+    {
+        if (_pending.Contains(id))
+        {
+            return false;
+        }
 
-            _pending.Add(c.Id);
-            NewChunks++;
-            NewStoredBytes += entry.StoredLength + PackFormat.EntryHeaderSize;
-            if (_pack!.Writer.Length >= PackTargetSize)
-            {
-                Publish(null);
-            }
+        var encoded = _encoder.Encode(raw, kind);
+        Add(id, encoded.Encoding, encoded.Stored, raw.Length);
+        return true;
+    }
+
+    /// <summary>Stores a chunk already in its stored form, one the caller knows the repository lacks (a fetch: it has decoded the
+    /// bytes and hashed them to <paramref name="id"/>); false when this writer already holds it.</summary>
+    public bool AcceptStored(ObjectId id, ChunkEncoding encoding, ReadOnlySpan<byte> stored, int rawLength)
+    {
+        if (_pending.Contains(id))
+        {
+            return false;
+        }
+
+        Add(id, encoding, stored, rawLength);
+        return true;
+    }
+
+    private void Add(ObjectId id, ChunkEncoding encoding, ReadOnlySpan<byte> stored, int rawLength)
+    {
+        var entry = Pack().AppendEncoded(ObjectKind.Chunk, id, encoding, stored, rawLength);
+        _pending.Add(id);
+        NewChunks++;
+        NewChunkBytes += rawLength;
+        NewStoredBytes += entry.StoredLength + PackFormat.EntryHeaderSize;
+        if (_pack!.Writer.Length >= PackTargetSize)
+        {
+            Publish(null);
         }
     }
 
@@ -139,6 +162,7 @@ internal sealed class ObjectWriter(ObjectStore store) : IChunkSink, IDisposable
     {
         _pack?.Dispose();
         _pack = null;
+        _encoder.Dispose();
     }
 
     private PackWriter Pack() => (_pack ??= new PackFile(store.Packs.Directory)).Writer;
