@@ -88,7 +88,7 @@ public sealed class ChunkEncoder : IDisposable
                 return state.Mode switch
                 {
                     Mode.Zstd => EncodeBytes(raw),
-                    Mode.Planes => EncodeFloats(raw, 4, state, sample: false),
+                    Mode.Planes => EncodeFloats(raw, 4, state, sample: false, ExponentLead(raw)),
                     _ => new(ChunkEncoding.Raw, raw),
                 };
         }
@@ -113,10 +113,42 @@ public sealed class ChunkEncoder : IDisposable
         return compressor;
     }
 
+    /// <summary>For 4-byte values at an unknown offset: the lead that puts the byte lane with the fewest distinct values (the
+    /// sign and exponent bytes of floats) in the last plane, judged from the first 1 KiB.</summary>
+    private static int ExponentLead(ReadOnlySpan<byte> raw)
+    {
+        Span<ulong> seen = stackalloc ulong[16];
+        var sample = raw[..Math.Min(raw.Length, 1024)];
+        for (var i = 0; i < sample.Length; i++)
+        {
+            var b = sample[i];
+            seen[((i & 3) * 4) + (b >> 6)] |= 1UL << (b & 63);
+        }
+
+        var best = 0;
+        var fewest = int.MaxValue;
+        for (var lane = 0; lane < 4; lane++)
+        {
+            var distinct = 0;
+            for (var w = 0; w < 4; w++)
+            {
+                distinct += System.Numerics.BitOperations.PopCount(seen[(lane * 4) + w]);
+            }
+
+            if (distinct < fewest)
+            {
+                (best, fewest) = (lane, distinct);
+            }
+        }
+
+        return (best + 1) & 3;
+    }
+
     /// <summary>Decides how chunks of unknown content are stored, from the first 8 KiB of this one: planes, zstd or raw.</summary>
     private void Probe(ReadOnlySpan<byte> raw, KindState state)
     {
-        var probe = raw[..(Math.Min(raw.Length, ProbeBytes) & ~3)];
+        var lead = ExponentLead(raw);
+        var probe = raw[lead..][..((Math.Min(raw.Length - lead, ProbeBytes)) & ~3)];
         var count = probe.Length / 4;
         Grow(ref _split, probe.Length);
         BytePlanes.Split(probe, 4, _split);
@@ -125,7 +157,7 @@ public sealed class ChunkEncoder : IDisposable
         for (var k = 0; k < 4; k++)
         {
             var stored = TryCompress(_planes, _split.AsSpan(k * count, count), out _);
-            if (stored < count)
+            if (stored < count - (count / 33))
             {
                 plane |= 1 << k;
             }
@@ -156,7 +188,7 @@ public sealed class ChunkEncoder : IDisposable
             : new(ChunkEncoding.Raw, raw);
     }
 
-    private EncodedChunk EncodeFloats(ReadOnlySpan<byte> raw, int width, KindState state, bool sample)
+    private EncodedChunk EncodeFloats(ReadOnlySpan<byte> raw, int width, KindState state, bool sample, int lead = 0)
     {
         var planes = sample ? (1 << width) - 1 : state.Planes;
         if (planes == 0)
@@ -164,19 +196,21 @@ public sealed class ChunkEncoder : IDisposable
             return new(ChunkEncoding.Raw, raw);
         }
 
-        var count = raw.Length / width;
-        var tail = raw.Length - (count * width);
+        var values = raw[lead..];
+        var count = values.Length / width;
+        var tail = values.Length - (count * width);
         var header = PlaneCodec.HeaderSize(width);
         Grow(ref _split, count * width);
         Grow(ref _output, header + raw.Length);
-        BytePlanes.Split(raw, width, _split);
+        BytePlanes.Split(values, width, _split);
         var output = _output.AsSpan();
         output[0] = PlaneCodec.Version;
         output[1] = (byte)width;
         output[2] = 0;
-        output[3] = 0;
-        raw[(count * width)..].CopyTo(output[header..]);
-        var offset = header + tail;
+        output[3] = (byte)lead;
+        raw[..lead].CopyTo(output[header..]);
+        values[(count * width)..].CopyTo(output[(header + lead)..]);
+        var offset = header + lead + tail;
         var paid = 0;
         for (var k = 0; k < width; k++)
         {

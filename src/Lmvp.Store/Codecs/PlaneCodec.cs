@@ -11,11 +11,13 @@ namespace Lmvp.Store.Codecs;
 /// u8  version (1)
 /// u8  width: bytes per value, 2 (fp16, bf16) or 4 (fp32)
 /// u8  transform: 0 none (1 is reserved for an XOR against a base chunk: the same tensor piece one version earlier)
-/// u8  reserved (0)
+/// u8  lead: bytes before the first whole value (less than width), kept as they are
 /// per plane (width of them): u8 codec (0 raw, 1 zstd frame), u32 stored length
-/// tail: the (raw length mod width) bytes after the last whole value, as they are
-/// plane 0 .. plane width-1: each decodes to exactly raw length / width bytes
+/// lead bytes, then tail bytes: the ((raw length - lead) mod width) bytes after the last whole value, as they are
+/// plane 0 .. plane width-1: each decodes to exactly (raw length - lead) / width bytes
 /// </code>
+/// A chunk cut at a value boundary (inside a tensor) has lead 0; a chunk of unknown content cut anywhere has the lead that puts
+/// its least varied byte lane (the exponents) in the last plane, so planes line up from chunk to chunk.
 /// Plane k holds byte k of every value, so for fp32 plane 3 holds the sign and 7 exponent bits and compresses about 3x,
 /// while the mantissa planes are kept raw. A decoder refuses anything it does not know (a newer version or transform), and
 /// never writes past the raw length the entry declares: a plane that would expand further is corrupt.
@@ -58,14 +60,15 @@ internal static class PlaneCodec
         }
 
         var header = HeaderSize(width);
-        if (stored.Length < header)
+        var lead = stored[3];
+        if (stored.Length < header || lead >= width || lead > destination.Length)
         {
-            return "has a truncated byte-plane header";
+            return "has a truncated or malformed byte-plane header";
         }
 
-        var count = destination.Length / width;
-        var tail = destination.Length - (count * width);
-        var offset = header + tail;
+        var count = (destination.Length - lead) / width;
+        var tail = destination.Length - lead - (count * width);
+        var offset = header + lead + tail;
         for (var k = 0; k < width; k++)
         {
             var codec = stored[FixedHeaderSize + (k * PlaneHeaderSize)];
@@ -88,8 +91,9 @@ internal static class PlaneCodec
             throw new ArgumentException("The scratch buffer is too small.", nameof(scratch));
         }
 
-        stored.Slice(header, tail).CopyTo(destination[(count * width)..]);
-        offset = header + tail;
+        stored.Slice(header, lead).CopyTo(destination);
+        stored.Slice(header + lead, tail).CopyTo(destination[(lead + (count * width))..]);
+        offset = header + lead + tail;
         for (var k = 0; k < width; k++)
         {
             var codec = stored[FixedHeaderSize + (k * PlaneHeaderSize)];
@@ -120,7 +124,7 @@ internal static class PlaneCodec
             }
         }
 
-        BytePlanes.Join(scratch[..(count * width)], width, count, destination);
+        BytePlanes.Join(scratch[..(count * width)], width, count, destination[lead..]);
         return null;
     }
 }

@@ -106,6 +106,10 @@ internal static class SafetensorsReader
         {
             throw new LayoutException($"the header is not valid JSON ({e.Message}).");
         }
+        catch (InvalidOperationException e)
+        {
+            throw new LayoutException($"the header holds a string that is not valid UTF-8 ({e.Message}).");
+        }
     }
 
     private static List<long> ReadIntegers(ref Utf8JsonReader reader)

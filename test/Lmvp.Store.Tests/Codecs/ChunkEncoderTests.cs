@@ -46,6 +46,30 @@ public sealed class ChunkEncoderTests
     }
 
     [Test]
+    public void FloatsOfUnknownContent_CutAtAnyOffset_LineTheirPlanesUp_ChunkAfterChunk()
+    {
+        // Content-defined chunks of a raw float dump start anywhere: each chunk's lead puts the exponent bytes in the last plane.
+        var floats = ModelFiles.NormalFloats(44 * 16384, 8);
+        using var encoder = new ChunkEncoder();
+        var random = new Random(8);
+        long stored = 0, raw = 0;
+        var offset = 0;
+        for (var i = 0; i < 40; i++)
+        {
+            var length = 65536 + random.Next(-3000, 3000);
+            var chunk = floats.AsSpan(offset, length).ToArray();
+            offset += length;
+            var encoded = encoder.Encode(chunk);
+            encoded.Encoding.Should().Be(ChunkEncoding.BytePlanes, "chunk {0} at offset {1}", i, offset - length);
+            Decode(encoded.Encoding, encoded.Stored.ToArray(), chunk.Length).Should().Equal(chunk);
+            stored += encoded.Stored.Length;
+            raw += length;
+        }
+
+        ((double)raw / stored).Should().BeGreaterThan(1.15);
+    }
+
+    [Test]
     public void Text_IsStoredAsZstd_AndRandomBytesRaw()
     {
         using var encoder = new ChunkEncoder();
