@@ -21,6 +21,8 @@ internal static class Bench
         ["sync"] = SyncScenarios.PushClone,
         ["api"] = SyncScenarios.Api,
         ["web"] = SyncScenarios.Web,
+        ["models"] = ModelScenarios.Training,
+        ["tensordiff"] = TensorDiffScenarios.TwoCheckpoints,
     };
 
     public static int RunParent(BenchOptions options, string[] args)

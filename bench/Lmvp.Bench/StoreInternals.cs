@@ -71,6 +71,28 @@ internal static class StoreInternals
         return total;
     }
 
+    /// <summary>How a model file is cut: without format readers (plain content-defined chunking), with tensor-aligned cuts and
+    /// content-defined chunks inside tensors, or with tensor-aligned cuts and fixed pieces inside (what commits do).</summary>
+    public enum Cutting
+    {
+        PlainCdc,
+        TensorCutsCdcInside,
+        TensorCutsFixedPieces,
+    }
+
+    /// <summary>Chunks a file the given way, discarding the bytes; returns its chunks.</summary>
+    public static IReadOnlyList<ChunkRef> ChunkWith(string path, Cutting cutting)
+    {
+        var chunker = cutting switch
+        {
+            Cutting.PlainCdc => new FileChunker { ReadLayouts = false },
+            Cutting.TensorCutsCdcInside => new FileChunker { PieceSize = 0 },
+            _ => new FileChunker(),
+        };
+        using var stream = OpenForCommit(path);
+        return chunker.Chunk(stream, path, new DiscardingSink()).Manifest.Chunks;
+    }
+
     /// <summary>Opens a file the way the commit does (sequential, unbuffered by .NET).</summary>
     public static FileStream OpenForCommit(string path) => new(path, new FileStreamOptions
     {

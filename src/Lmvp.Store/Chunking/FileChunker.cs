@@ -21,6 +21,9 @@ public sealed class FileChunker
     /// <summary>The piece size inside tensors (the bench measures others; 0 means content-defined there too).</summary>
     internal int PieceSize { get; init; } = TensorCuts.DefaultPieceSize;
 
+    /// <summary>False to ignore model formats and cut by content only (the bench measures what the readers buy).</summary>
+    internal bool ReadLayouts { get; init; } = true;
+
     /// <summary>Chunks <paramref name="source"/> from its current position to its end, handing every chunk to <paramref name="sink"/>.</summary>
     /// <param name="source">The file's bytes. When it can seek, its model header is read first (then it is read from the start).</param>
     /// <param name="path">The file's name or path, for recognizing its format (ONNX by its extension); null when unknown.</param>
@@ -37,7 +40,7 @@ public sealed class FileChunker
 
     internal FileChunkingResult Chunk(Stream source, long expectedLength, string? path, IChunkSink sink, Action<int>? onRead, CancellationToken cancellationToken)
     {
-        var layout = source.CanSeek ? ReadLayout(source, path, cancellationToken) : null;
+        var layout = ReadLayouts && source.CanSeek ? ReadLayout(source, path, cancellationToken) : null;
         var cuts = layout is null ? null : new TensorCuts(layout, PieceSize);
         var chunked = _pipeline.Process(source, expectedLength, sink, cuts, onRead, cancellationToken);
         return new FileChunkingResult(new FileManifest(chunked.FileId, chunked.Size, chunked.Chunks), layout);
