@@ -161,6 +161,34 @@ public sealed class ModelFileCommitTests
     }
 
     [Test]
+    public void CollectGarbage_RewritingAPackOfBytePlanes_KeepsTheLiveChunksAsTheyWereStored()
+    {
+        using var repo = new ScratchRepository("planes-gc");
+        repo.Write("base.txt", "base"u8.ToArray());
+        repo.Commit("base");
+        repo.Repository.CreateBranch("exp");
+        repo.Repository.Checkout("exp");
+        var live = ModelFiles.Safetensors([new TestTensor("w", "F32", [512, 256], ModelFiles.NormalFloats(512 * 256, 21))]);
+        repo.Write("live.safetensors", live);
+        repo.Write("dead.safetensors", ModelFiles.Safetensors([new TestTensor("w", "F32", [512, 256], ModelFiles.NormalFloats(512 * 256, 22))]));
+        repo.Commit("exp");
+        repo.Repository.Checkout("main");
+        repo.Write("live.safetensors", live);
+        var kept = repo.Commit("main keeps live").Commit.Id;
+        repo.Repository.DeleteBranch("exp", force: true);
+        var before = repo.Repository.Database.ListChunks().Where(c => c.Location.Encoding == ChunkEncoding.BytePlanes).ToDictionary(c => c.Id, c => c.Location.StoredLength);
+
+        var gc = repo.Repository.CollectGarbage();
+
+        gc.PacksRewritten.Should().Be(1);
+        var after = repo.Repository.Database.ListChunks().ToDictionary(c => c.Id, c => c.Location);
+        after.Values.Should().Contain(l => l.Encoding == ChunkEncoding.BytePlanes);
+        after.Where(c => c.Value.Encoding == ChunkEncoding.BytePlanes).Should().OnlyContain(c => before[c.Key] == c.Value.StoredLength, "copied, not re-encoded");
+        AssertEveryFileReadsBack(repo.Repository, kept);
+        repo.Repository.Fsck().Problems.Should().BeEmpty();
+    }
+
+    [Test]
     public void APackWrittenBeforeBytePlanes_StillReads_AfterAnIndexRebuild()
     {
         // Written by lmvp as of commit bca53ad (raw and zstd chunks only): notes.txt (2,890 bytes, zstd) and weights.bin (1,500

@@ -1,7 +1,4 @@
-using System.Buffers.Binary;
 using Lmvp.Store.Packs;
-using ZstdSharp;
-using ZstdSharp.Unsafe;
 
 namespace Lmvp.Store.Codecs;
 
@@ -34,14 +31,10 @@ public readonly ref struct EncodedChunk
 public sealed class ChunkEncoder : IDisposable
 {
     private const int SampleEvery = 16;
-    private const int ProbeBytes = 8192;
     private const int MinEncodedSize = 512;
 
-    private readonly Compressor _bytes = new(1);
-    private readonly Compressor _planes = CreatePlaneCompressor();
+    private readonly EncoderScratch _scratch = new();
     private readonly KindState[] _states = [new(), new(), new(), new(), new()];
-    private byte[] _output = [];
-    private byte[] _split = [];
     private bool _disposed;
 
     /// <summary>Forgets the decisions made on the previous stream.</summary>
@@ -59,9 +52,21 @@ public sealed class ChunkEncoder : IDisposable
     public EncodedChunk Encode(ReadOnlySpan<byte> raw, ElementKind kind = ElementKind.Unknown)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        var plan = Plan(raw, kind);
+        var encoded = _scratch.Apply(plan, raw, out var paid);
+        Learn(plan, paid);
+        return encoded;
+    }
+
+    /// <summary>Decides, in stream order, how <paramref name="raw"/> is encoded; trials of samples of opaque and unknown content run
+    /// here. A plan marked <see cref="EncodePlan.Sample"/> must be applied (and <see cref="Learn"/>ed) before the next is made;
+    /// the others may be applied on any thread, in any order.</summary>
+    internal EncodePlan Plan(ReadOnlySpan<byte> raw, ElementKind kind)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (raw.Length < MinEncodedSize || raw.Length > PackFormat.MaxEntrySize)
         {
-            return new(ChunkEncoding.Raw, raw);
+            return EncodePlan.Raw;
         }
 
         var state = _states[(int)kind < _states.Length ? (int)kind : 0];
@@ -71,26 +76,40 @@ public sealed class ChunkEncoder : IDisposable
             case ElementKind.Float32:
             case ElementKind.Float16:
             case ElementKind.BFloat16:
-                return EncodeFloats(raw, kind == ElementKind.Float32 ? 4 : 2, state, sample);
+                var width = kind == ElementKind.Float32 ? 4 : 2;
+                return new EncodePlan(ChunkEncoding.BytePlanes, width, 0, sample ? (1 << width) - 1 : state.Planes, sample, kind);
             case ElementKind.Opaque:
                 if (sample)
                 {
-                    state.Mode = BytesPay(raw) ? Mode.Zstd : Mode.Raw;
+                    state.Mode = _scratch.BytesPay(raw) ? ChunkEncoding.Zstd : ChunkEncoding.Raw;
                 }
 
-                return state.Mode == Mode.Zstd ? EncodeBytes(raw) : new(ChunkEncoding.Raw, raw);
+                return new EncodePlan(state.Mode, 0, 0, 0, false, kind);
             default:
+                var lead = ExponentLead(raw);
                 if (sample)
                 {
-                    Probe(raw, state);
+                    (state.Mode, state.Planes) = _scratch.Probe(raw, lead);
                 }
 
-                return state.Mode switch
-                {
-                    Mode.Zstd => EncodeBytes(raw),
-                    Mode.Planes => EncodeFloats(raw, 4, state, sample: false, ExponentLead(raw)),
-                    _ => new(ChunkEncoding.Raw, raw),
-                };
+                return new EncodePlan(state.Mode, 4, lead, state.Planes, false, kind);
+        }
+    }
+
+    /// <summary>Applies a plan with this encoder's own buffers, learning from it when it is a sample.</summary>
+    internal EncodedChunk Apply(EncodePlan plan, ReadOnlySpan<byte> raw)
+    {
+        var encoded = _scratch.Apply(plan, raw, out var paid);
+        Learn(plan, paid);
+        return encoded;
+    }
+
+    /// <summary>Takes in which planes paid on a sample of floats: the chunks after it try only those.</summary>
+    internal void Learn(in EncodePlan plan, int paidPlanes)
+    {
+        if (plan.Sample)
+        {
+            _states[(int)plan.Kind].Planes = paidPlanes;
         }
     }
 
@@ -100,17 +119,8 @@ public sealed class ChunkEncoder : IDisposable
         if (!_disposed)
         {
             _disposed = true;
-            _bytes.Dispose();
-            _planes.Dispose();
+            _scratch.Dispose();
         }
-    }
-
-    private static Compressor CreatePlaneCompressor()
-    {
-        var compressor = new Compressor(1);
-        compressor.SetParameter(ZSTD_cParameter.ZSTD_c_hashLog, 6);
-        compressor.SetParameter(ZSTD_cParameter.ZSTD_c_minMatch, 7);
-        return compressor;
     }
 
     /// <summary>For 4-byte values at an unknown offset: the lead that puts the byte lane with the fewest distinct values (the
@@ -144,139 +154,17 @@ public sealed class ChunkEncoder : IDisposable
         return (best + 1) & 3;
     }
 
-    /// <summary>Decides how chunks of unknown content are stored, from the first 8 KiB of this one: planes, zstd or raw.</summary>
-    private void Probe(ReadOnlySpan<byte> raw, KindState state)
-    {
-        var lead = ExponentLead(raw);
-        var probe = raw[lead..][..((Math.Min(raw.Length - lead, ProbeBytes)) & ~3)];
-        var count = probe.Length / 4;
-        Grow(ref _split, probe.Length);
-        BytePlanes.Split(probe, 4, _split);
-        var plane = 0;
-        long planesTotal = 0;
-        for (var k = 0; k < 4; k++)
-        {
-            var stored = TryCompress(_planes, _split.AsSpan(k * count, count), out _);
-            if (stored < count - (count / 33))
-            {
-                plane |= 1 << k;
-            }
-
-            planesTotal += stored;
-        }
-
-        var bytesTotal = TryCompress(_bytes, probe, out _);
-        state.Planes = plane;
-        state.Mode = planesTotal <= bytesTotal && planesTotal < probe.Length - (probe.Length / 33) ? Mode.Planes
-            : bytesTotal <= probe.Length - (probe.Length / 10) ? Mode.Zstd
-            : Mode.Raw;
-    }
-
-    private bool BytesPay(ReadOnlySpan<byte> raw)
-    {
-        var probe = raw[..Math.Min(raw.Length, ProbeBytes)];
-        return TryCompress(_bytes, probe, out _) <= probe.Length - (probe.Length / 10);
-    }
-
-    private EncodedChunk EncodeBytes(ReadOnlySpan<byte> raw)
-    {
-        Grow(ref _output, raw.Length);
-        // Kept only when it saves 10%: below that, decoding costs more than the bytes are worth.
-        var limit = raw.Length - (raw.Length / 10);
-        return _bytes.TryWrap(raw, _output.AsSpan(0, limit), out var written)
-            ? new(ChunkEncoding.Zstd, _output.AsSpan(0, written))
-            : new(ChunkEncoding.Raw, raw);
-    }
-
-    private EncodedChunk EncodeFloats(ReadOnlySpan<byte> raw, int width, KindState state, bool sample, int lead = 0)
-    {
-        var planes = sample ? (1 << width) - 1 : state.Planes;
-        if (planes == 0)
-        {
-            return new(ChunkEncoding.Raw, raw);
-        }
-
-        var values = raw[lead..];
-        var count = values.Length / width;
-        var tail = values.Length - (count * width);
-        var header = PlaneCodec.HeaderSize(width);
-        Grow(ref _split, count * width);
-        Grow(ref _output, header + raw.Length);
-        BytePlanes.Split(values, width, _split);
-        var output = _output.AsSpan();
-        output[0] = PlaneCodec.Version;
-        output[1] = (byte)width;
-        output[2] = 0;
-        output[3] = (byte)lead;
-        raw[..lead].CopyTo(output[header..]);
-        values[(count * width)..].CopyTo(output[(header + lead)..]);
-        var offset = header + lead + tail;
-        var paid = 0;
-        for (var k = 0; k < width; k++)
-        {
-            var plane = _split.AsSpan(k * count, count);
-            var codec = PlaneCodec.PlaneRaw;
-            var length = count;
-            // A plane is kept compressed only when it saves 3%.
-            if ((planes & (1 << k)) != 0 && _planes.TryWrap(plane, output.Slice(offset, count - (count / 33)), out var written))
-            {
-                codec = PlaneCodec.PlaneZstd;
-                length = written;
-                paid |= 1 << k;
-            }
-            else
-            {
-                plane.CopyTo(output[offset..]);
-            }
-
-            output[PlaneCodec.FixedHeaderSize + (k * PlaneCodec.PlaneHeaderSize)] = codec;
-            BinaryPrimitives.WriteUInt32LittleEndian(output[(PlaneCodec.FixedHeaderSize + (k * PlaneCodec.PlaneHeaderSize) + 1)..], (uint)length);
-            offset += length;
-        }
-
-        if (sample)
-        {
-            state.Planes = paid;
-        }
-
-        return paid == 0 || offset >= raw.Length - (raw.Length / 100)
-            ? new(ChunkEncoding.Raw, raw)
-            : new(ChunkEncoding.BytePlanes, output[..offset]);
-    }
-
-    /// <summary>The size <paramref name="compressor"/> brings <paramref name="data"/> to, or its own size when it does not shrink it.</summary>
-    private int TryCompress(Compressor compressor, ReadOnlySpan<byte> data, out int written)
-    {
-        Grow(ref _output, data.Length);
-        return compressor.TryWrap(data, _output.AsSpan(0, data.Length), out written) ? written : data.Length;
-    }
-
-    private static void Grow(ref byte[] buffer, int size)
-    {
-        if (buffer.Length < size)
-        {
-            buffer = GC.AllocateUninitializedArray<byte>(Math.Max(size, 256 * 1024 + 1024));
-        }
-    }
-
-    private enum Mode : byte
-    {
-        Raw,
-        Zstd,
-        Planes,
-    }
-
     /// <summary>The verdict of the last sample of one kind in this stream.</summary>
     private sealed class KindState
     {
         public int Seen;
-        public Mode Mode;
+        public ChunkEncoding Mode;
         public int Planes;
 
         public void Reset()
         {
             Seen = 0;
-            Mode = Mode.Raw;
+            Mode = ChunkEncoding.Raw;
             Planes = 0;
         }
     }

@@ -8,7 +8,7 @@ namespace Lmvp.Store.Formats;
 internal static class GgufReader
 {
     private const int MaxDims = 8;
-    private const long MaxHeader = 256L << 20;
+    private const long MaxHeader = 64L << 20;
     private const int FirstPrefix = 1 << 20;
 
     public static bool Sniff(ReadOnlySpan<byte> first) => first.Length >= 4 && first[..4].SequenceEqual("GGUF"u8);

@@ -7,8 +7,9 @@ namespace Lmvp.Store.Formats;
 /// disjoint, bounded counts. Anything wrong is a <see cref="LayoutException"/>, so a hostile header falls back to plain chunking.</summary>
 internal sealed class LayoutBuilder(string format, long fileLength)
 {
-    /// <summary>The most tensors one file may describe.</summary>
-    public const int MaxTensors = 1_000_000;
+    /// <summary>The most tensors one file may describe (the largest models have a few thousand; optimizer state triples that),
+    /// which also bounds a layout's memory.</summary>
+    public const int MaxTensors = 200_000;
 
     /// <summary>The longest tensor name kept (longer ones are shortened).</summary>
     private const int MaxNameLength = 1024;

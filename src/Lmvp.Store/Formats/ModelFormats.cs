@@ -48,7 +48,7 @@ internal static class ModelFormats
             return null;
         }
         catch (Exception e) when (e is LayoutException or PrefixTooShortException or OverflowException or ArgumentException or IndexOutOfRangeException
-            or InvalidDataException or OutOfMemoryException)
+            or InvalidDataException)
         {
             return null;
         }

@@ -17,7 +17,7 @@ public sealed record RemoteInfo(string Name, string Url);
 /// <param name="ChunkBytesReceived">Raw bytes of the chunks downloaded: what was new to this repository after dedup.</param>
 /// <param name="ObjectsReceived">Commits, trees and manifests downloaded and verified.</param>
 /// <param name="LogicalBytes">Bytes of the file versions the operation moved (each once): a push counts the files new to
-/// the server, a fetch the files whose chunks it needed.</param>
+/// the server, a fetch the files of the commits it brought.</param>
 /// <param name="ChunkWireBytesSent">Bytes of the chunks uploaded as they went on the wire (compressed).</param>
 /// <param name="ChunkWireBytesReceived">Bytes of the chunks downloaded as they came on the wire (compressed).</param>
 public sealed record TransferStats(int Requests, int Retries, long BytesSent, long BytesReceived, long ChunksSent, long ChunkBytesSent,

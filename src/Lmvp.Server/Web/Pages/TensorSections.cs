@@ -14,6 +14,13 @@ internal static class TensorSections
     /// <summary>Tensors listed at most on one page.</summary>
     private const int MaxTensorsListed = 2000;
 
+    /// <summary>Changed files whose headers the compare page reads at most (the API compares them all).</summary>
+    private const int MaxFilesCompared = 200;
+
+    /// <summary>Names model files are saved under; the compare page reads the headers of these only, so a comparison of
+    /// many other files costs no chunk reads (the file page and the API read any file's header).</summary>
+    private static readonly string[] ModelExtensions = [".safetensors", ".pt", ".pth", ".bin", ".ckpt", ".onnx", ".gguf"];
+
     /// <summary>The tensor table of a file page; nothing for a file that is not a model file.</summary>
     public static async Task FileAsync(HtmlWriter html, RepositoryView repo, string path, TreeEntry entry)
     {
@@ -40,7 +47,8 @@ internal static class TensorSections
     /// <summary>For each changed model file of a comparison, its tensors: a summary line and the ones that changed, were added or removed.</summary>
     public static async Task CompareAsync(HtmlWriter html, RepositoryView repo, IReadOnlyList<FileDiff> files)
     {
-        var diffs = await repo.Web.Service<RepositoryTensors>().CompareAsync(repo.Graph, files.Where(f => f.Old is not null || f.New is not null), repo.Web.Aborted);
+        var candidates = files.Where(f => ModelExtensions.Any(e => f.Path.EndsWith(e, StringComparison.OrdinalIgnoreCase))).Take(MaxFilesCompared);
+        var diffs = await repo.Web.Service<RepositoryTensors>().CompareAsync(repo.Graph, candidates, repo.Web.Aborted);
         if (diffs.Count == 0)
         {
             return;
