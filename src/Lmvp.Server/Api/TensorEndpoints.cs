@@ -2,7 +2,6 @@ using Lmvp.Server.Services;
 using Lmvp.Store;
 using Lmvp.Store.Formats;
 using Lmvp.Store.Graph;
-using Lmvp.Store.Refs;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Lmvp.Server.Api;
@@ -26,40 +25,42 @@ internal sealed record FileTensorDiffResponse(string Path, string? OldFormat, st
 internal sealed record TensorDiffResponse(string From, string To, IReadOnlyList<FileTensorDiffResponse> Files);
 
 /// <summary>Tensor views of model files (safetensors, torch.save, ONNX, GGUF), from their headers and chunk ids alone: a file's
-/// tensors at a revision, and which tensors changed between two revisions.</summary>
+/// tensors at a revision (<c>tensors/{rev}/{path}</c>, as <c>tree/</c> and <c>resolve/</c> name files), and which tensors changed
+/// between two revisions (<c>tensordiff?from=&amp;to=</c>, as the web's compare page takes them).</summary>
 internal static class TensorEndpoints
 {
     public static void MapTensorEndpoints(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/v1/repos/{owner}/{name}/tensors").WithTags("Tensors").RequireAuthorization().WithRepositoryAccess()
-            .WithErrorResponses(400, 401, 403, 404, 503);
-        group.MapGet("", GetAsync).WithSummary("The tensors of a model file at a revision (rev: a branch, tag, id or HEAD~N; default HEAD).");
-        group.MapGet("/diff", DiffAsync).WithSummary("Tensors added, removed, changed and unchanged in each model file that differs between two revisions.");
+        var group = app.MapGroup("/api/v1/repos/{owner}/{name}").WithTags("Tensors").WithRepositoryAccess().WithErrorResponses(400, 401, 403, 404, 503);
+        group.MapGet("/tensors/{**revisionAndPath}", GetAsync)
+            .WithSummary("The tensors of a model file at a revision (a branch, tag, id or HEAD~N): names, dtypes, shapes, parameter counts, byte ranges.");
+        group.MapGet("/tensordiff", DiffAsync)
+            .WithSummary("Tensors added, removed, changed and unchanged in each model file that differs between two revisions (decided by chunk ids).");
     }
 
-    public static async Task<Results<Ok<FileTensorsResponse>, JsonHttpResult<ApiError>>> GetAsync(string? path, string? rev, RepositoryContext repo,
+    public static async Task<Results<Ok<FileTensorsResponse>, JsonHttpResult<ApiError>>> GetAsync(string revisionAndPath, RepositoryContext repo,
         RepositoryTensors tensors, CancellationToken cancellationToken)
     {
-        if (string.IsNullOrEmpty(path))
+        var resolved = await Revisions.ResolveWithPathAsync(repo.Graph, revisionAndPath, cancellationToken);
+        if (resolved.Error is { } error)
         {
-            return Errors.BadRequest("path is required (the file's path in the repository)");
+            return error;
         }
 
-        var (commit, error) = await ResolveAsync(repo, rev ?? "HEAD", cancellationToken);
-        if (commit is null)
+        var commit = resolved.Commit!;
+        if (resolved.Path.Length == 0)
         {
-            return error!;
+            return Errors.BadRequest($"name a file after the revision: tensors/{resolved.Revision}/PATH");
         }
 
-        var normalized = path.Trim('/');
-        var entry = await TreeWalk.FindEntryAsync(repo.Graph, commit.TreeId, normalized, cancellationToken);
+        var entry = await TreeWalk.FindEntryAsync(repo.Graph, commit.TreeId, resolved.Path, cancellationToken);
         if (entry is null || entry.Kind != TreeEntryKind.File)
         {
-            return Errors.NotFound($"'{normalized}' is not a file in commit {commit.Id.ToShortString()} of {repo.Record.FullName}");
+            return Errors.NotFound($"'{resolved.Path}' is not a file in {commit.Id.ToShortString()} ('{resolved.Revision}')");
         }
 
-        var layout = await tensors.LayoutAsync(repo.Graph, entry.Id, normalized, cancellationToken);
-        return TypedResults.Ok(new FileTensorsResponse(commit.Id.ToString(), normalized, entry.Id.ToString(), entry.Size, layout?.Format, layout?.Parameters ?? 0,
+        var layout = await tensors.LayoutAsync(repo.Graph, entry.Id, resolved.Path, cancellationToken);
+        return TypedResults.Ok(new FileTensorsResponse(commit.Id.ToString(), resolved.Path, entry.Id.ToString(), entry.Size, layout?.Format, layout?.Parameters ?? 0,
             layout?.TensorBytes ?? 0, [.. (layout?.Tensors ?? []).Select(ToResponse)]));
     }
 
@@ -71,46 +72,23 @@ internal static class TensorEndpoints
             return Errors.BadRequest("from and to are required (revisions: a branch, tag, id or HEAD~N)");
         }
 
-        var (fromCommit, fromError) = await ResolveAsync(repo, from, cancellationToken);
-        if (fromCommit is null)
+        var fromResolved = await Revisions.ResolveAsync(repo.Graph, from, cancellationToken);
+        if (fromResolved.Error is { } fromError)
         {
-            return fromError!;
+            return fromError;
         }
 
-        var (toCommit, toError) = await ResolveAsync(repo, to, cancellationToken);
-        if (toCommit is null)
+        var toResolved = await Revisions.ResolveAsync(repo.Graph, to, cancellationToken);
+        if (toResolved.Error is { } toError)
         {
-            return toError!;
+            return toError;
         }
 
+        var (fromCommit, toCommit) = (fromResolved.Commit!, toResolved.Commit!);
         var files = await SnapshotDiffer.CompareTreesAsync(repo.Graph, fromCommit.TreeId, toCommit.TreeId, cancellationToken);
         var selected = path is null ? files : files.Where(f => f.Path == path.Trim('/')).ToList();
         var diffs = await tensors.CompareAsync(repo.Graph, selected, cancellationToken);
         return TypedResults.Ok(new TensorDiffResponse(fromCommit.Id.ToString(), toCommit.Id.ToString(), [.. diffs.Select(ToResponse)]));
-    }
-
-    private static async Task<(Commit? Commit, JsonHttpResult<ApiError>? Error)> ResolveAsync(RepositoryContext repo, string revision, CancellationToken cancellationToken)
-    {
-        if (revision.Length > 255)
-        {
-            return (null, Errors.BadRequest("a revision is at most 255 characters"));
-        }
-
-        try
-        {
-            var id = await RevisionResolver.ResolveAsync(repo.Graph, repo.Graph, revision, cancellationToken);
-            return await repo.Graph.FindCommitAsync(id, cancellationToken) is { } commit
-                ? (commit, null)
-                : (null, Errors.NotFound($"commit {id.ToShortString()} not found in {repo.Record.FullName}"));
-        }
-        catch (ObjectNotFoundException e)
-        {
-            return (null, Errors.NotFound($"{e.Message.TrimEnd('.')} (in {repo.Record.FullName})"));
-        }
-        catch (AmbiguousRevisionException e)
-        {
-            return (null, Errors.BadRequest(e.Message.TrimEnd('.')));
-        }
     }
 
     private static TensorResponse ToResponse(TensorInfo t) => new(t.Name, t.DType, t.Shape, t.Parameters, t.Offset, t.Length);

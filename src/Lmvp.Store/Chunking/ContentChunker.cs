@@ -8,8 +8,8 @@ public delegate void ChunkBatchHandler(ReadOnlySpan<ChunkRef> chunks, ReadOnlySp
 /// <summary>Cuts content into chunks exactly as <c>lmvp commit</c> does, for callers outside a repository (lmvp-server chunking a
 /// file uploaded over HTTP), so the same bytes give the same chunks and the same file id wherever they are chunked.</summary>
 /// <remarks>Memory stays bounded whatever the length (the pipeline's fixed buffer ring). One instance chunks one stream at a time.
-/// A seekable source holding a model file gets the tensor-aligned cuts of <see cref="FileChunker"/>; a stream read once (an upload's
-/// parts) is cut by content alone, which gives the same file id but not always the same chunks as a commit of that file.</remarks>
+/// A seekable source holding a model file gets the tensor-aligned cuts of <see cref="FileChunker"/>, as a commit of it does; a source
+/// that cannot seek is cut by content alone (the same file id, not always the same chunks).</remarks>
 public sealed class ContentChunker
 {
     private readonly FileChunker _chunker = new();
