@@ -20,6 +20,7 @@ internal static class Bench
         ["gitstatus"] = GitScenarios.Status,
         ["sync"] = SyncScenarios.PushClone,
         ["api"] = SyncScenarios.Api,
+        ["scaleout"] = SyncScenarios.ScaleOut,
         ["web"] = SyncScenarios.Web,
         ["models"] = ModelScenarios.Training,
         ["tensordiff"] = TensorDiffScenarios.TwoCheckpoints,

@@ -28,6 +28,7 @@ internal sealed class BenchOptions
           sync       push, clone and fetch of a new file (size) over loopback against a real lmvp-server
           api        the Python package: update and download of a new file (size) next to lmvp push, curl and
                      lmvp get; re-update with nothing changed; commits of a 5,000-commit branch as JSON
+          scaleout   the same push and clone through PostgreSQL + Ceph RGW vs embedded, a 5,000-commit history, 50 clients on two servers
           web        web pages of a 5,000-commit branch with 10 metrics: bytes without compression, with gzip and
                      brotli, and server time (history, metrics, overlay, CSV, API JSON); with
                      LMVP_BENCH_BASELINE_SERVER=path/to/lmvp-server.dll, the same pages from that build too
@@ -48,7 +49,7 @@ internal sealed class BenchOptions
           -h, --help      show this text
         """;
 
-    private static readonly string[] KnownScenarios = ["chunking", "blake3", "commit", "recommit", "edit5", "checkout", "log", "gitstatus", "sync", "api", "web", "models", "tensordiff"];
+    private static readonly string[] KnownScenarios = ["chunking", "blake3", "commit", "recommit", "edit5", "checkout", "log", "gitstatus", "sync", "api", "web", "scaleout", "models", "tensordiff"];
 
     public IReadOnlyList<string> Scenarios { get; private set; } = KnownScenarios;
 

@@ -1,8 +1,6 @@
 using System.CommandLine;
-using Lmvp.Server.Auth;
+using Lmvp.Server.Commands;
 using Lmvp.Server.Hosting;
-using Lmvp.Server.Storage;
-using Lmvp.Server.Storage.Sqlite;
 
 namespace Lmvp.Server;
 
@@ -15,12 +13,7 @@ internal static class ServerCommandLine
 
     public static RootCommand Build(TextWriter output, TextReader input)
     {
-        var data = new Option<string>("--data", "-d")
-        {
-            Description = "The data directory (created on first start): SQLite metadata and pack files.",
-            Required = true,
-            Recursive = true,
-        };
+        var storage = new StorageOptions();
         var urls = new Option<string>("--urls")
         {
             Description = "Addresses to listen on, separated by ';' (port 0 picks a free one).",
@@ -30,28 +23,38 @@ internal static class ServerCommandLine
         {
             Description = "Refuse every request without an account (by default public repositories are readable by anyone).",
         };
-        var root = new RootCommand("lmvp-server: hosts LMVP repositories for push, fetch and clone, with users, tokens and roles.") { data, urls, requireSignIn };
+        var root = new RootCommand("lmvp-server: hosts LMVP repositories for push, fetch and clone, with users, tokens and roles.") { urls, requireSignIn };
+        foreach (var option in storage.All)
+        {
+            root.Options.Add(option);
+        }
+
         root.SetAction(async (parseResult, cancellationToken) =>
         {
+            var settings = storage.Read(parseResult);
             var options = new ServerOptions
             {
-                DataDirectory = parseResult.GetValue(data)!,
+                DataDirectory = settings.DataDirectory,
+                Database = settings.Database,
+                Packs = settings.Packs,
                 Urls = parseResult.GetValue(urls)!.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
                 Out = output,
                 RequireSignIn = parseResult.GetValue(requireSignIn),
             };
             await using var host = await ServerHost.StartAsync(options, cancellationToken);
-            await output.WriteLineAsync($"lmvp-server: listening on {string.Join(", ", host.Urls)} (data in {Path.GetFullPath(options.DataDirectory)}); "
+            await output.WriteLineAsync($"lmvp-server: listening on {string.Join(", ", host.Urls)} ({settings.Describe()}); "
                 + $"API page at {host.Urls[0]}/{ServerApp.ApiDocsPath}");
             await output.FlushAsync(cancellationToken);
             await host.App.WaitForShutdownAsync(cancellationToken);
             return ExitOk;
         });
 
-        var admin = new Command("admin", "Administer the data directory directly (works while the server runs).")
+        var admin = new Command("admin", "Administer the storage directly (works while servers run).");
+        foreach (var command in AccountCommands.Build(storage, output, input).Concat(StorageCommands.Build(storage, output)))
         {
-            CreateUserCommand(data, output, input), CreateTokenCommand(data, output), CreateRepositoryCommand(data, output),
-        };
+            admin.Subcommands.Add(command);
+        }
+
         root.Subcommands.Add(admin);
         return root;
     }
@@ -86,7 +89,7 @@ internal static class ServerCommandLine
             return ExitUsage;
         }
         catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException
-            or Microsoft.Data.Sqlite.SqliteException or Lmvp.Store.LmvpException)
+            or Microsoft.Data.Sqlite.SqliteException or Npgsql.NpgsqlException or Lmvp.Store.LmvpException or Storage.StorageFailedException)
         {
             await error.WriteLineAsync("error: " + e.Message.Split('\n')[0]);
             if (Environment.GetEnvironmentVariable("LMVP_TRACE") == "1")
@@ -97,110 +100,4 @@ internal static class ServerCommandLine
             return ExitFailure;
         }
     }
-
-    private static Command CreateUserCommand(Option<string> data, TextWriter output, TextReader input)
-    {
-        var name = new Argument<string>("name") { Description = "The new user's name." };
-        var passwordStdin = new Option<bool>("--password-stdin") { Description = "Read the password from the first line of standard input." };
-        var isAdmin = new Option<bool>("--admin") { Description = "Make the user a server admin." };
-        var command = new Command("create-user", "Create a user (without --password-stdin the user signs in with tokens only).") { name, passwordStdin, isAdmin };
-        command.SetAction(async (parseResult, cancellationToken) =>
-        {
-            var userName = parseResult.GetValue(name)!;
-            if (Accounts.ValidateUserName(userName) is { } nameError)
-            {
-                throw new UsageException(nameError);
-            }
-
-            string? password = null;
-            if (parseResult.GetValue(passwordStdin))
-            {
-                password = await input.ReadLineAsync(cancellationToken);
-                if (Passwords.Validate(password) is { } passwordError)
-                {
-                    throw new UsageException(passwordError);
-                }
-            }
-
-            var store = OpenStore(parseResult.GetValue(data)!);
-            var user = await Accounts.CreateUserAsync(store, userName, password, parseResult.GetValue(isAdmin), cancellationToken);
-            await output.WriteLineAsync($"created user {user.Name}{(user.IsAdmin ? " (server admin)" : "")}");
-            return ExitOk;
-        });
-        return command;
-    }
-
-    private static Command CreateTokenCommand(Option<string> data, TextWriter output)
-    {
-        var name = new Argument<string>("name") { Description = "The user the token is for." };
-        var scope = new Option<string>("--scope")
-        {
-            Description = "read, write or admin.",
-            DefaultValueFactory = _ => "write",
-        };
-        scope.AcceptOnlyFromAmong("read", "write", "admin");
-        var expiresDays = new Option<int?>("--expires-days") { Description = "Expire after this many days (default: never)." };
-        var label = new Option<string>("--name") { Description = "A label for the token.", DefaultValueFactory = _ => "cli" };
-        var command = new Command("create-token", "Create a personal access token for a user and print it (only this once).") { name, scope, expiresDays, label };
-        command.SetAction(async (parseResult, cancellationToken) =>
-        {
-            _ = AccessLevels.TryParse(parseResult.GetValue(scope), out var level);
-            var days = parseResult.GetValue(expiresDays);
-            if (days is < 1 or > Accounts.MaxExpiryDays)
-            {
-                throw new UsageException($"--expires-days must be between 1 and {Accounts.MaxExpiryDays}");
-            }
-
-            var tokenName = parseResult.GetValue(label)!;
-            if (Accounts.ValidateTokenName(tokenName) is { } labelError)
-            {
-                throw new UsageException(labelError);
-            }
-
-            var store = OpenStore(parseResult.GetValue(data)!);
-            var userName = parseResult.GetValue(name)!;
-            var user = (Api.Names.IsValid(userName) ? await store.Users.FindUserAsync(userName, cancellationToken) : null)
-                ?? throw new InvalidOperationException($"no user named '{userName}' in {Path.GetFullPath(parseResult.GetValue(data)!)}");
-            DateTimeOffset? expires = days is { } d ? DateTimeOffset.UtcNow.AddDays(d) : null;
-            var (_, token) = await Accounts.CreateTokenAsync(store, user.Id, tokenName, level, expires, cancellationToken);
-            await output.WriteLineAsync(token);
-            return ExitOk;
-        });
-        return command;
-    }
-
-    private static Command CreateRepositoryCommand(Option<string> data, TextWriter output)
-    {
-        var fullName = new Argument<string>("repository") { Description = "OWNER/NAME; the owner must be an existing user." };
-        var isPublic = new Option<bool>("--public") { Description = "Readable by every user of the server (default: private)." };
-        var description = new Option<string>("--description") { Description = "A one-line description.", DefaultValueFactory = _ => "" };
-        var command = new Command("create-repo", "Create a repository owned by a user (the API and the web UI can too).") { fullName, isPublic, description };
-        command.SetAction(async (parseResult, cancellationToken) =>
-        {
-            var parts = parseResult.GetValue(fullName)!.Split('/');
-            if (parts.Length != 2 || !Api.Names.IsValid(parts[0]) || !Api.Names.IsValid(parts[1]))
-            {
-                throw new UsageException($"'{parseResult.GetValue(fullName)}' is not OWNER/NAME");
-            }
-
-            var store = OpenStore(parseResult.GetValue(data)!);
-            var owner = await store.Users.FindUserAsync(parts[0], cancellationToken)
-                ?? throw new InvalidOperationException($"no user named '{parts[0]}' in {Path.GetFullPath(parseResult.GetValue(data)!)}");
-            var created = await store.Repositories.CreateRepositoryAsync(owner.Id, parts[1], !parseResult.GetValue(isPublic), parseResult.GetValue(description)!, cancellationToken)
-                ?? throw new InvalidOperationException($"repository {owner.Name}/{parts[1]} already exists");
-            await output.WriteLineAsync($"created {(created.IsPrivate ? "private" : "public")} repository {owner.Name}/{created.Name}");
-            return ExitOk;
-        });
-        return command;
-    }
-
-    private static MetadataStores OpenStore(string dataDirectory)
-    {
-        var paths = new ServerPaths(dataDirectory);
-        paths.Create();
-        return Storage.Sqlite.SqliteDatabase.OpenAsync(paths.DataDirectory, TimeProvider.System).GetAwaiter().GetResult().Stores();
-    }
-
-    /// <summary>The command line was wrong.</summary>
-    private sealed class UsageException(string message) : Exception(message);
 }

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Lmvp.Server.Auth;
 using Lmvp.Server.Hosting;
 using Lmvp.Server.Storage;
+using Lmvp.Testing.ScaleOut;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -28,10 +29,12 @@ public sealed class TestServer : IAsyncDisposable
     private readonly bool _ownsDirectory;
 
     private readonly TestServerOptions _options;
+    private readonly SharedStorage? _shared;
 
-    private TestServer(ServerHost host, string dataDirectory, bool ownsDirectory, TestServerOptions options)
+    private TestServer(ServerHost host, string dataDirectory, bool ownsDirectory, TestServerOptions options, SharedStorage? shared = null)
     {
         _options = options;
+        _shared = shared;
         _host = host;
         DataDirectory = dataDirectory;
         _ownsDirectory = ownsDirectory;
@@ -78,6 +81,17 @@ public sealed class TestServer : IAsyncDisposable
         var host = await StartHostAsync(directory, 0, options, cancellationToken);
         return new TestServer(host, directory, owns, options);
     }
+
+    /// <summary>Starts a server on shared storage (PostgreSQL and an S3 bucket) with no data directory; several may share one.</summary>
+    internal static async Task<TestServer> StartSharedAsync(SharedStorage shared, CancellationToken cancellationToken = default)
+    {
+        var options = new TestServerOptions();
+        var host = await StartHostAsync(null, 0, options, cancellationToken, shared);
+        return new TestServer(host, "", false, options, shared);
+    }
+
+    /// <summary>The storage this server runs on.</summary>
+    internal StorageSettings Storage => _shared is { } s ? new StorageSettings(null, s.Database, s.Packs) : new StorageSettings(DataDirectory, null, null);
 
     /// <summary>An HttpClient with <see cref="BaseUrl"/> as its base address and, when given, <c>Authorization: Bearer token</c>.</summary>
     public HttpClient CreateClient(string? token = null)
@@ -146,7 +160,7 @@ public sealed class TestServer : IAsyncDisposable
     {
         var port = Port;
         await StopAsync();
-        _host = await StartHostAsync(DataDirectory, port, _options, cancellationToken);
+        _host = await StartHostAsync(_shared is null ? DataDirectory : null, port, _options, cancellationToken, _shared);
     }
 
     /// <summary>Stops the server; the data directory stays until dispose.</summary>
@@ -178,10 +192,13 @@ public sealed class TestServer : IAsyncDisposable
         }
     }
 
-    private static Task<ServerHost> StartHostAsync(string directory, int port, TestServerOptions options, CancellationToken cancellationToken) =>
+    private static Task<ServerHost> StartHostAsync(string? directory, int port, TestServerOptions options, CancellationToken cancellationToken,
+        SharedStorage? shared = null) =>
         ServerHost.StartAsync(new ServerOptions
         {
             DataDirectory = directory,
+            Database = shared?.Database,
+            Packs = shared?.Packs,
             Urls = [$"http://127.0.0.1:{port}"],
             Out = TextWriter.Null,
             MinimumLogLevel = LogLevel.Warning,

@@ -29,12 +29,12 @@ internal static partial class SyncScenarios
         Environment.SetEnvironmentVariable("LMVP_CACHE", Path.Combine(context.Directory, "cache"));
         Environment.SetEnvironmentVariable("PYTHONPATH", Path.Combine(RepositoryRoot(), "python"));
         var server = ServerBinary.Locate();
-        server.Admin(serverData, "create-user", "bench");
-        var token = server.Admin(serverData, "create-token", "bench", "--scope", "write").Trim();
+        server.Admin(["--data", serverData], "create-user", "bench");
+        var token = server.Admin(["--data", serverData], "create-token", "bench", "--scope", "write").Trim();
         Environment.SetEnvironmentVariable("LMVP_TOKEN", token);
         foreach (var name in new[] { "api", "cli", "history" })
         {
-            server.Admin(serverData, "create-repo", "bench/" + name);
+            server.Admin(["--data", serverData], "create-repo", "bench/" + name);
         }
 
         context.Log($"generating two {label} files of float32 weights");

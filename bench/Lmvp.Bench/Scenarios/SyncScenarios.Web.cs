@@ -37,9 +37,9 @@ internal static partial class SyncScenarios
     {
         var serverData = Path.Combine(context.Directory, "server");
         var server = ServerBinary.Locate();
-        server.Admin(serverData, "create-user", "bench");
-        var token = server.Admin(serverData, "create-token", "bench", "--scope", "write").Trim();
-        server.Admin(serverData, "create-repo", "bench/web", "--public");
+        server.Admin(["--data", serverData], "create-user", "bench");
+        var token = server.Admin(["--data", serverData], "create-token", "bench", "--scope", "write").Trim();
+        server.Admin(["--data", serverData], "create-repo", "bench/web", "--public");
         using (var running = server.Start(serverData))
         {
             PushNoisyHistory(context, running, token);

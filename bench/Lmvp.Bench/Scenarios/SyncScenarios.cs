@@ -26,11 +26,11 @@ internal static partial class SyncScenarios
         // user's saved logins are neither read nor written.
         Environment.SetEnvironmentVariable("LMVP_CONFIG_DIR", Path.Combine(context.Directory, "config"));
         var server = ServerBinary.Locate();
-        server.Admin(serverData, "create-user", "bench");
-        var token = server.Admin(serverData, "create-token", "bench", "--scope", "write").Trim();
+        server.Admin(["--data", serverData], "create-user", "bench");
+        var token = server.Admin(["--data", serverData], "create-token", "bench", "--scope", "write").Trim();
         Environment.SetEnvironmentVariable("LMVP_TOKEN", token);
-        server.Admin(serverData, "create-repo", "bench/model");
-        server.Admin(serverData, "create-repo", "bench/model-small-requests");
+        server.Admin(["--data", serverData], "create-repo", "bench/model");
+        server.Admin(["--data", serverData], "create-repo", "bench/model-small-requests");
 
         context.Log($"generating a {label} file of float32 weights");
         WeightData.WriteFile(Path.Combine(work, "weights.bin"), size, 7);
@@ -211,11 +211,20 @@ internal static partial class SyncScenarios
 
         public string Describe() => string.Join(' ', [_fileName, .. _prefix]);
 
-        /// <summary>Runs an <c>admin</c> subcommand on the data directory and returns its output.</summary>
-        public string Admin(string dataDirectory, params string[] args)
+        /// <summary>Extra environment for every child (the bucket's keys).</summary>
+        public Dictionary<string, string> ChildEnvironment { get; } = [];
+
+        /// <summary>Runs an <c>admin</c> subcommand on the storage <paramref name="storage"/> names and returns its output.</summary>
+        public string Admin(string[] storage, params string[] args) => AdminWithInput(storage, null, args);
+
+        /// <summary>Like <see cref="Admin"/>, with <paramref name="stdin"/> as standard input.</summary>
+        public string AdminWithInput(string[] storage, string? stdin, params string[] args)
         {
-            var start = Info(["admin", .. args, "--data", dataDirectory]);
+            var start = Info(["admin", .. args, .. storage]);
+            start.RedirectStandardInput = true;
             using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start lmvp-server.");
+            process.StandardInput.Write(stdin ?? "");
+            process.StandardInput.Close();
             var output = process.StandardOutput.ReadToEndAsync();
             var error = process.StandardError.ReadToEnd();
             process.WaitForExit();
@@ -224,8 +233,9 @@ internal static partial class SyncScenarios
                 : throw new InvalidOperationException($"lmvp-server admin {args[0]} exited with {process.ExitCode}: {error.Trim()}");
         }
 
-        public RunningServer Start(string dataDirectory) =>
-            RunningServer.Start(Info(["--data", dataDirectory, "--urls", "http://127.0.0.1:0"]));
+        public RunningServer Start(string dataDirectory) => Start(["--data", dataDirectory]);
+
+        public RunningServer Start(string[] storage) => RunningServer.Start(Info([.. storage, "--urls", "http://127.0.0.1:0"]));
 
         private ProcessStartInfo Info(IEnumerable<string> args)
         {
@@ -242,6 +252,10 @@ internal static partial class SyncScenarios
 
             // Kestrel's request logging would cost server CPU the measurement should not include.
             start.Environment["Logging__LogLevel__Default"] = "Warning";
+            foreach (var (key, value) in ChildEnvironment)
+            {
+                start.Environment[key] = value;
+            }
             return start;
         }
     }

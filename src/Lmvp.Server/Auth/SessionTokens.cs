@@ -22,7 +22,8 @@ internal sealed class SessionTokens
 
     private const string Issuer = "lmvp-server";
     private const string Audience = "lmvp";
-    private const int KeySize = 64;
+    /// <summary>The signing key's size in bytes.</summary>
+    public const int KeySize = 64;
 
     private readonly SymmetricSecurityKey _key;
     private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };

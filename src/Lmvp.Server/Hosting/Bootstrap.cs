@@ -34,7 +34,7 @@ internal static class Bootstrap
     }
 
     /// <summary>The message that shows the one-time secrets.</summary>
-    public static string Describe(Result result, string url, string dataDirectory)
+    public static string Describe(Result result, string url, string storageOption)
     {
         ArgumentNullException.ThrowIfNull(result);
         return $"""
@@ -42,7 +42,7 @@ internal static class Bootstrap
               password: {result.Password}
               token:    {result.Token}
             Sign in on the command line with: lmvp login {url}   (paste the token)
-            More users: lmvp-server admin create-user NAME --data {dataDirectory}, or invitations (POST /api/v1/invitations).
+            More users: lmvp-server admin create-user NAME {storageOption}, or invitations (POST /api/v1/invitations).
             """;
     }
 }

@@ -1,6 +1,7 @@
 using Lmvp.Server.Api;
 using Lmvp.Server.Auth;
 using Lmvp.Server.Storage;
+using Lmvp.Server.Storage.Sql;
 using Lmvp.Server.Services;
 using Lmvp.Server.Web;
 using Microsoft.AspNetCore.Authentication;
@@ -23,13 +24,20 @@ internal static class ServerApp
     /// <summary>Where the OpenAPI document is served.</summary>
     public const string OpenApiPath = "/openapi/v1.json";
 
-    /// <summary>Builds the application over <paramref name="options"/>'s data directory (created if missing), holding its lock.</summary>
+    /// <summary>Builds the application over <paramref name="options"/>'s storage; an embedded database's data directory is
+    /// created if missing and locked while the server runs (a shared database needs no lock: servers share it).</summary>
     public static WebApplication Build(ServerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var paths = new ServerPaths(options.DataDirectory);
+        var settings = options.Storage;
+        if (settings.Validate() is { } problem)
+        {
+            throw new InvalidOperationException(problem);
+        }
+
+        var paths = ServerPaths.For(settings);
         paths.Create();
-        var dataLock = AcquireLock(paths);
+        var dataLock = settings.IsShared ? null : AcquireLock(paths);
         try
         {
             var builder = WebApplication.CreateBuilder(new WebApplicationOptions
@@ -55,16 +63,19 @@ internal static class ServerApp
             builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
 
             var time = TimeProvider.System;
-            var storage = ServerStorage.OpenAsync(paths, time, options.DecorateBlobs).GetAwaiter().GetResult();
+            var storage = ServerStorage.OpenAsync(settings, paths, time, options.DecorateBlobs).GetAwaiter().GetResult();
             storage.Chunks.RecoverAsync(CancellationToken.None).GetAwaiter().GetResult();
             var services = builder.Services;
             services.AddSingleton(time);
             services.AddSingleton(paths);
             // Registered by factory so the container disposes them with the application.
-            services.AddSingleton(_ => new DataDirectoryLock(dataLock));
+            services.AddSingleton(_ => new DataDirectoryLock(dataLock, settings.DataDirectory is null ? paths.DataDirectory : null));
             services.AddSingleton(_ => storage);
+            services.AddSingleton(settings);
             AddStorage(services, storage);
-            services.AddSingleton(new SessionTokens(SessionTokens.LoadOrCreateKey(paths.DataDirectory)));
+            services.AddSingleton(new SessionTokens(storage.SharedKeys is { } keys
+                ? keys.GetOrCreateAsync(SqlServerKeys.SessionTokenKey, SessionTokens.KeySize, CancellationToken.None).GetAwaiter().GetResult()
+                : SessionTokens.LoadOrCreateKey(paths.DataDirectory)));
             services.AddSingleton(new AccessPolicy(AnonymousReads: !options.RequireSignIn));
             services.AddSingleton<RepositoryAccess>();
             services.AddSingleton<ObjectCache>();
@@ -74,7 +85,7 @@ internal static class ServerApp
             services.AddSingleton<FileDigests>();
             services.AddSingleton<Uploads>();
             services.AddSingleton<ApiCommits>();
-            services.AddLmvpWeb(paths.DataDirectory);
+            services.AddLmvpWeb(paths.DataDirectory, storage.SharedKeys);
 
             services.AddAuthentication(BearerAuthenticationHandler.SchemeName)
                 .AddScheme<AuthenticationSchemeOptions, BearerAuthenticationHandler>(BearerAuthenticationHandler.SchemeName, null);
@@ -132,7 +143,7 @@ internal static class ServerApp
         }
         catch
         {
-            dataLock.Dispose();
+            dataLock?.Dispose();
             throw;
         }
     }
@@ -199,12 +210,28 @@ internal static class ServerApp
     }
 
     /// <summary>Holds the data directory's lock file open (exclusively) while the server runs.</summary>
-    internal sealed class DataDirectoryLock(FileStream stream) : IDisposable
+    /// <summary>Also removes the private spool directory of a server that keeps no data directory.</summary>
+    internal sealed class DataDirectoryLock(FileStream? stream, string? privateDirectory) : IDisposable
     {
-        public void Dispose() => stream.Dispose();
+        public void Dispose()
+        {
+            stream?.Dispose();
+            if (privateDirectory is not null)
+            {
+                try
+                {
+                    Directory.Delete(privateDirectory, recursive: true);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // An upload still finishing; the temp folder's own cleanup takes it later.
+                }
+            }
+        }
     }
 
-    private static FileStream AcquireLock(ServerPaths paths)
+    /// <summary>The data directory's lock, held exclusively; fails when a server (or a migration) holds it.</summary>
+    internal static FileStream AcquireLock(ServerPaths paths)
     {
         try
         {

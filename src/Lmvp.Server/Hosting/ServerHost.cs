@@ -36,7 +36,7 @@ internal sealed class ServerHost : IAsyncDisposable
             if (bootstrap is not null)
             {
                 await options.Out.WriteLineAsync(Bootstrap.Describe(bootstrap, urls.FirstOrDefault() ?? ServerOptions.DefaultUrl,
-                    app.Services.GetRequiredService<ServerPaths>().DataDirectory));
+                    options.Database is null ? "--data " + app.Services.GetRequiredService<ServerPaths>().DataDirectory : "--database ..."));
                 await options.Out.FlushAsync(cancellationToken);
             }
 

@@ -6,8 +6,18 @@ internal sealed class ServerOptions
     /// <summary>The address served when none is given.</summary>
     public const string DefaultUrl = "http://127.0.0.1:8080";
 
-    /// <summary>The data directory (created if missing).</summary>
-    public required string DataDirectory { get; init; }
+    /// <summary>The data directory (created if missing); null when metadata and packs are both elsewhere (a private temp
+    /// directory then holds upload spools).</summary>
+    public string? DataDirectory { get; init; }
+
+    /// <summary>A PostgreSQL URL or connection string for the metadata, or null for the data directory's SQLite file.</summary>
+    public string? Database { get; init; }
+
+    /// <summary>The bucket for packs, or null for the data directory.</summary>
+    public Storage.S3.S3Options? Packs { get; init; }
+
+    /// <summary>Where this server keeps its data.</summary>
+    public StorageSettings Storage => new(DataDirectory, Database, Packs);
 
     /// <summary>Addresses to listen on; port 0 picks a free port.</summary>
     public IReadOnlyList<string> Urls { get; init; } = [DefaultUrl];

@@ -19,6 +19,15 @@ internal sealed class ServerPaths
 
     public string DataDirectory { get; }
 
+    /// <summary>The data directory of <paramref name="settings"/>, or for a server that keeps nothing locally a private directory
+    /// under the system temp folder (for upload spools only).</summary>
+    public static ServerPaths For(StorageSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return new ServerPaths(settings.DataDirectory
+            ?? Path.Combine(Path.GetTempPath(), $"lmvp-server-{Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)}-{Guid.NewGuid():N}"));
+    }
+
     public string Temp => Path.Combine(DataDirectory, "tmp");
 
     public string LockFile => Path.Combine(DataDirectory, "server.lock");

@@ -51,6 +51,10 @@ internal sealed class ChunkStore
     public Task<IReadOnlyList<ObjectId>> FindMissingAsync(long repositoryId, IReadOnlyList<ObjectId> ids, CancellationToken cancellationToken) =>
         _index.FindMissingAsync(repositoryId, ids, cancellationToken);
 
+    /// <summary>Like <see cref="FindMissingAsync"/>, and takes the present ones back from gc (for a ref update's check).</summary>
+    public Task<IReadOnlyList<ObjectId>> FindMissingAndKeepAsync(long repositoryId, IReadOnlyList<ObjectId> ids, CancellationToken cancellationToken) =>
+        _index.FindMissingAndKeepAsync(repositoryId, ids, cancellationToken);
+
     private int _openBatches;
 
     /// <summary>Uploads under way: batches begun and not yet disposed (committed or abandoned).</summary>
@@ -128,28 +132,36 @@ internal sealed class ChunkStore
                 var i = 0;
                 while (i < batch.Count)
                 {
-                    var first = locations[i] ?? throw new ObjectNotFoundException($"Chunk {batch[i].ToShortString()} not found.");
-                    var end = i + 1;
-                    var runEnd = first.Entry.DataOffset + first.Entry.StoredLength;
-                    while (end < batch.Count && locations[end] is { } next && next.Pack == first.Pack && next.Entry.DataOffset >= runEnd
-                        && next.Entry.DataOffset - runEnd <= MaxGapBytes && next.Entry.DataOffset + next.Entry.StoredLength - first.Entry.DataOffset <= MaxRunBytes)
+                    // The next chunks asked for, up to MaxRunBytes of them, read in pack order (so neighbours share one range read
+                    // whatever order they were asked in: a store where each read is a request pays per read) and served in the
+                    // order asked.
+                    var end = i;
+                    long total = 0;
+                    while (end < batch.Count && (end == i || (locations[end] is { } l && total + l.Entry.StoredLength <= MaxRunBytes)))
                     {
-                        runEnd = next.Entry.DataOffset + next.Entry.StoredLength;
+                        total += (locations[end] ?? throw new ObjectNotFoundException($"Chunk {batch[end].ToShortString()} not found.")).Entry.StoredLength;
                         end++;
                     }
 
-                    var length = (int)(runEnd - first.Entry.DataOffset);
+                    var plan = PlanRuns(locations, i, end);
+                    var length = plan.Runs.Sum(r => r.Length);
                     if (run is null || run.Length < length)
                     {
                         Return(run);
                         run = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1 << 20));
                     }
 
-                    await ReadRunAsync(BlobName(repositoryId, first.Pack), first.Entry.DataOffset, run.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+                    var at = 0;
+                    foreach (var r in plan.Runs)
+                    {
+                        await ReadRunAsync(BlobName(repositoryId, r.Pack), r.Offset, run.AsMemory(at, r.Length), cancellationToken).ConfigureAwait(false);
+                        at += r.Length;
+                    }
+
                     for (var k = i; k < end; k++)
                     {
                         var entry = locations[k]!.Entry;
-                        yield return (entry, run.AsMemory((int)(entry.DataOffset - first.Entry.DataOffset), entry.StoredLength), first.Pack);
+                        yield return (entry, run.AsMemory(plan.Positions[k - i], entry.StoredLength), locations[k]!.Pack);
                     }
 
                     i = end;
@@ -160,6 +172,38 @@ internal sealed class ChunkStore
         {
             Return(run);
         }
+    }
+
+    /// <summary>Range reads covering the chunks <paramref name="from"/> to <paramref name="to"/> (exclusive) in pack order, neighbours
+    /// (gaps up to <see cref="MaxGapBytes"/>) joined, and where each chunk's stored bytes start in the concatenated runs.</summary>
+    private static (List<(string Pack, long Offset, int Length)> Runs, int[] Positions) PlanRuns(IReadOnlyList<ChunkLocation?> locations, int from, int to)
+    {
+        var order = Enumerable.Range(from, to - from)
+            .OrderBy(k => locations[k]!.Pack, StringComparer.Ordinal).ThenBy(k => locations[k]!.Entry.DataOffset).ToList();
+        var runs = new List<(string Pack, long Offset, int Length)>();
+        var positions = new int[to - from];
+        var before = 0; // bytes of the runs before the current one
+        foreach (var k in order)
+        {
+            var (pack, entry) = (locations[k]!.Pack, locations[k]!.Entry);
+            var last = runs.Count - 1;
+            if (last >= 0 && runs[last].Pack == pack && entry.DataOffset >= runs[last].Offset
+                && entry.DataOffset <= runs[last].Offset + runs[last].Length + MaxGapBytes)
+            {
+                var r = runs[last];
+                var newEnd = Math.Max(r.Offset + r.Length, entry.DataOffset + entry.StoredLength);
+                runs[last] = (r.Pack, r.Offset, (int)(newEnd - r.Offset));
+                positions[k - from] = before + (int)(entry.DataOffset - r.Offset);
+            }
+            else
+            {
+                before += last >= 0 ? runs[last].Length : 0;
+                runs.Add((pack, entry.DataOffset, entry.StoredLength));
+                positions[k - from] = before;
+            }
+        }
+
+        return (runs, positions);
     }
 
     /// <summary>Indexes every pack the blob store holds and the index does not list (a server that died between putting a

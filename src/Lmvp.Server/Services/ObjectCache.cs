@@ -28,6 +28,9 @@ internal sealed class ObjectCache : IDisposable
         return false;
     }
 
+    /// <summary>True when <paramref name="key"/> is cached.</summary>
+    public bool Contains(CacheKey key) => _cache.TryGetValue(key, out _);
+
     /// <summary>Keeps <paramref name="value"/>, counting about <paramref name="bytes"/> against the budget.</summary>
     public T Set<T>(CacheKey key, T value, long bytes)
         where T : class

@@ -27,12 +27,16 @@ internal sealed record RefMove(RefMoveStatus Status, string Message);
 /// <summary>The ref-update policy: a ref moves only to a commit whose whole closure is present, only from the value the client
 /// saw (compare-and-swap), only forward unless forced, and a tag never moves without force.</summary>
 /// <remarks>Completeness is checked with the graph walk of Lmvp.Store over the repository; a commit or tree found complete is
-/// marked, so later checks stop there and a push costs what it adds, not the size of the history. Objects and chunks are
-/// never deleted while a ref reaches them, so a mark stays true.</remarks>
+/// marked, so later checks stop there and a push costs what it adds, not the size of the history. Chunks are never deleted
+/// while a ref reaches them, and gc drops the marks of what no ref reaches, so a mark stays true; the chunks a check finds are
+/// taken back from gc (see <see cref="Maintenance.ServerGc"/>).</remarks>
 internal sealed class RefUpdates(IObjectStore objects, IRefStore refs, ChunkStore chunks)
 {
     /// <summary>Chunk ids asked of the chunk index at once.</summary>
     private const int ChunkBatch = ProtocolLimits.MaxIdsPerRequest;
+
+    /// <summary>Completeness marks looked up one at a time before all are read at once.</summary>
+    private const int MarksAskedOneByOne = 64;
 
     public async Task<RefMove> MoveAsync(RepositoryGraph repository, RefUpdateRequest request, CancellationToken cancellationToken)
     {
@@ -97,9 +101,26 @@ internal sealed class RefUpdates(IObjectStore objects, IRefStore refs, ChunkStor
     /// else a message naming the first thing missing.</summary>
     public async Task<string?> FindMissingAsync(RepositoryGraph repository, ObjectId commitId, CancellationToken cancellationToken)
     {
+        // One query per object for a push of a few commits; a walk that goes on (a long history pushed at once) reads every mark
+        // in one query instead, as a round trip per object is what a networked database makes expensive.
+        HashSet<ObjectId>? marks = null;
+        var asked = 0;
         var walker = new GraphWalker(repository)
         {
-            Skip = async (id, kind, ct) => kind != ObjectKind.Manifest && await objects.IsCompleteAsync(repository.Id, id, ct).ConfigureAwait(false),
+            Skip = async (id, kind, ct) =>
+            {
+                if (kind == ObjectKind.Manifest)
+                {
+                    return false;
+                }
+
+                if (marks is null && ++asked > MarksAskedOneByOne)
+                {
+                    marks = await objects.ListCompleteAsync(repository.Id, ct).ConfigureAwait(false);
+                }
+
+                return marks?.Contains(id) ?? await objects.IsCompleteAsync(repository.Id, id, ct).ConfigureAwait(false);
+            },
         };
         var verified = new List<ObjectId>();
         var chunkIds = new List<ObjectId>();
@@ -141,7 +162,7 @@ internal sealed class RefUpdates(IObjectStore objects, IRefStore refs, ChunkStor
         for (var i = 0; i < chunkIds.Count; i += ChunkBatch)
         {
             var batch = chunkIds.GetRange(i, Math.Min(ChunkBatch, chunkIds.Count - i));
-            var missing = await chunks.FindMissingAsync(repository.Id, batch, cancellationToken).ConfigureAwait(false);
+            var missing = await chunks.FindMissingAndKeepAsync(repository.Id, batch, cancellationToken).ConfigureAwait(false);
             if (missing.Count > 0)
             {
                 return $"chunk {missing[0]} is missing on the server ({missing.Count} missing in this batch of {batch.Count})";

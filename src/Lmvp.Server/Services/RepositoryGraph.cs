@@ -52,7 +52,27 @@ internal sealed class RepositoryGraph(RepositoryRecord repository, IObjectStore 
         var key = new CacheKey(cacheKind, Id, id);
         if (cache.TryGet<T>(key, out var cached))
         {
+            bool expand;
+            lock (_unexpanded)
+            {
+                expand = _unexpanded.Remove(key);
+            }
+
+            if (expand)
+            {
+                await PrefetchAsync(cached, cancellationToken).ConfigureAwait(false);
+            }
+
             return cached;
+        }
+
+        if (Interlocked.Increment(ref _misses) == BulkAfterMisses && kind != ObjectKind.Manifest)
+        {
+            await LoadAllAsync(cancellationToken).ConfigureAwait(false);
+            if (cache.TryGet<T>(key, out var loaded))
+            {
+                return loaded;
+            }
         }
 
         var stored = await objects.GetObjectAsync(Id, id, cancellationToken).ConfigureAwait(false);
@@ -62,8 +82,133 @@ internal sealed class RepositoryGraph(RepositoryRecord repository, IObjectStore 
         }
 
         var data = o.Data.ToArray();
-        return cache.Set(key, decode(data), (data.Length * (long)sizeFactor) + 256);
+        var value = cache.Set(key, decode(data), (data.Length * (long)sizeFactor) + 256);
+        await PrefetchAsync(value, cancellationToken).ConfigureAwait(false);
+        return value;
     }
+
+    /// <summary>A walk that keeps missing the cache (a clone of a long history, a log of every commit) reads the repository's
+    /// commits, trees and manifests in one streamed query each, up to a budget, rather than one round trip per object.</summary>
+    private async Task LoadAllAsync(CancellationToken cancellationToken)
+    {
+        long budget = BulkBudgetBytes;
+        foreach (var kind in new[] { ObjectKind.Commit, ObjectKind.Tree, ObjectKind.Manifest })
+        {
+            await foreach (var o in objects.ListObjectsAsync(Id, kind, cancellationToken).ConfigureAwait(false))
+            {
+                if ((budget -= o.Data.Length) < 0)
+                {
+                    return;
+                }
+
+                var data = o.Data.ToArray();
+                try
+                {
+                    _ = kind switch
+                    {
+                        ObjectKind.Commit => cache.Set<object>(new CacheKey(CacheKind.Commit, Id, o.Id), Commit.Decode(data, o.Id), (data.Length * 3L) + 256),
+                        ObjectKind.Tree => cache.Set<object>(new CacheKey(CacheKind.Tree, Id, o.Id), Tree.Decode(data, o.Id), (data.Length * 3L) + 256),
+                        _ => cache.Set<object>(new CacheKey(CacheKind.Manifest, Id, o.Id), FileManifest.Decode(data, o.Id), (data.Length * 2L) + 256),
+                    };
+                }
+                catch (CorruptObjectException)
+                {
+                    // Left for the direct read to report.
+                }
+            }
+        }
+    }
+
+    /// <summary>Most walks read next what a commit or tree names: one query fetches those into the cache, so a walk costs a round
+    /// trip per commit or directory rather than per object (what makes a networked database as fast as an embedded one).</summary>
+    private async ValueTask PrefetchAsync(object decoded, CancellationToken cancellationToken)
+    {
+        var wanted = new List<(ObjectId Id, CacheKind Kind)>();
+        void Want(ObjectId id, CacheKind kind)
+        {
+            if (wanted.Count < PrefetchLimit && !cache.Contains(new CacheKey(kind, Id, id)))
+            {
+                wanted.Add((id, kind));
+            }
+        }
+
+        switch (decoded)
+        {
+            case Commit commit:
+                Want(commit.TreeId, CacheKind.Tree);
+                foreach (var parent in commit.Parents)
+                {
+                    Want(parent, CacheKind.Commit);
+                }
+
+                break;
+            case Tree tree:
+                foreach (var entry in tree.Entries)
+                {
+                    if (entry.Kind == TreeEntryKind.Directory)
+                    {
+                        Want(entry.Id, CacheKind.Tree);
+                    }
+                    else if (entry.Kind == TreeEntryKind.File)
+                    {
+                        Want(entry.Id, CacheKind.Manifest);
+                    }
+                }
+
+                break;
+        }
+
+        if (wanted.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var o in await objects.GetObjectsAsync(Id, [.. wanted.Select(w => w.Id).Distinct()], cancellationToken).ConfigureAwait(false))
+        {
+            // Decoded (and so verified) as a direct read would; an object that does not decode is left for that read to report.
+            try
+            {
+                var data = o.Data.ToArray();
+                var key = o.Kind switch
+                {
+                    ObjectKind.Commit => new CacheKey(CacheKind.Commit, Id, o.Id),
+                    ObjectKind.Tree => new CacheKey(CacheKind.Tree, Id, o.Id),
+                    _ => new CacheKey(CacheKind.Manifest, Id, o.Id),
+                };
+                _ = o.Kind switch
+                {
+                    ObjectKind.Commit => cache.Set<object>(new CacheKey(CacheKind.Commit, Id, o.Id), Commit.Decode(data, o.Id), (data.Length * 3L) + 256),
+                    ObjectKind.Tree => cache.Set<object>(new CacheKey(CacheKind.Tree, Id, o.Id), Tree.Decode(data, o.Id), (data.Length * 3L) + 256),
+                    ObjectKind.Manifest => cache.Set<object>(new CacheKey(CacheKind.Manifest, Id, o.Id), FileManifest.Decode(data, o.Id), (data.Length * 2L) + 256),
+                    _ => null,
+                };
+                if (o.Kind != ObjectKind.Manifest)
+                {
+                    lock (_unexpanded)
+                    {
+                        _unexpanded.Add(key);
+                    }
+                }
+            }
+            catch (CorruptObjectException)
+            {
+            }
+        }
+    }
+
+    /// <summary>The most objects one prefetch asks for.</summary>
+    private const int PrefetchLimit = 256;
+
+    /// <summary>Cache misses of one graph after which its commits and trees are read in bulk.</summary>
+    private const int BulkAfterMisses = 64;
+
+    /// <summary>The most bytes of objects a bulk read loads (a fraction of the cache).</summary>
+    private const long BulkBudgetBytes = ObjectCache.SizeLimit / 8;
+
+    private int _misses;
+
+    /// <summary>Prefetched commits and trees whose own children were not prefetched yet: done when they are first read.</summary>
+    private readonly HashSet<CacheKey> _unexpanded = [];
 }
 
 /// <summary>Opens <see cref="RepositoryGraph"/>s over the server's stores.</summary>

@@ -155,14 +155,27 @@ internal interface IObjectStore
     /// <summary>The object with that id, or null.</summary>
     Task<MetadataObject?> GetObjectAsync(long repositoryId, ObjectId id, CancellationToken cancellationToken);
 
+    /// <summary>The objects of <paramref name="ids"/> the repository holds, in any order (one round trip per few hundred ids).</summary>
+    Task<IReadOnlyList<MetadataObject>> GetObjectsAsync(long repositoryId, IReadOnlyList<ObjectId> ids, CancellationToken cancellationToken);
+
     /// <summary>Up to <paramref name="limit"/> commits whose id starts with <paramref name="hexPrefix"/> (lowercase hex).</summary>
     Task<IReadOnlyList<ObjectId>> FindCommitsByPrefixAsync(long repositoryId, string hexPrefix, int limit, CancellationToken cancellationToken);
+
+    /// <summary>Every object of <paramref name="kind"/> the repository holds, streamed (for walks that will read most of them).</summary>
+    IAsyncEnumerable<MetadataObject> ListObjectsAsync(long repositoryId, ObjectKind kind, CancellationToken cancellationToken);
+
+    /// <summary>Every commit and tree marked complete.</summary>
+    Task<HashSet<ObjectId>> ListCompleteAsync(long repositoryId, CancellationToken cancellationToken);
 
     /// <summary>True when <paramref name="id"/> (a commit or tree) was marked as having its whole closure present.</summary>
     Task<bool> IsCompleteAsync(long repositoryId, ObjectId id, CancellationToken cancellationToken);
 
     /// <summary>Marks commits and trees whose whole closure (down to every chunk) is present.</summary>
     Task MarkCompleteAsync(long repositoryId, IReadOnlyCollection<ObjectId> ids, CancellationToken cancellationToken);
+
+    /// <summary>Drops every completeness mark except those on <paramref name="keep"/> (gc: what no ref reaches is checked again
+    /// before a ref points at it); returns how many it dropped.</summary>
+    Task<int> ClearCompleteExceptAsync(long repositoryId, IReadOnlySet<ObjectId> keep, CancellationToken cancellationToken);
 }
 
 /// <summary>Where each chunk of a repository is: which pack blob, at which offset, stored how.</summary>
@@ -180,6 +193,27 @@ internal interface IChunkIndex
 
     /// <summary>The packs a repository's chunks are in, by name.</summary>
     Task<IReadOnlyList<PackRecord>> ListPacksAsync(long repositoryId, CancellationToken cancellationToken);
+
+    // gc: a chunk no ref reaches is first condemned (still present and served), and deleted only by a later sweep once it has
+    // been condemned for the grace period and is still unreachable; a ref update that finds a condemned chunk in its new
+    // commit's closure takes it back (FindMissingAndKeepAsync), so a push that relied on it keeps it.
+
+    /// <summary>Like <see cref="FindMissingAsync"/>, and takes every present one of <paramref name="ids"/> back from gc.</summary>
+    Task<IReadOnlyList<ObjectId>> FindMissingAndKeepAsync(long repositoryId, IReadOnlyList<ObjectId> ids, CancellationToken cancellationToken);
+
+    /// <summary>Every chunk of the repository: its id, stored length, and when gc condemned it (null when it did not).</summary>
+    Task<IReadOnlyList<(ObjectId Id, int StoredLength, DateTimeOffset? CondemnedAt)>> ListChunksAsync(long repositoryId, CancellationToken cancellationToken);
+
+    /// <summary>Condemns (<paramref name="condemn"/> true) or takes back chunks; returns how many changed.</summary>
+    Task<int> SetCondemnedAsync(long repositoryId, IReadOnlyList<ObjectId> ids, bool condemn, CancellationToken cancellationToken);
+
+    /// <summary>In one transaction that no ref update of the repository interleaves with: reads the ref targets, asks
+    /// <paramref name="reachable"/> what they reach (chunks, and commits and trees), deletes the chunks condemned at or before
+    /// <paramref name="cutoff"/> that are not reached, the completeness marks of what is not reached, and the packs left holding no
+    /// chunk. Returns the deleted chunks' count and stored bytes, and the deleted packs (whose blobs the caller then deletes).</summary>
+    Task<SweepResult> SweepAsync(long repositoryId, DateTimeOffset cutoff,
+        Func<IReadOnlyList<ObjectId>, CancellationToken, Task<(HashSet<ObjectId> Chunks, HashSet<ObjectId> Objects)>> reachable,
+        CancellationToken cancellationToken);
 }
 
 /// <summary>Whole-file upload sessions of the JSON API: how much has arrived, in which parts, and the file they became.</summary>

@@ -46,6 +46,9 @@ internal sealed record UploadRecord(string Id, long RepositoryId, long UserId, l
 /// <summary>One received part of an upload: the blob holding bytes [Start, Start + Length) of the file.</summary>
 internal sealed record UploadPart(long Start, long Length, string Blob);
 
+/// <summary>What a gc sweep deleted.</summary>
+internal sealed record SweepResult(int Chunks, long ChunkBytes, IReadOnlyList<string> Packs);
+
 /// <summary>The outcome of a compare-and-swap on a ref.</summary>
 internal enum RefUpdateOutcome
 {

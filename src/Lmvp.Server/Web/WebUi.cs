@@ -22,16 +22,25 @@ internal static class WebUi
     public const string ContentSecurityPolicy =
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-    /// <summary>Adds the web UI's services; <paramref name="dataDirectory"/> keeps the keys that protect cookies and forms.</summary>
-    public static IServiceCollection AddLmvpWeb(this IServiceCollection services, string dataDirectory)
+    /// <summary>Adds the web UI's services; the keys that protect cookies and forms are kept in <paramref name="sharedKeys"/> when
+    /// several servers share them, else in <paramref name="dataDirectory"/>.</summary>
+    public static IServiceCollection AddLmvpWeb(this IServiceCollection services, string dataDirectory,
+        Microsoft.AspNetCore.DataProtection.Repositories.IXmlRepository? sharedKeys = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentException.ThrowIfNullOrEmpty(dataDirectory);
-        var keysPath = Path.Combine(dataDirectory, "web-keys");
-        var keys = OperatingSystem.IsWindows()
-            ? Directory.CreateDirectory(keysPath)
-            : Directory.CreateDirectory(keysPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        services.AddDataProtection().SetApplicationName("lmvp-server").PersistKeysToFileSystem(keys);
+        var protection = services.AddDataProtection().SetApplicationName("lmvp-server");
+        if (sharedKeys is not null)
+        {
+            services.Configure<Microsoft.AspNetCore.DataProtection.KeyManagement.KeyManagementOptions>(o => o.XmlRepository = sharedKeys);
+        }
+        else
+        {
+            var keysPath = Path.Combine(dataDirectory, "web-keys");
+            protection.PersistKeysToFileSystem(OperatingSystem.IsWindows()
+                ? Directory.CreateDirectory(keysPath)
+                : Directory.CreateDirectory(keysPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute));
+        }
 
         // The keys sit in the data directory beside the JWT key and the database, protected by the same file permissions;
         // Data Protection's warning about unencrypted keys at every start would only repeat that.

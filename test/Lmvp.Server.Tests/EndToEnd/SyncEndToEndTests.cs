@@ -4,13 +4,16 @@ using System.Text.Json;
 using Lmvp.Store;
 using Lmvp.Store.Sync;
 using Lmvp.Testing;
+using Lmvp.Server.Tests.Support;
 
 namespace Lmvp.Server.Tests.EndToEnd;
 
-/// <summary>push, fetch, pull and clone between real clients and a real lmvp-server on a loopback port.</summary>
-[TestFixture]
+/// <summary>push, fetch, pull and clone between real clients and a real lmvp-server on a loopback port, once on the embedded
+/// storage (SQLite and files) and once on PostgreSQL and Ceph RGW.</summary>
+[TestFixture(Backend.Embedded)]
+[TestFixture(Backend.PostgresS3)]
 [NonParallelizable]
-public sealed class SyncEndToEndTests
+public sealed class SyncEndToEndTests(string backend)
 {
     private const string RejectedMessage = "rejected: the remote has commits you don't have; run 'lmvp pull' first (or --force)";
 
@@ -23,7 +26,7 @@ public sealed class SyncEndToEndTests
     [OneTimeSetUp]
     public async Task StartServerAsync()
     {
-        _server = await TestServer.StartAsync();
+        _server = await Backend.StartServerAsync(backend, "e2e");
         _alice = await _server.CreateUserAsync("alice");
         _bob = await _server.CreateUserAsync("bob");
         _carol = await _server.CreateUserAsync("carol");

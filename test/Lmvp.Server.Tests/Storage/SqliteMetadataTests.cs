@@ -37,8 +37,8 @@ public sealed class SqliteMetadataTests : MetadataContract
         (await first.Stores().Users.CreateUserAsync("kept", null, false, default)).Should().NotBeNull();
         await using (var c = await first.OpenAsync(default))
         {
-            // Back to the first release's schema: no uploads or digests (v3), no chunk index in server.db (v2), version 1.
-            foreach (var sql in new[] { "DROP TABLE uploads", "DROP TABLE upload_parts", "DROP TABLE file_digests", "DROP TABLE chunks", "DROP TABLE packs", "DROP INDEX users_by_lower_name", "DROP INDEX repositories_by_lower_name",
+            // Back to the first release's schema: no shared keys (v4), no uploads or digests (v3), no chunk index in server.db (v2), version 1.
+            foreach (var sql in new[] { "DROP TABLE uploads", "DROP TABLE upload_parts", "DROP TABLE file_digests", "DROP TABLE chunks", "DROP TABLE packs", "DROP TABLE server_keys", "DROP TABLE web_keys", "DROP INDEX users_by_lower_name", "DROP INDEX repositories_by_lower_name",
                 "UPDATE meta SET value = '1' WHERE key = 'schema_version'" })
             {
                 await Lmvp.Server.Storage.Sql.SqlDatabase.NonQueryAsync(c, null, sql, default);

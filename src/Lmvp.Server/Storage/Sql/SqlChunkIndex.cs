@@ -7,7 +7,7 @@ using static Lmvp.Server.Storage.Sql.SqlDatabase;
 namespace Lmvp.Server.Storage.Sql;
 
 /// <summary>The chunk index in a SQL database: packs, and for each chunk its pack, offset and encoding.</summary>
-internal sealed class SqlChunkIndex(SqlDatabase db) : IChunkIndex
+internal sealed partial class SqlChunkIndex(SqlDatabase db) : IChunkIndex
 {
     /// <summary>Rows inserted by one statement.</summary>
     private const int RowsPerInsert = 100;
@@ -49,12 +49,13 @@ internal sealed class SqlChunkIndex(SqlDatabase db) : IChunkIndex
 
     public async Task AddPackAsync(long repositoryId, string pack, long size, IReadOnlyList<PackEntry> entries, CancellationToken cancellationToken)
     {
-        var chunks = entries.Where(e => e.Kind == ObjectKind.Chunk).ToList();
+        // In id order, so two packs sharing chunks lock their rows in one order and never deadlock each other.
+        var chunks = entries.Where(e => e.Kind == ObjectKind.Chunk).OrderBy(e => e.Id).ToList();
         await using var c = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         var packId = await ScalarAsync(c, tx,
-            "INSERT INTO packs(repo_id, name, size) VALUES(@r, @n, @s) ON CONFLICT(repo_id, name) DO UPDATE SET size = excluded.size RETURNING pack_id",
-            cancellationToken, ("@r", repositoryId), ("@n", pack), ("@s", size)).ConfigureAwait(false);
+            "INSERT INTO packs(repo_id, name, size, created_at) VALUES(@r, @n, @s, @c) ON CONFLICT(repo_id, name) DO UPDATE SET size = excluded.size RETURNING pack_id",
+            cancellationToken, ("@r", repositoryId), ("@n", pack), ("@s", size), ("@c", db.Now())).ConfigureAwait(false);
         for (var start = 0; start < chunks.Count; start += RowsPerInsert)
         {
             var count = Math.Min(RowsPerInsert, chunks.Count - start);

@@ -28,11 +28,11 @@ internal abstract class SqlDatabase
     /// <summary>Where the database is, for messages (never a password).</summary>
     public abstract string Description { get; }
 
-    /// <summary>The schema, as migrations: element <c>i</c> brings the schema from version <c>i</c> to <c>i + 1</c>.</summary>
-    protected abstract IReadOnlyList<string> Migrations { get; }
+    /// <summary>The engine, for the few statements that differ (<see cref="SqlSchema"/> says how a migration is written once).</summary>
+    public abstract SqlDialect Dialect { get; }
 
     /// <summary>The schema version this code reads and writes.</summary>
-    public int LatestVersion => Migrations.Count;
+    public int LatestVersion => SqlSchema.Migrations.Count;
 
     /// <summary>Opens a connection.</summary>
     public abstract ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken);
@@ -41,26 +41,30 @@ internal abstract class SqlDatabase
     public long Now() => Time.GetUtcNow().ToUnixTimeMilliseconds();
 
     /// <summary>Applies every migration the database lacks, each in its own transaction; returns the versions before and after.</summary>
+    /// <remarks>Each step holds the schema lock (<see cref="LockSchemaAsync"/>), so servers starting together on one database
+    /// migrate it once.</remarks>
     /// <exception cref="InvalidOperationException">The database is newer than this server.</exception>
     public async Task<(int From, int To)> MigrateAsync(CancellationToken cancellationToken)
     {
         await using var c = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await NonQueryAsync(c, null, "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)", cancellationToken).ConfigureAwait(false);
-        var from = await VersionAsync(c, null, cancellationToken).ConfigureAwait(false);
-        if (from > LatestVersion)
-        {
-            throw new InvalidOperationException($"{Description} has schema version {from}; this lmvp-server reads version {LatestVersion} or older.");
-        }
-
-        for (var v = from; v < LatestVersion; v++)
+        int? from = null;
+        while (true)
         {
             await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            if (await VersionAsync(c, tx, cancellationToken).ConfigureAwait(false) != v)
+            var v = await LockedVersionAsync(c, tx, cancellationToken).ConfigureAwait(false);
+            from ??= v;
+            if (v > LatestVersion)
             {
-                continue; // another server migrated meanwhile
+                throw new InvalidOperationException($"{Description} has schema version {v}; this lmvp-server reads version {LatestVersion} or older.");
             }
 
-            foreach (var statement in Migrations[v].Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            if (v == LatestVersion)
+            {
+                await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+                return (from.Value, v);
+            }
+
+            foreach (var statement in SqlSchema.Migrations[v].For(Dialect).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
                 await NonQueryAsync(c, tx, statement, cancellationToken).ConfigureAwait(false);
             }
@@ -69,16 +73,27 @@ internal abstract class SqlDatabase
                 cancellationToken, ("@v", (v + 1).ToString(CultureInfo.InvariantCulture))).ConfigureAwait(false);
             await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
-
-        return (from, LatestVersion);
     }
 
     /// <summary>The schema version the database is at (0 when new).</summary>
     public async Task<int> VersionAsync(CancellationToken cancellationToken)
     {
         await using var c = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await NonQueryAsync(c, null, "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)", cancellationToken).ConfigureAwait(false);
-        return await VersionAsync(c, null, cancellationToken).ConfigureAwait(false);
+        await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        var version = await LockedVersionAsync(c, tx, cancellationToken).ConfigureAwait(false);
+        await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return version;
+    }
+
+    /// <summary>Serializes schema changes between processes for the rest of <paramref name="transaction"/> (SQLite's write
+    /// transactions are serialized already).</summary>
+    protected virtual Task LockSchemaAsync(DbConnection connection, DbTransaction transaction, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private async Task<int> LockedVersionAsync(DbConnection c, DbTransaction tx, CancellationToken cancellationToken)
+    {
+        await LockSchemaAsync(c, tx, cancellationToken).ConfigureAwait(false);
+        await NonQueryAsync(c, tx, "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)", cancellationToken).ConfigureAwait(false);
+        return await VersionAsync(c, tx, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>A command with <c>@name</c> parameters.</summary>
@@ -159,6 +174,27 @@ internal abstract class SqlDatabase
         }
 
         return found;
+    }
+
+    /// <summary>Runs the statement <paramref name="statement"/> (whose IN list is <see cref="InList"/>) over <paramref name="ids"/> in
+    /// batches; returns the rows it changed in all.</summary>
+    public static async Task<int> NonQueryBatchedAsync(DbConnection connection, DbTransaction? transaction, Func<int, string> statement,
+        IReadOnlyList<Lmvp.Store.ObjectId> ids, (string Name, object? Value)[] fixedParameters, CancellationToken cancellationToken)
+    {
+        var changed = 0;
+        for (var start = 0; start < ids.Count; start += IdBatch)
+        {
+            var count = Math.Min(IdBatch, ids.Count - start);
+            await using var cmd = Command(connection, transaction, statement(count), fixedParameters);
+            for (var i = 0; i < count; i++)
+            {
+                Add(cmd, "@p" + i.ToString(CultureInfo.InvariantCulture), ids[start + i].ToArray());
+            }
+
+            changed += await cmd.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return changed;
     }
 
     /// <summary>The ids not in <paramref name="present"/>, in order, each once.</summary>

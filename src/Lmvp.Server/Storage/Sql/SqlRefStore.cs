@@ -37,6 +37,10 @@ internal sealed class SqlRefStore(SqlDatabase db) : IRefStore
         var now = db.Now();
         await using var c = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+
+        // The repository row first: a gc sweep locks it too before it reads the refs, so the two never interleave.
+        await NonQueryAsync(c, tx, "UPDATE repositories SET updated_at = @now WHERE repo_id = @r", cancellationToken, ("@now", now), ("@r", repositoryId))
+            .ConfigureAwait(false);
         var changed = expected is { } old
             ? await NonQueryAsync(c, tx, "UPDATE refs SET target = @t, updated_at = @now WHERE repo_id = @r AND name = @n AND target = @old", cancellationToken,
                 ("@t", target.ToArray()), ("@now", now), ("@r", repositoryId), ("@n", name), ("@old", old.ToArray())).ConfigureAwait(false)
@@ -56,8 +60,6 @@ internal sealed class SqlRefStore(SqlDatabase db) : IRefStore
                 cancellationToken, ("@b", name[RefName.HeadsPrefix.Length..]), ("@r", repositoryId), ("@n", name)).ConfigureAwait(false);
         }
 
-        await NonQueryAsync(c, tx, "UPDATE repositories SET updated_at = @now WHERE repo_id = @r", cancellationToken, ("@now", now), ("@r", repositoryId))
-            .ConfigureAwait(false);
         await tx.CommitAsync(cancellationToken).ConfigureAwait(false);
         return RefUpdateOutcome.Updated;
     }
