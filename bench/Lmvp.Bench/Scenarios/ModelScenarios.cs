@@ -174,9 +174,9 @@ internal static class ModelScenarios
         var serverData = Path.Combine(context.Directory, "server");
         Environment.SetEnvironmentVariable("LMVP_CONFIG_DIR", Path.Combine(context.Directory, "config"));
         var server = SyncScenarios.ServerBinary.Locate();
-        server.Admin(serverData, "create-user", "bench");
-        Environment.SetEnvironmentVariable("LMVP_TOKEN", server.Admin(serverData, "create-token", "bench", "--scope", "write").Trim());
-        server.Admin(serverData, "create-repo", "bench/series");
+        server.Admin(["--data", serverData], "create-user", "bench");
+        Environment.SetEnvironmentVariable("LMVP_TOKEN", server.Admin(["--data", serverData], "create-token", "bench", "--scope", "write").Trim());
+        server.Admin(["--data", serverData], "create-repo", "bench/series");
         using var running = server.Start(serverData);
         context.Cli.Run(work, "remote", "add", "origin", $"{running.Url}/bench/series").EnsureSuccess("remote add");
         var push = context.Cli.Run(work, "push", "--json").EnsureSuccess("push");
