@@ -85,6 +85,7 @@ internal static class ServerApp
             services.AddSingleton<AuditTrail>();
             services.AddSingleton<SignInThrottle>();
             services.AddSingleton<PasswordSignIn>();
+            services.AddSingleton<RepositoryTensors>();
             services.AddSingleton<RefUpdates>();
             services.AddSingleton<FileDigests>();
             services.AddSingleton<Uploads>();
@@ -211,6 +212,7 @@ internal static class ServerApp
         app.MapRefHistoryEndpoints();
         app.MapAuditEndpoints();
         app.MapUploadEndpoints();
+        app.MapTensorEndpoints();
 
         // The web UI (src/Lmvp.Server/Web/) maps its pages here.
         app.MapLmvpWeb();
