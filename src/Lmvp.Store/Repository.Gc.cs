@@ -14,7 +14,11 @@ namespace Lmvp.Store;
 /// <param name="PackBytesAfter">Bytes in pack files after.</param>
 /// <param name="Warnings">Packs left alone because a live entry in them is corrupt, one line each.</param>
 public sealed record GarbageCollectionResult(bool DryRun, long BytesFreed, long ChunksRemoved, long ObjectsRemoved, int PacksRewritten, int PacksDeleted,
-    int LeftoverPacksDeleted, long PackBytesBefore, long PackBytesAfter, IReadOnlyList<string> Warnings);
+    int LeftoverPacksDeleted, long PackBytesBefore, long PackBytesAfter, IReadOnlyList<string> Warnings)
+{
+    /// <summary>Reachable chunks that are not here because a remote promises them (a partial clone or fetch): kept as live, not damage.</summary>
+    public long PromisedChunks { get; init; }
+}
 
 public sealed partial class Repository
 {
