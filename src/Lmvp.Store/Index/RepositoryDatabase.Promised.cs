@@ -21,7 +21,4 @@ internal sealed partial class RepositoryDatabase
 
     /// <summary>The remote that promises the chunks of file <paramref name="fileId"/>, or null when none does.</summary>
     public string? GetPromisingRemote(ObjectId fileId) => ScalarString("SELECT remote FROM promised_files WHERE file_id = $f", ("$f", fileId.ToArray()));
-
-    /// <summary>True when some remote promises chunks this repository may lack.</summary>
-    public bool HasPromisedFiles() => ScalarString("SELECT remote FROM promised_files LIMIT 1") is not null;
 }

@@ -27,7 +27,7 @@ internal sealed class GarbageCollector
     private readonly string _packDirectory;
     private readonly IProgress<ProgressInfo>? _progress;
     private readonly List<string> _warnings = [];
-    private long _promised;
+    private long _promised; // reachable chunks not here that a remote promises
 
     public GarbageCollector(ObjectStore store, IProgress<ProgressInfo>? progress)
     {
@@ -133,7 +133,7 @@ internal sealed class GarbageCollector
     private (HashSet<ObjectId> Chunks, HashSet<ObjectId> Objects) Mark(IReadOnlyList<KeyValuePair<string, ObjectId>> roots, CancellationToken cancellationToken)
     {
         var chunks = new HashSet<ObjectId>();
-        var promised = new Dictionary<string, long>(StringComparer.Ordinal); // reachable chunks not here, by the remote promising them
+        _promised = 0;
         var walker = new GraphWalker(_store);
         foreach (var (name, target) in roots)
         {
@@ -152,9 +152,9 @@ internal sealed class GarbageCollector
                     var indexed = fresh.Count == 0 ? [] : _database.FindExistingChunks(fresh);
                     foreach (var id in fresh)
                     {
-                        if (!indexed.Contains(id) && _database.GetPromisingRemote(manifest.FileId) is { } remote)
+                        if (!indexed.Contains(id) && _database.GetPromisingRemote(manifest.FileId) is not null)
                         {
-                            promised[remote] = promised.GetValueOrDefault(remote) + 1;
+                            _promised++; // live, but kept by the remote that promises it (a partial clone): not damage
                         }
                         else if (!indexed.Contains(id))
                         {
@@ -165,7 +165,6 @@ internal sealed class GarbageCollector
             }
         }
 
-        _promised = promised.Values.Sum();
         var objects = new HashSet<ObjectId>(walker.Commits);
         objects.UnionWith(walker.Trees);
         objects.UnionWith(walker.Files);
