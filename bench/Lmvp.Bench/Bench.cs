@@ -22,6 +22,8 @@ internal static class Bench
         ["api"] = SyncScenarios.Api,
         ["scaleout"] = SyncScenarios.ScaleOut,
         ["web"] = SyncScenarios.Web,
+        ["models"] = ModelScenarios.Training,
+        ["tensordiff"] = TensorDiffScenarios.TwoCheckpoints,
     };
 
     public static int RunParent(BenchOptions options, string[] args)

@@ -33,6 +33,10 @@ internal sealed class BenchOptions
           web        web pages of a 5,000-commit branch with 10 metrics: bytes without compression, with gzip and
                      brotli, and server time (history, metrics, overlay, CSV, API JSON); with
                      LMVP_BENCH_BASELINE_SERVER=path/to/lmvp-server.dll, the same pages from that build too
+          models     a small transformer trained with torch (/usr/bin/python3): stored vs logical bytes of its
+                     checkpoint series (fp32 .pt, with optimizer state, bf16 safetensors) next to zstd -1, a fine-tune
+                     saved under per-epoch names against the bytes that changed, the cutting strategies, a push
+          tensordiff diff --tensors of two torch.save checkpoints of size each
 
         Options:
           --size-gib N    size of the big file in GiB (default 2; 0.25 is a one-minute smoke run)
@@ -46,7 +50,7 @@ internal sealed class BenchOptions
           -h, --help      show this text
         """;
 
-    private static readonly string[] KnownScenarios = ["chunking", "blake3", "commit", "recommit", "edit5", "checkout", "log", "gitstatus", "sync", "api", "web", "scaleout"];
+    private static readonly string[] KnownScenarios = ["chunking", "blake3", "commit", "recommit", "edit5", "checkout", "log", "gitstatus", "sync", "api", "web", "scaleout", "models", "tensordiff"];
 
     public IReadOnlyList<string> Scenarios { get; private set; } = KnownScenarios;
 

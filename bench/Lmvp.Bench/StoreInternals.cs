@@ -30,8 +30,7 @@ internal static class StoreInternals
     public static int PipelineOnly(string path)
     {
         using var stream = OpenForCommit(path);
-        var result = new ChunkPipeline(Chunker.Default).Process(stream, stream.Length, new DiscardingSink());
-        return result.Chunks.Count;
+        return new FileChunker().Chunk(stream, path, new DiscardingSink()).Manifest.Chunks.Count;
     }
 
     /// <summary>Runs the commit pipeline into a repository's pack writer, then publishes; returns (pipeline + pack writes, publish) durations.</summary>
@@ -43,7 +42,7 @@ internal static class StoreInternals
         using (var stream = OpenForCommit(path))
         {
             writer.BeginFile();
-            _ = new ChunkPipeline(Chunker.Default).Process(stream, stream.Length, writer);
+            _ = new FileChunker().Chunk(stream, path, writer);
         }
 
         var write = clock.Elapsed;
@@ -72,6 +71,28 @@ internal static class StoreInternals
         return total;
     }
 
+    /// <summary>How a model file is cut: without format readers (plain content-defined chunking), with tensor-aligned cuts and
+    /// content-defined chunks inside tensors, or with tensor-aligned cuts and fixed pieces inside (what commits do).</summary>
+    public enum Cutting
+    {
+        PlainCdc,
+        TensorCutsCdcInside,
+        TensorCutsFixedPieces,
+    }
+
+    /// <summary>Chunks a file the given way, discarding the bytes; returns its chunks.</summary>
+    public static IReadOnlyList<ChunkRef> ChunkWith(string path, Cutting cutting)
+    {
+        var chunker = cutting switch
+        {
+            Cutting.PlainCdc => new FileChunker { ReadLayouts = false },
+            Cutting.TensorCutsCdcInside => new FileChunker { PieceSize = 0 },
+            _ => new FileChunker(),
+        };
+        using var stream = OpenForCommit(path);
+        return chunker.Chunk(stream, path, new DiscardingSink()).Manifest.Chunks;
+    }
+
     /// <summary>Opens a file the way the commit does (sequential, unbuffered by .NET).</summary>
     public static FileStream OpenForCommit(string path) => new(path, new FileStreamOptions
     {
@@ -84,7 +105,7 @@ internal static class StoreInternals
 
     private sealed class DiscardingSink : IChunkSink
     {
-        public void Accept(ReadOnlySpan<ChunkRef> chunks, ReadOnlySpan<byte> data)
+        public void Accept(ReadOnlySpan<ChunkRef> chunks, ReadOnlySpan<Lmvp.Store.Codecs.ElementKind> kinds, ReadOnlySpan<byte> data)
         {
         }
     }

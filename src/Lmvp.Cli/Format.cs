@@ -25,6 +25,10 @@ internal static class Format
     public static string Count(long count, string singular, string? plural = null) =>
         count.ToString(CultureInfo.InvariantCulture) + " " + (count == 1 ? singular : plural ?? singular + "s");
 
+    /// <summary>" (1.19x)": how much smaller <paramref name="after"/> is than <paramref name="before"/>; empty when it is not smaller.</summary>
+    public static string Ratio(long before, long after) =>
+        before <= 0 || after <= 0 || after >= before ? "" : string.Create(CultureInfo.InvariantCulture, $" ({(double)before / after:0.00}x)");
+
     /// <summary>A metric value as tables show it: 6 significant digits (2.14698, NaN, inf), the same as the web's tables.</summary>
     public static string Number(double value) => MetricValues.FormatShort(value);
 

@@ -36,10 +36,15 @@ public sealed class CommitOptions
 /// <param name="NewChunks">Chunks the repository did not have before.</param>
 /// <param name="FilesRead">Files read and chunked.</param>
 /// <param name="FilesUnchanged">Files reused from the stat cache without reading.</param>
-public sealed record CommitResult(Commit Commit, long BytesScanned, long BytesRead, long BytesStored, long NewChunks, int FilesRead, int FilesUnchanged)
+/// <param name="BytesNew">Raw bytes of the new chunks: what was left to store after dedup, before compression.</param>
+public sealed record CommitResult(Commit Commit, long BytesScanned, long BytesRead, long BytesStored, long NewChunks, int FilesRead, int FilesUnchanged,
+    long BytesNew)
 {
     /// <summary>Files git tracks under the working tree, left out of the snapshot (their version is the provenance's git commit).</summary>
     public int FilesLeftToGit { get; init; }
+
+    /// <summary>How much smaller compression made the new chunks: <see cref="BytesNew"/> over <see cref="BytesStored"/> (1 when nothing was new).</summary>
+    public double CompressionRatio => BytesStored == 0 ? 1 : (double)BytesNew / BytesStored;
 }
 
 /// <summary>Progress of a long operation, for a progress bar.</summary>

@@ -62,7 +62,8 @@ public sealed partial class Repository
             AdvanceHead(head, commit.Id);
             _database.ReplaceStatCache(snapshot.StatCache);
         });
-        return new CommitResult(commit, snapshot.BytesScanned, snapshot.BytesRead, writer.NewStoredBytes, writer.NewChunks, snapshot.FilesRead, snapshot.FilesUnchanged)
+        return new CommitResult(commit, snapshot.BytesScanned, snapshot.BytesRead, writer.NewStoredBytes, writer.NewChunks, snapshot.FilesRead, snapshot.FilesUnchanged,
+            writer.NewChunkBytes)
         {
             FilesLeftToGit = snapshot.FilesLeftToGit,
         };
@@ -115,7 +116,7 @@ public sealed partial class Repository
                 }
             }
 
-            var pipeline = new ChunkPipeline(Chunker.Default);
+            var chunker = new FileChunker();
             foreach (var (f, cached) in pending)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -138,18 +139,18 @@ public sealed partial class Repository
                     continue;
                 }
 
-                var (chunked, stat) = ReadStable(f, pipeline, writer, afterFileRead, n =>
+                var (chunked, stat) = ReadStable(f, chunker, writer, afterFileRead, n =>
                 {
                     read += n;
                     progress?.Report(new ProgressInfo("commit", read, toRead));
                 }, cancellationToken);
                 filesRead++;
-                var manifest = new FileManifest(chunked.FileId, chunked.Size, chunked.Chunks);
-                writer.PutObject(ObjectKind.Manifest, chunked.FileId, manifest.Encode());
-                entries.Add((f.Path, new TreeEntry(name, TreeEntryKind.File, stat.IsExecutable, chunked.Size, chunked.FileId)));
+                var manifest = chunked.Manifest;
+                writer.PutObject(ObjectKind.Manifest, manifest.FileId, manifest.Encode());
+                entries.Add((f.Path, new TreeEntry(name, TreeEntryKind.File, stat.IsExecutable, manifest.Size, manifest.FileId)));
                 if (now - DateTimeOffset.FromUnixTimeMilliseconds(stat.MtimeNs / 1_000_000) > RacyWindow)
                 {
-                    newCache.Add(new(f.Path, new StatCacheEntry(stat.Size, stat.MtimeNs, stat.CtimeNs, stat.Inode, chunked.FileId)));
+                    newCache.Add(new(f.Path, new StatCacheEntry(stat.Size, stat.MtimeNs, stat.CtimeNs, stat.Inode, manifest.FileId)));
                 }
             }
 
@@ -167,13 +168,13 @@ public sealed partial class Repository
         cached.Size == stat.Size && cached.MtimeNs == stat.MtimeNs && cached.CtimeNs == stat.CtimeNs && cached.Inode == stat.Inode;
 
     /// <summary>Reads a file until two stats around one full read agree, so the stored content existed as a whole.</summary>
-    private static (ChunkedFile File, FileStat Stat) ReadStable(ScannedFile file, ChunkPipeline pipeline, ObjectWriter writer,
+    private static (FileChunkingResult File, FileStat Stat) ReadStable(ScannedFile file, FileChunker chunker, ObjectWriter writer,
         Action<string>? afterFileRead, Action<int> onRead, CancellationToken cancellationToken)
     {
         var before = file.Stat;
         for (var attempt = 1; attempt <= MaxReadAttempts; attempt++)
         {
-            ChunkedFile chunked;
+            FileChunkingResult chunked;
             using (var stream = new FileStream(file.FullPath, new FileStreamOptions
             {
                 Mode = FileMode.Open,
@@ -184,13 +185,13 @@ public sealed partial class Repository
             }))
             {
                 writer.BeginFile();
-                chunked = pipeline.Process(stream, before.Size, writer, onRead: onRead, cancellationToken: cancellationToken);
+                chunked = chunker.Chunk(stream, before.Size, file.Path, writer, onRead, cancellationToken);
             }
 
             afterFileRead?.Invoke(file.Path);
             var after = FileStatReader.TryLstat(file.FullPath);
             if (after is { } a && a.IsRegular && a.Size == before.Size && a.MtimeNs == before.MtimeNs && a.CtimeNs == before.CtimeNs
-                && a.Inode == before.Inode && chunked.Size == before.Size)
+                && a.Inode == before.Inode && chunked.Manifest.Size == before.Size)
             {
                 return (chunked, a);
             }

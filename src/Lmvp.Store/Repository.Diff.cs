@@ -1,4 +1,6 @@
 using Lmvp.Store.Chunking;
+using Lmvp.Store.Codecs;
+using Lmvp.Store.Formats;
 using Lmvp.Store.Graph;
 
 namespace Lmvp.Store;
@@ -7,7 +9,31 @@ public sealed partial class Repository
 {
     /// <summary>Compares two commits, or a commit with the working tree when <paramref name="toRevision"/> is null.</summary>
     /// <remarks>Metrics and params are compared only between two commits, and only those that differ are listed (NaN equals NaN).</remarks>
-    public SnapshotDiff Diff(string fromRevision, string? toRevision, CancellationToken cancellationToken = default)
+    public SnapshotDiff Diff(string fromRevision, string? toRevision, CancellationToken cancellationToken = default) =>
+        DiffCore(fromRevision, toRevision, tensors: false, cancellationToken);
+
+    /// <summary>As <see cref="Diff"/>, and for every changed model file (safetensors, torch, ONNX, GGUF) which tensors were added,
+    /// removed, changed or left unchanged, decided from the file headers and chunk ids without reading tensor bytes.</summary>
+    public SnapshotDiff DiffTensors(string fromRevision, string? toRevision, CancellationToken cancellationToken = default) =>
+        DiffCore(fromRevision, toRevision, tensors: true, cancellationToken);
+
+    /// <summary>The tensor layout of a file in a commit, or null when it is not a model file this library reads.</summary>
+    /// <exception cref="ObjectNotFoundException">The commit has no file at <paramref name="path"/>.</exception>
+    public TensorLayout? ReadTensors(string revision, string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var commit = _store.GetCommit(ResolveCommit(revision));
+        var normalized = path.Replace('\\', '/').Trim('/');
+        var entry = Synchronously.Wait(TreeWalk.FindEntryAsync(_store, commit.TreeId, normalized));
+        if (entry is null || entry.Kind == TreeEntryKind.Directory)
+        {
+            throw new ObjectNotFoundException($"'{normalized}' is not a file in commit {commit.Id.ToShortString()}.");
+        }
+
+        return entry.Kind == TreeEntryKind.Symlink ? null : Synchronously.Wait(TensorDiffer.ReadLayoutAsync(_store, _store, entry.Id, normalized));
+    }
+
+    private SnapshotDiff DiffCore(string fromRevision, string? toRevision, bool tensors, CancellationToken cancellationToken)
     {
         var fromId = ResolveCommit(fromRevision);
         var fromCommit = _store.GetCommit(fromId);
@@ -16,11 +42,52 @@ public sealed partial class Repository
             // The working tree as a snapshot would see it: files left to git are compared on neither side.
             var rules = LoadIgnoreRules();
             var from = FlattenCommit(fromId, rules);
+
+            // Working files are chunked once: for the bytes that differ and, when asked, for their tensors.
+            var chunkedWorking = new Dictionary<string, FileChunkingResult>(StringComparer.Ordinal);
+            FileChunkingResult ChunkWorking(string path, CancellationToken ct)
+            {
+                if (!chunkedWorking.TryGetValue(path, out var chunked))
+                {
+                    chunked = chunkedWorking[path] = ChunkWorkingFile(Path.Combine(WorkingDirectory, path), ct);
+                }
+
+                return chunked;
+            }
+
             var working = ScanWithIds(rules, cancellationToken);
             var files = Synchronously.Wait(SnapshotDiffer.CompareFilesAsync(from, working, (path, entry, ct) => new(_store.HasManifest(entry.Id)
                 ? _store.GetChunks(entry.Id)
-                : ChunkWorkingFile(Path.Combine(WorkingDirectory, path), ct)), cancellationToken));
-            return new SnapshotDiff(files, []);
+                : ChunkWorking(path, ct).Manifest.Chunks), cancellationToken));
+            if (!tensors)
+            {
+                return new SnapshotDiff(files, []);
+            }
+
+            var result = new List<FileTensorDiff>();
+            foreach (var file in files)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                (TensorLayout?, IReadOnlyList<ChunkRef>?) WorkingSide(TreeEntry? entry)
+                {
+                    if (entry is null || entry.Kind != TreeEntryKind.File || _store.HasManifest(entry.Id))
+                    {
+                        return StoredSide(file.Path, entry);
+                    }
+
+                    var chunked = ChunkWorking(file.Path, cancellationToken);
+                    return (chunked.Layout, chunked.Manifest.Chunks);
+                }
+
+                var (oldLayout, oldChunks) = StoredSide(file.Path, file.Old);
+                var (newLayout, newChunks) = WorkingSide(file.New);
+                if (TensorDiffer.Compare(file.Path, oldLayout, oldChunks, newLayout, newChunks) is { } diff)
+                {
+                    result.Add(diff);
+                }
+            }
+
+            return new SnapshotDiff(files, [], result);
         }
 
         var toCommit = _store.GetCommit(ResolveCommit(toRevision));
@@ -29,20 +96,31 @@ public sealed partial class Repository
         var metrics = SnapshotDiffer.CompareMetrics(fromCommit, toCommit)
             .Where(m => m.Old is not { } o || m.New is not { } n || !MetricValues.SameValue(o, n)).ToList();
         var parameters = SnapshotDiffer.CompareParams(fromCommit, toCommit).Where(p => !Nullable.Equals(p.Old, p.New)).ToList();
-        return new SnapshotDiff(changed, metrics) { Params = parameters };
+        var tensorDiffs = tensors ? Synchronously.Wait(TensorDiffer.CompareFilesAsync(_store, _store, changed, cancellationToken)) : null;
+        return new SnapshotDiff(changed, metrics, tensorDiffs) { Params = parameters };
     }
 
-    private static IReadOnlyList<ChunkRef> ChunkWorkingFile(string fullPath, CancellationToken cancellationToken)
+    private (TensorLayout? Layout, IReadOnlyList<ChunkRef>? Chunks) StoredSide(string path, TreeEntry? entry)
+    {
+        if (entry is null || entry.Kind != TreeEntryKind.File)
+        {
+            return (null, null);
+        }
+
+        return (Synchronously.Wait(TensorDiffer.ReadLayoutAsync(_store, _store, entry.Id, path)), _store.GetManifest(entry.Id).Chunks);
+    }
+
+    private static FileChunkingResult ChunkWorkingFile(string fullPath, CancellationToken cancellationToken)
     {
         using var stream = new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 0, FileOptions.SequentialScan);
-        return new ChunkPipeline(Chunker.Default).Process(stream, stream.Length, DiscardingSink.Instance, cancellationToken: cancellationToken).Chunks;
+        return new FileChunker().Chunk(stream, fullPath, DiscardingSink.Instance, cancellationToken);
     }
 
     private sealed class DiscardingSink : IChunkSink
     {
         public static readonly DiscardingSink Instance = new();
 
-        public void Accept(ReadOnlySpan<ChunkRef> chunks, ReadOnlySpan<byte> data)
+        public void Accept(ReadOnlySpan<ChunkRef> chunks, ReadOnlySpan<ElementKind> kinds, ReadOnlySpan<byte> data)
         {
         }
     }

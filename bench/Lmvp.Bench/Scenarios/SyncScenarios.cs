@@ -177,7 +177,7 @@ internal static partial class SyncScenarios
     }
 
     /// <summary>Where the lmvp-server binary is: built next to the bench (it references src/Lmvp.Server), or in the same artifacts tree.</summary>
-    private sealed class ServerBinary
+    internal sealed class ServerBinary
     {
         private readonly string _fileName;
         private readonly string[] _prefix;
@@ -264,7 +264,7 @@ internal static partial class SyncScenarios
     }
 
     /// <summary>A running lmvp-server child; disposing it kills it (this process started it, and it is killed by its id).</summary>
-    private sealed partial class RunningServer : IDisposable
+    internal sealed partial class RunningServer : IDisposable
     {
         private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
         private readonly Process _process;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json;
 using Lmvp.Cli.Input;
 using Lmvp.Store;
 
@@ -16,9 +17,10 @@ internal static class CommitCommand
         var paramsFile = new Option<string?>("--params-file") { Description = "Params from a JSON object, or from name=value lines (# starts a comment)." };
         var author = new Option<string?>("--author") { Description = "Override the author (default: lmvp config user.name/user.email, else git's, else the OS user)." };
         var allowEmpty = new Option<bool>("--allow-empty") { Description = "Record a commit even if nothing changed." };
+        var json = new Option<bool>("--json") { Description = "Print JSON for scripts (the commit and its byte accounting)." };
         var command = new Command("commit", "Snapshot every file of the training directory (files git tracks are left to git), with metrics and params.")
         {
-            message, metric, metricsFile, param, paramsFile, author, allowEmpty,
+            message, metric, metricsFile, param, paramsFile, author, allowEmpty, json,
         };
         command.SetAction((parseResult, cancellationToken) =>
         {
@@ -35,12 +37,31 @@ internal static class CommitCommand
                 AllowEmpty = parseResult.GetValue(allowEmpty),
             }, progress, cancellationToken);
             (progress as ProgressPrinter)?.Done();
+            if (parseResult.GetValue(json))
+            {
+                context.Out.WriteLine(JsonSerializer.Serialize(new
+                {
+                    commit = result.Commit.Id.ToString(),
+                    branch = repository.CurrentBranch,
+                    filesRead = result.FilesRead,
+                    filesUnchanged = result.FilesUnchanged,
+                    bytesScanned = result.BytesScanned,
+                    bytesRead = result.BytesRead,
+                    bytesNew = result.BytesNew,
+                    bytesStored = result.BytesStored,
+                    newChunks = result.NewChunks,
+                    filesLeftToGit = result.FilesLeftToGit,
+                }, JsonOptions.Default));
+                return Task.FromResult(0);
+            }
+
             var where = repository.CurrentBranch ?? "detached HEAD";
             var root = result.Commit.Parents.Count == 0 ? " (root-commit)" : "";
             context.Out.WriteLine($"[{where}{root} {result.Commit.Id.ToShortString()}] {result.Commit.Subject}");
             context.Out.WriteLine(
                 $" {Format.Count(result.FilesRead + result.FilesUnchanged, "file")}, {Format.Bytes(result.BytesScanned)} scanned, {Format.Bytes(result.BytesRead)} read, "
-                + $"{Format.Bytes(result.BytesStored)} stored ({Format.Count(result.NewChunks, "new chunk")})");
+                + $"{Format.Bytes(result.BytesNew)} new after dedup, {Format.Bytes(result.BytesStored)} stored{Format.Ratio(result.BytesNew, result.BytesStored)} "
+                + $"({Format.Count(result.NewChunks, "new chunk")})");
             if (result.FilesLeftToGit > 0)
             {
                 var code = result.Commit.Provenance is { } p ? $" (code: {Format.Provenance(p)})" : "";

@@ -4,8 +4,8 @@ using Lmvp.Store;
 
 namespace Lmvp.Cli.Commands;
 
-/// <summary><c>lmvp diff [REV [REV]] [--json]</c>: files added, removed and modified, bytes differing by chunk, metric deltas,
-/// changed params; paths relative to the current directory.</summary>
+/// <summary><c>lmvp diff [REV [REV]] [--tensors] [--json]</c>: files added, removed and modified, bytes differing by chunk, metric
+/// deltas, changed params; with <c>--tensors</c>, the tensors of each changed model file. Paths relative to the current directory.</summary>
 internal static class DiffCommand
 {
     public static Command Create(CliContext context)
@@ -16,14 +16,17 @@ internal static class DiffCommand
             Arity = new ArgumentArity(0, 2),
         }.RejectOptionLikeValues().CompleteRevisions(context);
         var json = new Option<bool>("--json") { Description = "Print JSON for scripts." };
-        var command = new Command("diff", "Compare two commits, or a commit with the working tree: sizes, bytes that differ by chunk, metric deltas, changed params.") { revisions, json };
+        var tensors = new Option<bool>("--tensors") { Description = "For each changed model file: tensors added, removed, changed and unchanged (from headers and chunk ids)." };
+        var command = new Command("diff", "Compare two commits, or a commit with the working tree: sizes, bytes that differ by chunk, metric deltas, changed params.") { revisions, tensors, json };
         command.SetAction((parseResult, cancellationToken) =>
         {
             var (from, to) = SplitRevisions(parseResult.GetValue(revisions) ?? []);
             using var repository = context.OpenRepository();
             var fromId = repository.ResolveCommit(from);
             var toId = to is null ? (ObjectId?)null : repository.ResolveCommit(to);
-            var diff = repository.Diff(fromId.ToString(), toId?.ToString(), cancellationToken);
+            var diff = parseResult.GetValue(tensors)
+                ? repository.DiffTensors(fromId.ToString(), toId?.ToString(), cancellationToken)
+                : repository.Diff(fromId.ToString(), toId?.ToString(), cancellationToken);
             var added = diff.Files.Count(f => f.Change == FileChangeKind.Added);
             var modified = diff.Files.Count(f => f.Change == FileChangeKind.Modified);
             var deleted = diff.Files.Count(f => f.Change == FileChangeKind.Deleted);
@@ -44,6 +47,7 @@ internal static class DiffCommand
                     }),
                     metrics = diff.Metrics.Select(m => new { name = m.Name, old = m.Old, @new = m.New, delta = m.Delta }),
                     @params = diff.Params.Select(p => new { name = p.Name, old = JsonValue(p.Old), @new = JsonValue(p.New) }),
+                    tensors = diff.Tensors?.Select(TensorTables.ToJson),
                     summary = new { filesChanged = diff.Files.Count, added, modified, deleted, bytesDiffering = differing },
                 }, JsonOptions.Default));
                 return Task.FromResult(0);
@@ -63,6 +67,11 @@ internal static class DiffCommand
                     _ => $"modified  {path}  {Format.Bytes(f.OldSize)} -> {Format.Bytes(f.NewSize)}, {Format.Bytes(f.BytesDiffering)} differ",
                 };
                 output.WriteLine(line);
+            }
+
+            foreach (var file in diff.Tensors ?? [])
+            {
+                TensorTables.WriteDiff(output, file);
             }
 
             if (diff.Metrics.Count + diff.Params.Count > 0)

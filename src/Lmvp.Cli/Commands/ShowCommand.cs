@@ -1,24 +1,34 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Text.Json;
 using Lmvp.Store;
 
 namespace Lmvp.Cli.Commands;
 
-/// <summary><c>lmvp show [REV] [--json]</c>: one commit's metadata (metrics and params in full precision) and the files it holds, with sizes.</summary>
+/// <summary><c>lmvp show [REV] [-- PATH...] [--tensors] [--json]</c>: one commit's metadata (metrics and params in full precision) and
+/// the files it holds, with sizes; with paths, those files; with <c>--tensors</c>, the tensor table of each model file.</summary>
 internal static class ShowCommand
 {
     public static Command Create(CliContext context)
     {
         var revision = new Argument<string>("revision") { Description = "The commit to show (default HEAD).", Arity = ArgumentArity.ZeroOrOne, DefaultValueFactory = _ => "HEAD" }.RejectOptionLikeValues().CompleteRevisions(context);
+        var paths = new Argument<string[]>("path") { Description = "Files to show, after --, relative to the current directory.", Arity = ArgumentArity.ZeroOrMore };
+        var tensors = new Option<bool>("--tensors") { Description = "Show the tensors of model files (safetensors, torch.save, ONNX, GGUF) with parameter counts." };
         var json = new Option<bool>("--json") { Description = "Print JSON for scripts." };
-        var command = new Command("show", "Show a commit: id, author, date, parents, message, metrics and params in full, provenance and its files with sizes.") { revision, json };
+        var command = new Command("show", "Show a commit: id, author, date, parents, message, metrics and params in full, provenance and its files with sizes.") { revision, paths, tensors, json };
         command.SetAction(parseResult =>
         {
+            var (rev, selected, asTensors, asJson) = Split(parseResult, parseResult.GetValue(tensors), parseResult.GetValue(json));
             using var repository = context.OpenRepository();
-            var commit = repository.GetCommit(repository.ResolveCommit(parseResult.GetValue(revision)!));
+            var commit = repository.GetCommit(repository.ResolveCommit(rev));
+            if (selected.Count > 0 || asTensors)
+            {
+                return ShowFiles(context, repository, commit, selected, asTensors, asJson);
+            }
+
             var files = repository.ListFiles(commit.Id).OrderBy(f => f.Key, StringComparer.Ordinal).ToList();
             var decorations = LogCommand.Decorations(repository);
-            if (parseResult.GetValue(json))
+            if (asJson)
             {
                 context.Out.WriteLine(JsonSerializer.Serialize(new
                 {
@@ -82,6 +92,98 @@ internal static class ShowCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>The revision, the paths and the flags: the argument before <c>--</c> is the revision, those after it paths (git's
+    /// habit); <c>--tensors</c> and <c>--json</c> are still flags when written after the paths.</summary>
+    private static (string Revision, List<string> Paths, bool Tensors, bool Json) Split(ParseResult parseResult, bool tensors, bool json)
+    {
+        var before = new List<string>();
+        var after = new List<string>();
+        var dashed = false;
+        foreach (var token in parseResult.Tokens)
+        {
+            if (token.Type == TokenType.DoubleDash)
+            {
+                dashed = true;
+            }
+            else if (token.Type == TokenType.Argument)
+            {
+                if (dashed && token.Value == "--tensors")
+                {
+                    tensors = true;
+                }
+                else if (dashed && token.Value == "--json")
+                {
+                    json = true;
+                }
+                else if (!dashed && token.Value.Length > 1 && token.Value[0] == '-')
+                {
+                    throw new UsageException($"Unrecognized option '{token.Value}'.");
+                }
+                else
+                {
+                    (dashed ? after : before).Add(token.Value);
+                }
+            }
+        }
+
+        var revision = before.Count > 0 ? before[0] : "HEAD";
+        after.InsertRange(0, before.Skip(1));
+        return (revision, after, tensors, json);
+    }
+
+    /// <summary>The named files (every file when none is named) with their tensors when asked.</summary>
+    private static int ShowFiles(CliContext context, Repository repository, Commit commit, List<string> paths, bool tensors, bool json)
+    {
+        var files = repository.ListFiles(commit.Id).Where(f => f.Value.Kind == TreeEntryKind.File).ToDictionary(f => f.Key, f => f.Value, StringComparer.Ordinal);
+        var chosen = new List<string>();
+        foreach (var path in paths)
+        {
+            var relative = repository.NormalizeUserPath(context.FullPath(path));
+            var matched = files.Keys.Where(p => p == relative || relative.Length == 0 || p.StartsWith(relative + "/", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToList();
+            if (matched.Count == 0)
+            {
+                throw new ObjectNotFoundException($"Path '{path}' is not a file in commit {commit.Id.ToShortString()}.");
+            }
+
+            chosen.AddRange(matched.Where(m => !chosen.Contains(m)));
+        }
+
+        if (paths.Count == 0)
+        {
+            chosen.AddRange(files.Keys.Order(StringComparer.Ordinal));
+        }
+
+        var layouts = chosen.Select(p => (Path: p, Entry: files[p], Layout: repository.ReadTensors(commit.Id.ToString(), p))).ToList();
+        if (tensors && paths.Count == 0)
+        {
+            layouts.RemoveAll(l => l.Layout is null); // every file of the commit: only the model files have tensors to show
+        }
+
+        if (json)
+        {
+            context.Out.WriteLine(JsonSerializer.Serialize(new
+            {
+                commit = commit.Id.ToString(),
+                files = layouts.Select(l => TensorTables.ToJson(l.Path, l.Entry, l.Layout, tensors)),
+            }, JsonOptions.Default));
+            return 0;
+        }
+
+        foreach (var (path, entry, layout) in layouts)
+        {
+            if (tensors)
+            {
+                TensorTables.WriteTable(context.Out, path, layout);
+                continue;
+            }
+
+            var kind = layout is null ? "" : $", {layout.Format} with {layout.Tensors.Count} tensors ({layout.Parameters:N0} parameters)";
+            context.Out.WriteLine($"{path}: {Format.Bytes(entry.Size)}, file {entry.Id}{kind}");
+        }
+
+        return 0;
     }
 
     /// <summary>The mode git shows for an entry: 100644 file, 100755 executable, 120000 symlink.</summary>

@@ -80,12 +80,16 @@ internal static class SyncCommandSupport
         }
     }
 
+    /// <summary>"received 12 chunks and 5 objects in 4 requests: 1.0 GiB of files, 40.0 MiB new here, 33.6 MiB on the wire (1.19x), 33.7 MiB in, 1.2 KiB out".</summary>
     public static string Received(TransferStats t) =>
-        $"received {Format.Count(t.ChunksReceived, "chunk")} ({Format.Bytes(t.ChunkBytesReceived)}) and {Format.Count(t.ObjectsReceived, "object")} in {Format.Count(t.Requests, "request")}, "
+        $"received {Format.Count(t.ChunksReceived, "chunk")} and {Format.Count(t.ObjectsReceived, "object")} in {Format.Count(t.Requests, "request")}: {Format.Bytes(t.LogicalBytes)} of files, "
+        + $"{Format.Bytes(t.ChunkBytesReceived)} new here, {Format.Bytes(t.ChunkWireBytesReceived)} on the wire{Format.Ratio(t.ChunkBytesReceived, t.ChunkWireBytesReceived)}, "
         + $"{Format.Bytes(t.BytesReceived)} in, {Format.Bytes(t.BytesSent)} out";
 
+    /// <summary>"sent 12 chunks and 5 objects in 4 requests: 1.0 GiB of files, 40.0 MiB new to the server, 33.6 MiB on the wire (1.19x), 33.7 MiB out, 1.2 KiB in".</summary>
     public static string Sent(TransferStats t) =>
-        $"sent {Format.Count(t.ChunksSent, "chunk")} ({Format.Bytes(t.ChunkBytesSent)}) and {Format.Count(t.ObjectsSent, "object")} in {Format.Count(t.Requests, "request")}, "
+        $"sent {Format.Count(t.ChunksSent, "chunk")} and {Format.Count(t.ObjectsSent, "object")} in {Format.Count(t.Requests, "request")}: {Format.Bytes(t.LogicalBytes)} of files, "
+        + $"{Format.Bytes(t.ChunkBytesSent)} new to the server, {Format.Bytes(t.ChunkWireBytesSent)} on the wire{Format.Ratio(t.ChunkBytesSent, t.ChunkWireBytesSent)}, "
         + $"{Format.Bytes(t.BytesSent)} out, {Format.Bytes(t.BytesReceived)} in";
 
     public static string Range(RefUpdate u, string separator) =>
@@ -117,6 +121,9 @@ internal static class SyncCommandSupport
         chunksReceived = t.ChunksReceived,
         chunkBytesReceived = t.ChunkBytesReceived,
         objectsReceived = t.ObjectsReceived,
+        logicalBytes = t.LogicalBytes,
+        chunkWireBytesSent = t.ChunkWireBytesSent,
+        chunkWireBytesReceived = t.ChunkWireBytesReceived,
     };
 
     public static object ToJson(RefUpdate u) => new

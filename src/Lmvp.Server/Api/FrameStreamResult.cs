@@ -13,10 +13,12 @@ internal sealed class FrameStreamResult : IResult, IEndpointMetadataProvider
     private const int BufferSize = 1 << 20;
 
     private readonly Func<FrameWriter, CancellationToken, Task> _write;
+    private readonly int _version;
 
-    public FrameStreamResult(Func<FrameWriter, CancellationToken, Task> write)
+    public FrameStreamResult(Func<FrameWriter, CancellationToken, Task> write, int version = 1)
     {
         _write = write;
+        _version = version;
     }
 
     public async Task ExecuteAsync(HttpContext httpContext)
@@ -26,7 +28,7 @@ internal sealed class FrameStreamResult : IResult, IEndpointMetadataProvider
         httpContext.Response.StatusCode = StatusCodes.Status200OK;
         httpContext.Response.ContentType = FrameFormat.MediaType;
         await using var buffered = new BufferedStream(httpContext.Response.Body, BufferSize);
-        var writer = new FrameWriter(buffered);
+        var writer = new FrameWriter(buffered, _version);
         await _write(writer, cancellationToken);
         await writer.CompleteAsync(cancellationToken);
         await buffered.FlushAsync(cancellationToken);

@@ -4,6 +4,7 @@ using Lmvp.Server.Services;
 using Lmvp.Server.Storage;
 using Lmvp.Store;
 using Lmvp.Store.Graph;
+using Lmvp.Store.Packs;
 using Lmvp.Store.Protocol;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -83,6 +84,7 @@ internal static class SyncEndpoints
         ChunkStore chunks, CancellationToken cancellationToken)
     {
         await using var batch = chunks.BeginBatch(repo.Id);
+        var scratch = new byte[ProtocolLimits.MaxChunkFrame];
         var refused = await ReadUploadAsync(request, ProtocolLimits.MaxChunkFrame, (frame, number) =>
         {
             if (frame.Kind != ObjectKind.Chunk)
@@ -90,18 +92,36 @@ internal static class SyncEndpoints
                 return new($"frame {number} is a {Describe(frame.Kind)}, not a chunk (send it to .../objects)");
             }
 
-            if (frame.Data.Length == 0)
+            if (frame.RawLength == 0)
             {
                 return new($"chunk {frame.Id} is empty");
             }
 
-            var actual = ObjectId.Compute(frame.Data.Span);
-            if (actual != frame.Id)
+            if (frame.Encoding == ChunkEncoding.Raw)
             {
-                return new($"chunk {frame.Id} does not match its bytes (they hash to {actual})");
+                var actual = ObjectId.Compute(frame.Data.Span);
+                if (actual != frame.Id)
+                {
+                    return new($"chunk {frame.Id} does not match its bytes (they hash to {actual})");
+                }
+
+                batch.Add(frame.Id, frame.Data.Span);
+                return new((string?)null);
             }
 
-            batch.Add(frame.Id, frame.Data.Span);
+            // Decoded into exactly its declared raw length (a frame that would expand further is refused), hashed, and only
+            // then kept, in the encoding it came in.
+            try
+            {
+                PackFormat.DecodeEntry(new PackEntry(frame.Id, ObjectKind.Chunk, frame.Encoding, 0, frame.Data.Length, frame.RawLength), frame.Data.Span,
+                    scratch.AsSpan(0, frame.RawLength));
+            }
+            catch (CorruptObjectException e)
+            {
+                return new(e.Message.TrimEnd('.'));
+            }
+
+            batch.AddStored(frame.Id, frame.Encoding, frame.Data.Span, frame.RawLength);
             return new((string?)null);
         }, cancellationToken);
         return refused ?? (Results<Ok<StoredResponse>, JsonHttpResult<ApiError>>)TypedResults.Ok(new StoredResponse(await batch.CommitAsync(cancellationToken)));
@@ -140,7 +160,7 @@ internal static class SyncEndpoints
     }
 
     public static async Task<Results<FrameStreamResult, JsonHttpResult<ApiError>>> DownloadChunksAsync(IdListRequest request, RepositoryContext repo,
-        ChunkStore chunks, CancellationToken cancellationToken)
+        ChunkStore chunks, HttpContext http, CancellationToken cancellationToken)
     {
         if (ParseIds(request.Ids, "ids", out var ids) is { } invalid)
         {
@@ -151,6 +171,18 @@ internal static class SyncEndpoints
         if (missing.Count > 0)
         {
             return Errors.NotFound($"chunk {missing[0]} not found in {repo.Record.FullName} ({missing.Count} of the {ids.Count} asked are missing)");
+        }
+
+        if (FrameFormat.AcceptsVersion2(http.Request.Headers.Accept))
+        {
+            // Chunks go as they are stored (compressed ones compressed); the client decodes, hashes and only then keeps each.
+            return new FrameStreamResult(async (writer, ct) =>
+            {
+                await foreach (var chunk in chunks.ReadStoredManyAsync(repo.Id, ids, ct))
+                {
+                    await writer.WriteStoredAsync(ObjectKind.Chunk, chunk.Id, chunk.Encoding, chunk.RawLength, chunk.Stored, ct);
+                }
+            }, version: 2);
         }
 
         return new FrameStreamResult(async (writer, ct) =>

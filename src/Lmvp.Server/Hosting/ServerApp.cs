@@ -80,6 +80,7 @@ internal static class ServerApp
             services.AddSingleton<RepositoryAccess>();
             services.AddSingleton<ObjectCache>();
             services.AddSingleton<RepositoryGraphs>();
+            services.AddSingleton<RepositoryTensors>();
             services.AddSingleton<RefUpdates>();
             services.AddSingleton<FileDigests>();
             services.AddSingleton<Uploads>();
@@ -202,6 +203,7 @@ internal static class ServerApp
         app.MapFileEndpoints();
         app.MapRefEndpoints();
         app.MapUploadEndpoints();
+        app.MapTensorEndpoints();
 
         // The web UI (src/Lmvp.Server/Web/) maps its pages here.
         app.MapLmvpWeb();

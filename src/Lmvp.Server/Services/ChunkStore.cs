@@ -2,12 +2,16 @@ using System.Buffers;
 using System.Runtime.CompilerServices;
 using Lmvp.Server.Storage;
 using Lmvp.Store;
+using Lmvp.Store.Codecs;
 using Lmvp.Store.Packs;
 
 namespace Lmvp.Server.Services;
 
 /// <summary>One chunk read from the store; its data is valid only until the next one.</summary>
 internal readonly record struct ChunkData(ObjectId Id, ReadOnlyMemory<byte> Data);
+
+/// <summary>One chunk as stored (for the wire: nothing decoded); its bytes are valid only until the next one.</summary>
+internal readonly record struct StoredChunk(ObjectId Id, ChunkEncoding Encoding, int RawLength, ReadOnlyMemory<byte> Stored);
 
 /// <summary>The chunk bytes of every repository: packs (the client's pack format) kept in the blob store and located through
 /// the chunk index. Chunks are stored per repository, so what one holds never shows in another's answers.</summary>
@@ -68,8 +72,57 @@ internal sealed class ChunkStore
     /// <exception cref="CorruptObjectException">Stored bytes are damaged.</exception>
     public async IAsyncEnumerable<ChunkData> ReadManyAsync(long repositoryId, IReadOnlyList<ObjectId> ids, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        byte[]? run = null;
         byte[]? decoded = null;
+        try
+        {
+            await foreach (var (entry, stored, pack) in ReadEntriesAsync(repositoryId, ids, cancellationToken).ConfigureAwait(false))
+            {
+                ReadOnlyMemory<byte> raw;
+                if (entry.Encoding == ChunkEncoding.Raw)
+                {
+                    raw = stored;
+                    if (ObjectId.Compute(raw.Span) != entry.Id)
+                    {
+                        throw new CorruptObjectException($"Chunk {entry.Id.ToShortString()} in {pack} at offset {entry.Offset} is corrupt: its bytes do not hash to its id.");
+                    }
+                }
+                else
+                {
+                    if (decoded is null || decoded.Length < entry.RawLength)
+                    {
+                        Return(decoded);
+                        decoded = ArrayPool<byte>.Shared.Rent(Math.Max(entry.RawLength, 256 << 10));
+                    }
+
+                    PackFormat.DecodeEntry(entry, stored.Span, decoded.AsSpan(0, entry.RawLength));
+                    raw = decoded.AsMemory(0, entry.RawLength);
+                }
+
+                yield return new ChunkData(entry.Id, raw);
+            }
+        }
+        finally
+        {
+            Return(decoded);
+        }
+    }
+
+    /// <summary>Reads chunks in the order given as they are stored (for frame stream version 2: the receiver decodes and verifies);
+    /// an item's bytes are valid only until the next one.</summary>
+    /// <exception cref="ObjectNotFoundException">The repository does not hold one of them.</exception>
+    public async IAsyncEnumerable<StoredChunk> ReadStoredManyAsync(long repositoryId, IReadOnlyList<ObjectId> ids, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var (entry, stored, _) in ReadEntriesAsync(repositoryId, ids, cancellationToken).ConfigureAwait(false))
+        {
+            yield return new StoredChunk(entry.Id, entry.Encoding, entry.RawLength, stored);
+        }
+    }
+
+    /// <summary>Each chunk's pack entry and stored bytes, in the order given: looked up in batches, neighbours read with one range read.</summary>
+    private async IAsyncEnumerable<(PackEntry Entry, ReadOnlyMemory<byte> Stored, string Pack)> ReadEntriesAsync(long repositoryId, IReadOnlyList<ObjectId> ids,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        byte[]? run = null;
         try
         {
             for (var start = 0; start < ids.Count; start += LookupBatch)
@@ -108,29 +161,7 @@ internal sealed class ChunkStore
                     for (var k = i; k < end; k++)
                     {
                         var entry = locations[k]!.Entry;
-                        var stored = run.AsMemory(plan.Positions[k - i], entry.StoredLength);
-                        ReadOnlyMemory<byte> raw;
-                        if (entry.Encoding == ChunkEncoding.Raw)
-                        {
-                            raw = stored;
-                            if (ObjectId.Compute(raw.Span) != entry.Id)
-                            {
-                                throw new CorruptObjectException($"Chunk {entry.Id.ToShortString()} in {locations[k]!.Pack} at offset {entry.Offset} is corrupt: its bytes do not hash to its id.");
-                            }
-                        }
-                        else
-                        {
-                            if (decoded is null || decoded.Length < entry.RawLength)
-                            {
-                                Return(decoded);
-                                decoded = ArrayPool<byte>.Shared.Rent(Math.Max(entry.RawLength, 256 << 10));
-                            }
-
-                            PackFormat.DecodeEntry(entry, stored.Span, decoded.AsSpan(0, entry.RawLength));
-                            raw = decoded.AsMemory(0, entry.RawLength);
-                        }
-
-                        yield return new ChunkData(entry.Id, raw);
+                        yield return (entry, run.AsMemory(plan.Positions[k - i], entry.StoredLength), locations[k]!.Pack);
                     }
 
                     i = end;
@@ -140,7 +171,6 @@ internal sealed class ChunkStore
         finally
         {
             Return(run);
-            Return(decoded);
         }
     }
 
@@ -267,20 +297,17 @@ internal sealed class ChunkStore
     }
 
     /// <summary>One upload's chunks: a spooled pack, put and indexed on commit; disposing an uncommitted batch keeps nothing.</summary>
+    /// <remarks>Raw chunks get their stored encoding from a <see cref="ChunkEncoder"/>, as a client's commit does; chunks that
+    /// arrive encoded are kept as they came.</remarks>
     internal sealed class ChunkBatch : IAsyncDisposable
     {
-        // Trial-compress every 16th chunk and compress the ones after it only when the trial saved 10%:
-        // the same cheap decision as a client's commit. Float weights are incompressible and cost one trial in sixteen.
-        private const int SampleEvery = 16;
-
         private readonly ChunkStore _store;
         private readonly long _repositoryId;
         private readonly HashSet<ObjectId> _added = [];
+        private readonly ChunkEncoder _encoder = new();
         private FileStream? _spool;
         private string? _spoolPath;
         private PackWriter? _pack;
-        private int _sample;
-        private bool _compressing;
         private bool _done;
         private bool _disposed;
 
@@ -290,8 +317,9 @@ internal sealed class ChunkStore
             _repositoryId = repositoryId;
         }
 
-        /// <summary>Adds a chunk whose bytes the caller has verified against <paramref name="id"/>; false when this batch already holds it.</summary>
-        public bool Add(ObjectId id, ReadOnlySpan<byte> data)
+        /// <summary>Adds a chunk whose bytes the caller has verified against <paramref name="id"/>, choosing its stored encoding from
+        /// what it holds; false when this batch already holds it.</summary>
+        public bool Add(ObjectId id, ReadOnlySpan<byte> data, ElementKind kind = ElementKind.Unknown)
         {
             ObjectDisposedException.ThrowIf(_done, this);
             if (!_added.Add(id))
@@ -299,6 +327,27 @@ internal sealed class ChunkStore
                 return false;
             }
 
+            var encoded = _encoder.Encode(data, kind);
+            Pack().AppendEncoded(ObjectKind.Chunk, id, encoded.Encoding, encoded.Stored, data.Length);
+            return true;
+        }
+
+        /// <summary>Adds a chunk in its stored form, which the caller has decoded and hashed to <paramref name="id"/>; false when this
+        /// batch already holds it.</summary>
+        public bool AddStored(ObjectId id, ChunkEncoding encoding, ReadOnlySpan<byte> stored, int rawLength)
+        {
+            ObjectDisposedException.ThrowIf(_done, this);
+            if (!_added.Add(id))
+            {
+                return false;
+            }
+
+            Pack().AppendEncoded(ObjectKind.Chunk, id, encoding, stored, rawLength);
+            return true;
+        }
+
+        private PackWriter Pack()
+        {
             if (_pack is null)
             {
                 _spoolPath = Path.Combine(_store._spoolDirectory, "pack-" + Guid.NewGuid().ToString("N"));
@@ -306,13 +355,7 @@ internal sealed class ChunkStore
                 _pack = new PackWriter(_spool, leaveOpen: true);
             }
 
-            if (_sample++ % SampleEvery == 0)
-            {
-                _compressing = _pack.CompressionPays(data);
-            }
-
-            _pack.Append(ObjectKind.Chunk, id, data, tryCompress: _compressing);
-            return true;
+            return _pack;
         }
 
         /// <summary>Makes every added chunk durable and visible; returns how many the repository did not hold before.</summary>
@@ -362,6 +405,7 @@ internal sealed class ChunkStore
             _done = true;
             _pack?.Dispose();
             _pack = null;
+            _encoder.Dispose();
             if (_spool is not null)
             {
                 await _spool.DisposeAsync().ConfigureAwait(false);

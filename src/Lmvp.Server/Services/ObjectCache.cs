@@ -60,4 +60,5 @@ internal enum CacheKind : byte
     TreeSize,
     ModelCard,
     MetricDirections,
+    TensorLayout,
 }

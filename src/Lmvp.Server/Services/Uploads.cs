@@ -215,7 +215,7 @@ internal sealed class Uploads(IUploadStore store, IBlobStore blobs, ChunkStore c
         ChunkStore.ChunkBatch batch, CancellationToken cancellationToken)
     {
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        using var source = new PartsStream(blobs, parts, sha, cancellationToken);
+        using var source = new UploadPartsStream(blobs, parts, sha, cancellationToken);
         long newChunks = 0, newBytes = 0;
         var manifest = new ContentChunker().Chunk(source, upload.Received, (refs, data) =>
         {
@@ -284,73 +284,5 @@ internal sealed class Uploads(IUploadStore store, IBlobStore blobs, ChunkStore c
             Count += n;
             return Count > limit ? throw new PartTooLargeException() : n;
         }
-    }
-
-    /// <summary>The parts of an upload read back to back, hashed with SHA-256 as they pass.</summary>
-    private sealed class PartsStream(IBlobStore blobs, IReadOnlyList<UploadPart> parts, IncrementalHash sha, CancellationToken cancellationToken) : Stream
-    {
-        private int _part;
-        private long _offset;
-        private long _position;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => _position; set => throw new NotSupportedException(); }
-
-        public override int Read(Span<byte> buffer)
-        {
-            var rented = System.Buffers.ArrayPool<byte>.Shared.Rent(buffer.Length);
-            try
-            {
-                var n = Read(rented, 0, buffer.Length);
-                rented.AsSpan(0, n).CopyTo(buffer);
-                return n;
-            }
-            finally
-            {
-                System.Buffers.ArrayPool<byte>.Shared.Return(rented);
-            }
-        }
-
-        public override int Read(byte[] buffer, int offset, int count)
-        {
-            while (_part < parts.Count && _offset == parts[_part].Length)
-            {
-                _part++;
-                _offset = 0;
-            }
-
-            if (_part == parts.Count || count == 0)
-            {
-                return 0;
-            }
-
-            var part = parts[_part];
-            var want = (int)Math.Min(count, part.Length - _offset);
-            var n = blobs.ReadAsync(part.Blob, _offset, buffer.AsMemory(offset, want), cancellationToken).GetAwaiter().GetResult();
-            if (n == 0)
-            {
-                throw new CorruptObjectException($"upload part {part.Blob} ends at {_offset} of its {part.Length} bytes");
-            }
-
-            sha.AppendData(buffer, offset, n);
-            _offset += n;
-            _position += n;
-            return n;
-        }
-
-        public override void Flush() { }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

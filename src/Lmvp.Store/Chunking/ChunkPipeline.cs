@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
+using Lmvp.Store.Codecs;
 
 namespace Lmvp.Store.Chunking;
 
@@ -60,15 +62,17 @@ internal sealed class ChunkPipeline
             onRead?.Invoke(filled);
             var data = buffer.AsSpan(0, filled);
             var chunks = new List<ChunkRef>();
+            var kinds = new List<ElementKind>();
             var pos = 0;
             while (pos < filled)
             {
-                var len = _chunker.NextChunkLength(data[pos..], isFinal: true, CutLimit(cuts, pos));
+                var len = NextLength(data[pos..], isFinal: true, cuts, pos);
                 chunks.Add(new ChunkRef(ObjectId.Compute(data.Slice(pos, len)), len));
+                kinds.Add(cuts?.KindAt(pos) ?? ElementKind.Unknown);
                 pos += len;
             }
 
-            sink.Accept(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(chunks), data);
+            sink.Accept(CollectionsMarshal.AsSpan(chunks), CollectionsMarshal.AsSpan(kinds), data);
             return new ChunkedFile(ObjectId.Compute(data), filled, chunks);
         }
         finally
@@ -136,19 +140,24 @@ internal sealed class ChunkPipeline
         var chunkHasher = Task.Factory.StartNew(() =>
         {
             var zeroIds = new Dictionary<int, ObjectId>();
+            var kinds = new List<ElementKind>();
+            long offset = 0;
             try
             {
                 foreach (var segment in toChunkHasher.GetConsumingEnumerable(token))
                 {
                     var first = chunks.Count;
                     var pos = 0;
+                    kinds.Clear();
                     foreach (var len in segment.ChunkLengths)
                     {
                         chunks.Add(new ChunkRef(HashChunk(segment.Buffer.AsSpan(pos, len), zeroIds), len));
+                        kinds.Add(cuts?.KindAt(offset + pos) ?? ElementKind.Unknown);
                         pos += len;
                     }
 
-                    sink.Accept(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(chunks)[first..], segment.Buffer.AsSpan(0, segment.Length));
+                    offset += pos;
+                    sink.Accept(CollectionsMarshal.AsSpan(chunks)[first..], CollectionsMarshal.AsSpan(kinds), segment.Buffer.AsSpan(0, segment.Length));
                     Release(segment);
                 }
             }
@@ -181,7 +190,7 @@ internal sealed class ChunkPipeline
                 var pos = 0;
                 while (pos < filled)
                 {
-                    var len = _chunker.NextChunkLength(buffer.AsSpan(pos, filled - pos), eof, CutLimit(cuts, total + pos));
+                    var len = NextLength(buffer.AsSpan(pos, filled - pos), eof, cuts, total + pos);
                     if (len == 0)
                     {
                         break;
@@ -254,15 +263,17 @@ internal sealed class ChunkPipeline
         return id;
     }
 
-    private static int CutLimit(ICutPointSource? cuts, long offset)
+    /// <summary>The length of the chunk starting at <paramref name="offset"/>: a fixed piece or a content-defined cut, never past the next preferred cut.</summary>
+    private int NextLength(ReadOnlySpan<byte> data, bool isFinal, ICutPointSource? cuts, long offset)
     {
         if (cuts is null)
         {
-            return int.MaxValue;
+            return _chunker.NextChunkLength(data, isFinal);
         }
 
-        var next = cuts.NextCutAfter(offset);
-        return next - offset >= int.MaxValue ? int.MaxValue : (int)(next - offset);
+        var next = cuts.NextCut(offset);
+        var limit = next.Offset - offset >= int.MaxValue ? int.MaxValue : (int)(next.Offset - offset);
+        return _chunker.NextChunkLength(data, isFinal, limit, next.Fixed && limit <= _chunker.Parameters.MaxSize);
     }
 
     private static int ReadFully(Stream source, byte[] buffer, int offset, int count, CancellationToken cancellationToken)

@@ -45,8 +45,15 @@ internal sealed class Chunker
     /// <param name="data">Bytes from the chunk start; at least <see cref="ChunkerParameters.MaxSize"/> unless the file ends sooner.</param>
     /// <param name="isFinal">True when <paramref name="data"/> runs to the end of the file.</param>
     /// <param name="maxLength">A preferred cut (from a format reader) at this length, or <see cref="int.MaxValue"/>.</param>
-    public int NextChunkLength(ReadOnlySpan<byte> data, bool isFinal, int maxLength = int.MaxValue)
+    /// <param name="fixedLength">True when the chunk is exactly <paramref name="maxLength"/> long (a piece of a tensor, at most
+    /// <see cref="ChunkerParameters.MaxSize"/>), false to cut by content before it.</param>
+    public int NextChunkLength(ReadOnlySpan<byte> data, bool isFinal, int maxLength = int.MaxValue, bool fixedLength = false)
     {
+        if (fixedLength)
+        {
+            return data.Length >= maxLength ? maxLength : isFinal ? data.Length : 0;
+        }
+
         var limit = Math.Min(Math.Min(data.Length, _parameters.MaxSize), maxLength);
         if (limit == 0)
         {

@@ -7,10 +7,12 @@ public delegate void ChunkBatchHandler(ReadOnlySpan<ChunkRef> chunks, ReadOnlySp
 
 /// <summary>Cuts content into chunks exactly as <c>lmvp commit</c> does, for callers outside a repository (lmvp-server chunking a
 /// file uploaded over HTTP), so the same bytes give the same chunks and the same file id wherever they are chunked.</summary>
-/// <remarks>Memory stays bounded whatever the length (the pipeline's fixed buffer ring). One instance chunks one stream at a time.</remarks>
+/// <remarks>Memory stays bounded whatever the length (the pipeline's fixed buffer ring). One instance chunks one stream at a time.
+/// A seekable source holding a model file gets the tensor-aligned cuts of <see cref="FileChunker"/>, as a commit of it does; a source
+/// that cannot seek is cut by content alone (the same file id, not always the same chunks).</remarks>
 public sealed class ContentChunker
 {
-    private readonly ChunkPipeline _pipeline = new(Chunker.Default);
+    private readonly FileChunker _chunker = new();
 
     /// <summary>Reads <paramref name="source"/> from its position to its end and returns its manifest; every chunk goes to
     /// <paramref name="onChunks"/> before this returns.</summary>
@@ -23,12 +25,11 @@ public sealed class ContentChunker
     {
         ArgumentNullException.ThrowIfNull(source);
         ArgumentNullException.ThrowIfNull(onChunks);
-        var chunked = _pipeline.Process(source, expectedLength, new HandlerSink(onChunks), onRead: onRead, cancellationToken: cancellationToken);
-        return new FileManifest(chunked.FileId, chunked.Size, chunked.Chunks);
+        return _chunker.Chunk(source, expectedLength, null, new HandlerSink(onChunks), onRead, cancellationToken).Manifest;
     }
 
     private sealed class HandlerSink(ChunkBatchHandler handler) : IChunkSink
     {
-        public void Accept(ReadOnlySpan<ChunkRef> chunks, ReadOnlySpan<byte> data) => handler(chunks, data);
+        public void Accept(ReadOnlySpan<ChunkRef> chunks, ReadOnlySpan<Codecs.ElementKind> kinds, ReadOnlySpan<byte> data) => handler(chunks, data);
     }
 }

@@ -39,7 +39,8 @@ namespace Lmvp.Store
     /// <summary>The difference between two snapshots.</summary>
     /// <param name="Files">Files that differ, by path.</param>
     /// <param name="Metrics">Metrics that differ, by name.</param>
-    public sealed record SnapshotDiff(IReadOnlyList<FileDiff> Files, IReadOnlyList<MetricDelta> Metrics)
+    /// <param name="Tensors">For each differing model file, its tensors compared; null unless asked for.</param>
+    public sealed record SnapshotDiff(IReadOnlyList<FileDiff> Files, IReadOnlyList<MetricDelta> Metrics, IReadOnlyList<FileTensorDiff>? Tensors = null)
     {
         /// <summary>Params that differ, by name (empty against the working tree).</summary>
         public IReadOnlyList<ParamChange> Params { get; init; } = [];

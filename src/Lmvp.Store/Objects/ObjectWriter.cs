@@ -1,4 +1,7 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
 using Lmvp.Store.Chunking;
+using Lmvp.Store.Codecs;
 using Lmvp.Store.Packs;
 
 namespace Lmvp.Store.Objects;
@@ -9,17 +12,19 @@ namespace Lmvp.Store.Objects;
 /// index rows in one transaction, together with whatever the caller moves (a ref) in the same transaction. A pack that
 /// grows past <see cref="PackTargetSize"/> is published early, without a ref move: its chunks are indexed but
 /// unreferenced until the commit lands, which gc reclaims if it never does.
-/// Compression is decided per file by sampling: the first 8 KiB of every 16th chunk is trial-compressed with zstd
-/// level 1, and that chunk and the ones after it are compressed only if the trial saved at least 10% (and then each
-/// is kept compressed only if it saved 10% itself). Float weights fail the trial and are stored raw for about 1% of
-/// the cost of compressing everything.
+/// Each chunk's stored encoding is chosen by a <see cref="ChunkEncoder"/> from what the format reader says it holds (floats
+/// go to byte planes), deciding per file on samples so that what does not compress costs little.
 /// </remarks>
 internal sealed class ObjectWriter(ObjectStore store) : IChunkSink, IDisposable
 {
     /// <summary>A pack is published once it grows past this size.</summary>
     public const long PackTargetSize = 1L << 30;
 
-    private const int SampleEvery = 16;
+    /// <summary>Room for an encoding's header beyond a chunk's raw length in the arena (the byte-plane header is at most 24 bytes).</summary>
+    private const int ArenaSlack = 64;
+
+    /// <summary>Batches with fewer chunks to encode than this are encoded on the calling thread.</summary>
+    private const int ParallelFrom = 4;
 
     private readonly HashSet<ObjectId> _pending = [];
     private readonly List<ObjectId> _candidates = [];
@@ -27,25 +32,30 @@ internal sealed class ObjectWriter(ObjectStore store) : IChunkSink, IDisposable
     // Separate from chunk ids: a one-chunk file's id equals its chunk's id, and its manifest must still be written.
     private readonly HashSet<(ObjectId, ObjectKind)> _pendingObjectIds = [];
     private readonly List<(ObjectId Id, ObjectKind Kind, byte[] Data)> _pendingObjects = [];
+
+    private readonly ChunkEncoder _encoder = new();
+    private readonly List<PendingChunk> _batch = [];
+    private readonly ConcurrentBag<EncoderScratch> _scratches = [];
+    private byte[] _arena = [];
     private PackFile? _pack;
-    private int _chunkInFile;
-    private bool _compressing;
 
     /// <summary>New chunks written.</summary>
     public long NewChunks { get; private set; }
 
-    /// <summary>Bytes of new chunks as stored (after compression).</summary>
+    /// <summary>Raw bytes of the new chunks (what dedup left to store).</summary>
+    public long NewChunkBytes { get; private set; }
+
+    /// <summary>Bytes of new chunks as stored (after compression, with their pack entry headers).</summary>
     public long NewStoredBytes { get; private set; }
 
-    /// <summary>Resets the per-file compression decision.</summary>
-    public void BeginFile()
-    {
-        _chunkInFile = 0;
-        _compressing = false;
-    }
+    /// <summary>Resets the per-file encoding decisions.</summary>
+    public void BeginFile() => _encoder.BeginStream();
 
     /// <inheritdoc />
-    public void Accept(ReadOnlySpan<ChunkRef> chunks, ReadOnlySpan<byte> data)
+    /// <remarks>Encoding is the costly part of storing a new chunk, so a batch is encoded on every core: first, in file order,
+    /// the new chunks are picked and their encodings planned (samples, whose verdicts the chunks after them follow, are encoded
+    /// then); then the rest are encoded in parallel into an arena; then all are appended in order.</remarks>
+    public unsafe void Accept(ReadOnlySpan<ChunkRef> chunks, ReadOnlySpan<ElementKind> kinds, ReadOnlySpan<byte> data)
     {
         _candidates.Clear();
         foreach (var c in chunks)
@@ -57,31 +67,111 @@ internal sealed class ObjectWriter(ObjectStore store) : IChunkSink, IDisposable
         }
 
         var existing = _candidates.Count == 0 ? null : store.Database.FindExistingChunks(_candidates);
+        _batch.Clear();
         var offset = 0;
-        foreach (var c in chunks)
+        var arena = 0;
+        for (var i = 0; i < chunks.Length; i++)
         {
+            var c = chunks[i];
             var bytes = data.Slice(offset, c.Length);
+            var at = offset;
             offset += c.Length;
-            var sample = _chunkInFile++ % SampleEvery == 0;
             if (_pending.Contains(c.Id) || (existing is not null && existing.Contains(c.Id)))
             {
                 continue;
             }
 
-            if (sample)
-            {
-                _compressing = Pack().CompressionPays(bytes);
-            }
-
-            var entry = Pack().Append(ObjectKind.Chunk, c.Id, bytes, tryCompress: _compressing);
-
             _pending.Add(c.Id);
-            NewChunks++;
-            NewStoredBytes += entry.StoredLength + PackFormat.EntryHeaderSize;
-            if (_pack!.Writer.Length >= PackTargetSize)
+            var plan = _encoder.Plan(bytes, kinds.IsEmpty ? ElementKind.Unknown : kinds[i]);
+            var item = new PendingChunk(c.Id, at, c.Length, plan, arena);
+            arena += c.Length + ArenaSlack;
+            if (plan.Sample)
             {
-                Publish(null);
+                EnsureArena(arena);
+                item = Keep(item, _encoder.Apply(plan, bytes));
             }
+
+            _batch.Add(item);
+        }
+
+        EnsureArena(arena);
+
+        var todo = _batch.Count(b => !b.Done);
+        if (todo >= ParallelFrom && Environment.ProcessorCount > 1)
+        {
+            fixed (byte* p = data)
+            {
+                var start = (nint)p;
+                var items = CollectionsMarshal.AsSpan(_batch).ToArray();
+                Parallel.For(0, items.Length, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, RentScratch, (j, loop, scratch) =>
+                {
+                    if (!items[j].Done)
+                    {
+                        var raw = new ReadOnlySpan<byte>((byte*)start + items[j].Offset, items[j].Length);
+                        items[j] = Keep(items[j], scratch.Apply(items[j].Plan, raw, out _));
+                    }
+
+                    return scratch;
+                }, _scratches.Add);
+                _batch.Clear();
+                _batch.AddRange(items);
+            }
+        }
+        else
+        {
+            for (var j = 0; j < _batch.Count; j++)
+            {
+                if (!_batch[j].Done)
+                {
+                    _batch[j] = Keep(_batch[j], _encoder.Apply(_batch[j].Plan, data.Slice(_batch[j].Offset, _batch[j].Length)));
+                }
+            }
+        }
+
+        foreach (var item in _batch)
+        {
+            var stored = item.Encoding == ChunkEncoding.Raw ? data.Slice(item.Offset, item.Length) : _arena.AsSpan(item.ArenaOffset, item.StoredLength);
+            Add(item.Id, item.Encoding, stored, item.Length);
+        }
+    }
+
+    /// <summary>Stores a chunk the caller knows the repository lacks (a fetch: it has hashed the bytes to <paramref name="id"/>),
+    /// choosing its encoding; false when this writer already holds it.</summary>
+    public bool AcceptRaw(ObjectId id, ReadOnlySpan<byte> raw, ElementKind kind)
+    {
+        if (_pending.Contains(id))
+        {
+            return false;
+        }
+
+        var encoded = _encoder.Encode(raw, kind);
+        Add(id, encoded.Encoding, encoded.Stored, raw.Length);
+        return true;
+    }
+
+    /// <summary>Stores a chunk already in its stored form, one the caller knows the repository lacks (a fetch: it has decoded the
+    /// bytes and hashed them to <paramref name="id"/>); false when this writer already holds it.</summary>
+    public bool AcceptStored(ObjectId id, ChunkEncoding encoding, ReadOnlySpan<byte> stored, int rawLength)
+    {
+        if (_pending.Contains(id))
+        {
+            return false;
+        }
+
+        Add(id, encoding, stored, rawLength);
+        return true;
+    }
+
+    private void Add(ObjectId id, ChunkEncoding encoding, ReadOnlySpan<byte> stored, int rawLength)
+    {
+        var entry = Pack().AppendEncoded(ObjectKind.Chunk, id, encoding, stored, rawLength);
+        _pending.Add(id);
+        NewChunks++;
+        NewChunkBytes += rawLength;
+        NewStoredBytes += entry.StoredLength + PackFormat.EntryHeaderSize;
+        if (_pack!.Writer.Length >= PackTargetSize)
+        {
+            Publish(null);
         }
     }
 
@@ -139,6 +229,46 @@ internal sealed class ObjectWriter(ObjectStore store) : IChunkSink, IDisposable
     {
         _pack?.Dispose();
         _pack = null;
+        _encoder.Dispose();
+        while (_scratches.TryTake(out var scratch))
+        {
+            scratch.Dispose();
+        }
+    }
+
+    private EncoderScratch RentScratch() => _scratches.TryTake(out var scratch) ? scratch : new EncoderScratch();
+
+    /// <summary>Grows the arena to <paramref name="size"/> bytes, keeping what it holds; only on the planning thread, before the
+    /// parallel encoders write to their slots.</summary>
+    private void EnsureArena(int size)
+    {
+        if (_arena.Length < size)
+        {
+            var grown = GC.AllocateUninitializedArray<byte>(Math.Max(size, 2 * _arena.Length));
+            _arena.CopyTo(grown, 0);
+            _arena = grown;
+        }
+    }
+
+    /// <summary>Records a chunk's encoding; encoded bytes go to its slot of the arena.</summary>
+    private PendingChunk Keep(PendingChunk item, EncodedChunk encoded)
+    {
+        if (encoded.Encoding != ChunkEncoding.Raw)
+        {
+            encoded.Stored.CopyTo(_arena.AsSpan(item.ArenaOffset));
+        }
+
+        return item with { Done = true, Encoding = encoded.Encoding, StoredLength = encoded.Stored.Length };
+    }
+
+    /// <summary>A new chunk of the batch being accepted: where its bytes are, how it is encoded, and where its encoding went.</summary>
+    private readonly record struct PendingChunk(ObjectId Id, int Offset, int Length, EncodePlan Plan, int ArenaOffset)
+    {
+        public bool Done { get; init; }
+
+        public ChunkEncoding Encoding { get; init; }
+
+        public int StoredLength { get; init; }
     }
 
     private PackWriter Pack() => (_pack ??= new PackFile(store.Packs.Directory)).Writer;

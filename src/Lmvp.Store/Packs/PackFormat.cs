@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Lmvp.Store.Codecs;
 using ZstdSharp;
 
 namespace Lmvp.Store.Packs;
@@ -11,6 +12,9 @@ public enum ChunkEncoding : byte
 
     /// <summary>One zstd frame.</summary>
     Zstd = 1,
+
+    /// <summary>Floats split into byte planes, each plane zstd-coded or raw (see Lmvp.Store.Codecs' plane format, version 1).</summary>
+    BytePlanes = 2,
 }
 
 /// <summary>Where one entry sits in a pack and how it is stored.</summary>
@@ -150,40 +154,9 @@ public static class PackFormat
             throw new ArgumentException("Stored and destination bytes must be exactly the entry's lengths.", nameof(destination));
         }
 
-        switch (entry.Encoding)
+        if (ChunkDecoder.Decode(entry.Encoding, stored, destination, decompressor) is { } error)
         {
-            case ChunkEncoding.Raw:
-                if (entry.StoredLength != entry.RawLength)
-                {
-                    return "has different stored and raw lengths although it is not encoded";
-                }
-
-                stored.CopyTo(destination);
-                break;
-            case ChunkEncoding.Zstd:
-                int written;
-                var owned = decompressor is null ? new Decompressor() : null;
-                try
-                {
-                    written = (decompressor ?? owned!).Unwrap(stored, destination);
-                }
-                catch (ZstdException e)
-                {
-                    return $"does not decompress ({e.Message.TrimEnd('.')})";
-                }
-                finally
-                {
-                    owned?.Dispose();
-                }
-
-                if (written != entry.RawLength)
-                {
-                    return $"decompresses to {written} bytes, not {entry.RawLength}";
-                }
-
-                break;
-            default:
-                return $"has unknown encoding {(byte)entry.Encoding}";
+            return error;
         }
 
         return verify && ObjectId.Compute(destination) != entry.Id ? "is corrupt: its bytes do not hash to its id" : null;

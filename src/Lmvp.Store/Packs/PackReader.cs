@@ -120,6 +120,22 @@ internal sealed class PackReader : IDisposable
         }
     }
 
+    /// <summary>Reads one entry's stored bytes (as encoded) into <paramref name="stored"/>; unless told otherwise, decodes them
+    /// into <paramref name="scratch"/> (at least the raw length) and verifies them against the id first.</summary>
+    public void ReadStored(in PackEntry entry, Span<byte> stored, Span<byte> scratch, bool verify = true)
+    {
+        if (stored.Length != entry.StoredLength)
+        {
+            throw new ArgumentException("Destination must be exactly the entry's stored length.", nameof(stored));
+        }
+
+        ReadExactly(entry.DataOffset, stored);
+        if (verify && PackFormat.DecodeEntry(entry, stored, scratch[..entry.RawLength], verify: true, null) is { } error)
+        {
+            throw new CorruptObjectException($"{PackFormat.Describe(entry, System.IO.Path.GetFileName(Path))} {error}.");
+        }
+    }
+
     /// <summary>Reads raw pack bytes at <paramref name="offset"/> (fsck checks the header, footer and whole regions of entries).</summary>
     public void ReadAt(long offset, Span<byte> destination) => ReadExactly(offset, destination);
 

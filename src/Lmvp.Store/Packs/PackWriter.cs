@@ -8,7 +8,8 @@ namespace Lmvp.Store.Packs;
 /// <remarks>
 /// The client writes packs to a temporary file it renames once durable; lmvp-server writes them to a spool file and puts
 /// that into its blob store. Bytes go to the stream from a background thread in large blocks, so the copy into the page
-/// cache overlaps with the caller's hashing. Zstd level 1, kept only where it saves at least 10%.
+/// cache overlaps with the caller's hashing. Chunks arrive encoded (<see cref="Codecs.ChunkEncoder"/>); metadata objects are
+/// compressed here with zstd level 1, kept only where it saves at least 10%.
 /// </remarks>
 public sealed class PackWriter : IDisposable
 {
@@ -69,12 +70,7 @@ public sealed class PackWriter : IDisposable
                 }
             }
 
-            var entry = new PackEntry(id, kind, encoding, _out.Position, stored.Length, raw.Length);
-            PackFormat.WriteEntryHeader(_header, kind, encoding, stored.Length, raw.Length, id);
-            _out.Write(_header);
-            _out.Write(stored);
-            _entries.Add(entry);
-            return entry;
+            return AppendEncoded(kind, id, encoding, stored, raw.Length);
         }
         finally
         {
@@ -85,43 +81,36 @@ public sealed class PackWriter : IDisposable
         }
     }
 
-    /// <summary>A cheap test of whether zstd pays on data like <paramref name="sample"/>: compresses at most its first 8 KiB.</summary>
-    /// <remarks>Costs about 1% of compressing every chunk, which matters at 1 GB/s: float weights almost never pass.</remarks>
-    public bool CompressionPays(ReadOnlySpan<byte> sample)
+    /// <summary>Appends an entry already in its stored form (a chunk from <see cref="Codecs.ChunkEncoder"/>, received from a
+    /// peer, or copied by gc); the caller has verified that <paramref name="stored"/> decodes to bytes that hash to <paramref name="id"/>.</summary>
+    /// <returns>The entry as written.</returns>
+    public PackEntry AppendEncoded(ObjectKind kind, ObjectId id, ChunkEncoding encoding, ReadOnlySpan<byte> stored, int rawLength)
     {
-        var probe = sample[..Math.Min(sample.Length, 8192)];
-        if (probe.Length < 512)
+        ObjectDisposedException.ThrowIf(_finished || _disposed, this);
+        if (stored.Length > PackFormat.MaxEntrySize || rawLength < 0 || rawLength > PackFormat.MaxEntrySize
+            || (encoding == ChunkEncoding.Raw && stored.Length != rawLength) || !Enum.IsDefined(encoding))
         {
-            return false;
+            throw new ArgumentException("Entry too large for a pack, or its lengths do not fit its encoding.", nameof(stored));
         }
 
-        var rented = ArrayPool<byte>.Shared.Rent(Compressor.GetCompressBound(probe.Length));
-        try
-        {
-            return _compressor.Wrap(probe, rented) <= probe.Length - (probe.Length / 10);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(rented);
-        }
+        var entry = new PackEntry(id, kind, encoding, _out.Position, stored.Length, rawLength);
+        PackFormat.WriteEntryHeader(_header, kind, encoding, stored.Length, rawLength, id);
+        _out.Write(_header);
+        _out.Write(stored);
+        _entries.Add(entry);
+        return entry;
     }
 
     /// <summary>Copies an entry as it is stored elsewhere (gc): no re-encoding; the caller has verified <paramref name="stored"/>.</summary>
     /// <returns>The entry at its new offset.</returns>
     public PackEntry AppendStored(in PackEntry source, ReadOnlySpan<byte> stored)
     {
-        ObjectDisposedException.ThrowIf(_finished || _disposed, this);
         if (stored.Length != source.StoredLength)
         {
             throw new ArgumentException("Stored bytes must be exactly the entry's stored length.", nameof(stored));
         }
 
-        var entry = source with { Offset = _out.Position };
-        PackFormat.WriteEntryHeader(_header, entry.Kind, entry.Encoding, entry.StoredLength, entry.RawLength, entry.Id);
-        _out.Write(_header);
-        _out.Write(stored);
-        _entries.Add(entry);
-        return entry;
+        return AppendEncoded(source.Kind, source.Id, source.Encoding, stored, source.RawLength);
     }
 
     /// <summary>Writes the trailer and footer and flushes the stream (not to disk: durability is the caller's).</summary>

@@ -1,17 +1,23 @@
 using System.Buffers.Binary;
+using Lmvp.Store.Packs;
 
 namespace Lmvp.Store.Protocol;
 
-/// <summary>One frame read from a stream; <see cref="Data"/> is valid until the next read.</summary>
-public readonly record struct Frame(ObjectKind Kind, ObjectId Id, ReadOnlyMemory<byte> Data);
+/// <summary>One frame read from a stream; <see cref="Data"/> (the stored bytes) is valid until the next read.</summary>
+/// <param name="Kind">What the frame holds.</param>
+/// <param name="Id">Its id (BLAKE3 of the raw bytes; for a manifest, the file id).</param>
+/// <param name="Data">Its bytes as sent: raw, or encoded per <paramref name="Encoding"/>.</param>
+/// <param name="Encoding">How <paramref name="Data"/> encodes the raw bytes (always raw in a version 1 stream).</param>
+/// <param name="RawLength">The declared length of the raw bytes; a decoder must produce exactly this many, never more.</param>
+public readonly record struct Frame(ObjectKind Kind, ObjectId Id, ReadOnlyMemory<byte> Data, ChunkEncoding Encoding, int RawLength);
 
-/// <summary>Reads a frame stream, enforcing the size limits; malformed input throws <see cref="CorruptObjectException"/>.</summary>
-/// <remarks>Frames are not verified here: the receiver hashes each one before keeping it.</remarks>
+/// <summary>Reads a frame stream of either version, enforcing the size limits; malformed input throws <see cref="CorruptObjectException"/>.</summary>
+/// <remarks>Frames are not verified here: the receiver decodes and hashes each one before keeping it.</remarks>
 public sealed class FrameReader
 {
     private readonly Stream _stream;
     private readonly int _maxFrame;
-    private readonly byte[] _header = new byte[FrameFormat.FrameHeaderSize];
+    private readonly byte[] _header = new byte[FrameFormat.FrameHeaderSizeV2];
     private byte[] _buffer = new byte[64 * 1024];
     private bool _started;
     private bool _ended;
@@ -27,6 +33,9 @@ public sealed class FrameReader
     /// <summary>Bytes read so far.</summary>
     public long BytesRead { get; private set; }
 
+    /// <summary>The stream's version (1 or 2), known once the first frame was read.</summary>
+    public int Version { get; private set; }
+
     /// <summary>The next frame, or null after the end frame. A stream that stops before its end frame throws.</summary>
     public async ValueTask<Frame?> ReadAsync(CancellationToken cancellationToken = default)
     {
@@ -39,20 +48,38 @@ public sealed class FrameReader
         {
             var magic = new byte[FrameFormat.Magic.Length];
             await FillAsync(magic, cancellationToken).ConfigureAwait(false);
-            if (!magic.AsSpan().SequenceEqual(FrameFormat.Magic))
-            {
-                throw new CorruptObjectException("Not an lmvp frame stream (bad magic).");
-            }
-
+            Version = magic.AsSpan().SequenceEqual(FrameFormat.Magic) ? 1
+                : magic.AsSpan().SequenceEqual(FrameFormat.MagicV2) ? 2
+                : throw new CorruptObjectException("Not an lmvp frame stream (bad magic).");
             _started = true;
         }
 
-        await FillAsync(_header, cancellationToken).ConfigureAwait(false);
-        var id = new ObjectId(_header.AsSpan(1, ObjectId.Size));
-        var length = BinaryPrimitives.ReadUInt32LittleEndian(_header.AsSpan(1 + ObjectId.Size));
-        if (_header[0] == FrameFormat.EndKind)
+        ObjectKind kind;
+        ChunkEncoding encoding;
+        ObjectId id;
+        uint stored, raw;
+        if (Version == 1)
         {
-            if (length != 0 || !id.IsZero)
+            var header = _header.AsMemory(0, FrameFormat.FrameHeaderSize);
+            await FillAsync(header, cancellationToken).ConfigureAwait(false);
+            kind = (ObjectKind)_header[0];
+            encoding = ChunkEncoding.Raw;
+            id = new ObjectId(_header.AsSpan(1, ObjectId.Size));
+            stored = raw = BinaryPrimitives.ReadUInt32LittleEndian(_header.AsSpan(1 + ObjectId.Size));
+        }
+        else
+        {
+            await FillAsync(_header, cancellationToken).ConfigureAwait(false);
+            kind = (ObjectKind)_header[0];
+            encoding = (ChunkEncoding)_header[1];
+            id = new ObjectId(_header.AsSpan(2, ObjectId.Size));
+            stored = BinaryPrimitives.ReadUInt32LittleEndian(_header.AsSpan(2 + ObjectId.Size));
+            raw = BinaryPrimitives.ReadUInt32LittleEndian(_header.AsSpan(6 + ObjectId.Size));
+        }
+
+        if ((byte)kind == FrameFormat.EndKind)
+        {
+            if (stored != 0 || raw != 0 || !id.IsZero || encoding != ChunkEncoding.Raw)
             {
                 throw new CorruptObjectException("Malformed end frame.");
             }
@@ -61,26 +88,24 @@ public sealed class FrameReader
             return null;
         }
 
-        var kind = (ObjectKind)_header[0];
         if (!Enum.IsDefined(kind))
         {
-            throw new CorruptObjectException($"Unknown frame kind {_header[0]}.");
+            throw new CorruptObjectException($"Unknown frame kind {(byte)kind}.");
         }
 
-        var limit = kind == ObjectKind.Chunk ? Math.Min(_maxFrame, ProtocolLimits.MaxChunkFrame) : _maxFrame;
-        if (length > limit)
+        if (FrameFormat.Check(kind, encoding, stored, raw, _maxFrame) is { } problem)
         {
-            throw new CorruptObjectException($"Frame of {length} bytes exceeds the limit of {limit}.");
+            throw new CorruptObjectException(char.ToUpperInvariant(problem[0]) + problem[1..] + ".");
         }
 
-        if (_buffer.Length < length)
+        if (_buffer.Length < stored)
         {
-            _buffer = new byte[Math.Max(length, _buffer.Length * 2)];
+            _buffer = new byte[Math.Max(stored, _buffer.Length * 2)];
         }
 
-        var data = _buffer.AsMemory(0, (int)length);
+        var data = _buffer.AsMemory(0, (int)stored);
         await FillAsync(data, cancellationToken).ConfigureAwait(false);
-        return new Frame(kind, id, data);
+        return new Frame(kind, id, data, encoding, (int)raw);
     }
 
     private async ValueTask FillAsync(Memory<byte> destination, CancellationToken cancellationToken)

@@ -1,26 +1,26 @@
 using System.Buffers;
 using System.Runtime.ExceptionServices;
-using System.Runtime.InteropServices;
 using System.Threading.Channels;
+using Lmvp.Store.Codecs;
 using Lmvp.Store.Objects;
+using Lmvp.Store.Packs;
 using Lmvp.Store.Protocol;
 
 namespace Lmvp.Store.Sync;
 
 /// <summary>The chunk half of a fetch: asks the server for the chunks the repository lacks, in batches, and keeps each one
-/// only after hashing it to its id.</summary>
+/// only after decoding it within its declared length and hashing it to its id.</summary>
 /// <remarks>
+/// Chunks come in their stored encoding (frame stream version 2) and are kept as they came, so the wire and the disk carry
+/// the compressed bytes and nothing is compressed twice; a server that sends raw frames (version 1) has them encoded here.
 /// Chunks are published in batches (one pack per batch), so an interrupted fetch keeps what arrived and a re-run asks only
-/// for the rest. Within a batch, one thread receives and checks order and sizes while a second hashes each chunk and writes
-/// it to the pack, so network and hashing overlap.
+/// for the rest. Within a batch, one thread receives and checks order and sizes while a second decodes, hashes and writes
+/// each chunk to the pack, so network and hashing overlap.
 /// </remarks>
 internal sealed class ChunkDownloader(Repository repository, SyncConnection connection, SyncOptions options, int batchBytes)
 {
     /// <summary>Chunks received but not yet hashed and written.</summary>
     private const int PipelineDepth = 32;
-
-    /// <summary>Verified chunks handed to the pack writer together.</summary>
-    private const int StagingBytes = 4 * 1024 * 1024;
 
     private string Server => connection.Server;
 
@@ -32,6 +32,7 @@ internal sealed class ChunkDownloader(Repository repository, SyncConnection conn
         var seen = new HashSet<ObjectId>();
         foreach (var manifest in manifests)
         {
+            connection.Counter.Logical(manifest.Size);
             foreach (var c in manifest.Chunks)
             {
                 if (seen.Add(c.Id))
@@ -69,13 +70,14 @@ internal sealed class ChunkDownloader(Repository repository, SyncConnection conn
                         "chunks/download",
                         () => new IdListRequest(ProtocolIds.Hex(batch.Skip(state.Next).Select(b => b.Id))),
                         ProtocolJsonContext.Default.IdListRequest,
-                        (stream, ct) => ReadChunkStreamAsync(stream, batch, state, writer, length =>
+                        (stream, ct) => ReadChunkStreamAsync(stream, batch, state, writer, (length, wire) =>
                         {
                             done += length;
-                            connection.Counter.ChunkReceived(length);
+                            connection.Counter.ChunkReceived(length, wire);
                             options.Progress?.Report(new ProgressInfo("fetch", done, total));
                         }, ct),
                         bytes,
+                        FrameFormat.AcceptVersion2,
                         cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception e) when (state.Next > 0 && e is RemoteException or OperationCanceledException or IOException)
@@ -113,83 +115,57 @@ internal sealed class ChunkDownloader(Repository repository, SyncConnection conn
     private RemoteException LacksChunks(RemoteException e) =>
         new($"{Server} lacks chunks of its own commits ({e.ServerMessage}); what arrived so far is kept.", e);
 
-    /// <summary>Reads one chunks/download answer: this thread receives and checks order and sizes, a second thread hashes
-    /// each chunk and writes it to the pack, so network and hashing overlap.</summary>
+    /// <summary>Reads one chunks/download answer: this thread receives and checks order and sizes, a second thread decodes and
+    /// hashes each chunk and writes it to the pack, so network and hashing overlap.</summary>
     /// <remarks>A retry after a broken stream asks only for the chunks after <see cref="BatchState.Next"/>: those before
     /// are verified and pending in the writer.</remarks>
     private async Task ReadChunkStreamAsync(Stream stream, List<(ObjectId Id, int Length)> batch, BatchState state, ObjectWriter writer,
-        Action<int> onChunk, CancellationToken cancellationToken)
+        Action<int, int> onChunk, CancellationToken cancellationToken)
     {
         var reader = new FrameReader(stream, ProtocolLimits.MaxChunkFrame);
-        var channel = Channel.CreateBounded<(ObjectId Id, byte[] Buffer, int Length)>(new BoundedChannelOptions(PipelineDepth) { SingleReader = true, SingleWriter = true });
+        var channel = Channel.CreateBounded<Received>(new BoundedChannelOptions(PipelineDepth) { SingleReader = true, SingleWriter = true });
         using var consumerFailed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Exception? consumerError = null;
         var consumer = Task.Run(async () =>
         {
-            // Verified chunks are staged back to back and handed to the writer together: one index lookup per batch
-            // instead of one per chunk. The stage is flushed whenever the queue runs dry, so progress stays live.
-            var staging = ArrayPool<byte>.Shared.Rent(StagingBytes);
-            var staged = new List<ChunkRef>();
-            var used = 0;
-            void Flush()
-            {
-                if (staged.Count == 0)
-                {
-                    return;
-                }
-
-                writer.Accept(CollectionsMarshal.AsSpan(staged), staging.AsSpan(0, used));
-                foreach (var c in staged)
-                {
-                    state.Next++;
-                    onChunk(c.Length);
-                }
-
-                staged.Clear();
-                used = 0;
-            }
-
+            var raw = ArrayPool<byte>.Shared.Rent(Chunking.ChunkerParameters.Default.MaxSize);
             try
             {
-                await foreach (var (id, buffer, length) in channel.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
+                await foreach (var chunk in channel.Reader.ReadAllAsync(CancellationToken.None).ConfigureAwait(false))
                 {
                     try
                     {
-                        if (ObjectId.Compute(buffer.AsSpan(0, length)) != id)
+                        var stored = chunk.Buffer.AsSpan(0, chunk.StoredLength);
+                        if (raw.Length < chunk.RawLength)
                         {
-                            throw new CorruptObjectException($"Chunk {id.ToShortString()} from {Server} is corrupt: its bytes do not hash to its id. It was not kept.");
+                            ArrayPool<byte>.Shared.Return(raw);
+                            raw = ArrayPool<byte>.Shared.Rent(chunk.RawLength);
                         }
 
-                        if (used + length > staging.Length)
+                        // Decoded into exactly the length the manifest names: a frame that would expand further is refused.
+                        var entry = new PackEntry(chunk.Id, ObjectKind.Chunk, chunk.Encoding, 0, chunk.StoredLength, chunk.RawLength);
+                        if (PackFormat.DecodeEntry(entry, stored, raw.AsSpan(0, chunk.RawLength), verify: true, null) is { } error)
                         {
-                            Flush();
+                            throw new CorruptObjectException($"Chunk {chunk.Id.ToShortString()} from {Server} {error}. It was not kept.");
                         }
 
-                        if (length > staging.Length)
+                        if (chunk.Encoding == ChunkEncoding.Raw)
                         {
-                            writer.Accept([new ChunkRef(id, length)], buffer.AsSpan(0, length));
-                            state.Next++;
-                            onChunk(length);
+                            writer.AcceptRaw(chunk.Id, stored, ElementKind.Unknown);
                         }
                         else
                         {
-                            buffer.AsSpan(0, length).CopyTo(staging.AsSpan(used));
-                            used += length;
-                            staged.Add(new ChunkRef(id, length));
+                            writer.AcceptStored(chunk.Id, chunk.Encoding, stored, chunk.RawLength);
                         }
+
+                        state.Next++;
+                        onChunk(chunk.RawLength, chunk.StoredLength);
                     }
                     finally
                     {
-                        ArrayPool<byte>.Shared.Return(buffer);
-                    }
-
-                    if (channel.Reader.Count == 0)
-                    {
-                        Flush();
+                        ArrayPool<byte>.Shared.Return(chunk.Buffer);
                     }
                 }
-
-                Flush();
             }
             catch (Exception e)
             {
@@ -198,7 +174,7 @@ internal sealed class ChunkDownloader(Repository repository, SyncConnection conn
             }
             finally
             {
-                ArrayPool<byte>.Shared.Return(staging);
+                ArrayPool<byte>.Shared.Return(raw);
             }
         }, CancellationToken.None);
 
@@ -219,16 +195,16 @@ internal sealed class ChunkDownloader(Repository repository, SyncConnection conn
                     throw new RemoteException($"{Server} answered with {frame.Kind.ToString().ToLowerInvariant()} {frame.Id.ToShortString()} where chunk {id.ToShortString()} was asked for.");
                 }
 
-                if (frame.Data.Length != length)
+                if (frame.RawLength != length)
                 {
-                    throw new CorruptObjectException($"Chunk {id.ToShortString()} from {Server} has {frame.Data.Length} bytes, not {length}. It was not kept.");
+                    throw new CorruptObjectException($"Chunk {id.ToShortString()} from {Server} has {frame.RawLength} bytes, not {length}. It was not kept.");
                 }
 
-                var buffer = ArrayPool<byte>.Shared.Rent(length);
+                var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(frame.Data.Length, 1));
                 frame.Data.Span.CopyTo(buffer);
                 try
                 {
-                    await channel.Writer.WriteAsync((id, buffer, length), consumerFailed.Token).ConfigureAwait(false);
+                    await channel.Writer.WriteAsync(new Received(id, frame.Encoding, buffer, frame.Data.Length, length), consumerFailed.Token).ConfigureAwait(false);
                 }
                 catch
                 {
@@ -266,6 +242,9 @@ internal sealed class ChunkDownloader(Repository repository, SyncConnection conn
             throw new RemoteException($"{Server} sent {state.Next} of the {batch.Count} chunks asked for.");
         }
     }
+
+    /// <summary>One chunk frame handed from the receiving thread to the verifying one.</summary>
+    private readonly record struct Received(ObjectId Id, ChunkEncoding Encoding, byte[] Buffer, int StoredLength, int RawLength);
 
     /// <summary>How far one download batch got: chunks before <see cref="Next"/> are verified and pending in the writer.</summary>
     private sealed class BatchState

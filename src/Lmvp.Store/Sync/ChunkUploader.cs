@@ -7,7 +7,8 @@ using Lmvp.Store.Protocol;
 namespace Lmvp.Store.Sync;
 
 /// <summary>The chunk half of a push: streams the chunks the server lacks in requests of about the configured size, reading
-/// and verifying each from the packs while the previous ones are on the wire.</summary>
+/// and verifying each from the packs while the previous ones are on the wire. Chunks travel in their stored encoding (frame
+/// stream version 2), so compressed chunks cost their compressed size on the wire.</summary>
 /// <remarks>The first request is small, so a refusal comes back before much is streamed; after it two requests are kept in
 /// flight, so while the server publishes one batch (fsync, rename, index) the next is streaming. A killed push loses at most
 /// the requests in flight; a re-run asks again what is missing.</remarks>
@@ -38,9 +39,9 @@ internal sealed class ChunkUploader(Repository repository, SyncConnection connec
             var limit = start == 0 ? Math.Min(requestBytes, FirstRequestBytes) : requestBytes;
             long payload = 0;
             var end = start;
-            while (end < chunks.Count && end - start < maxFrames && (end == start || payload + chunks[end].Location.RawLength + FrameFormat.FrameHeaderSize <= limit))
+            while (end < chunks.Count && end - start < maxFrames && (end == start || payload + chunks[end].Location.StoredLength + FrameFormat.FrameHeaderSizeV2 <= limit))
             {
-                payload += chunks[end].Location.RawLength + FrameFormat.FrameHeaderSize;
+                payload += chunks[end].Location.StoredLength + FrameFormat.FrameHeaderSizeV2;
                 end++;
             }
 
@@ -109,33 +110,35 @@ internal sealed class ChunkUploader(Repository repository, SyncConnection connec
     private async Task UploadChunkBatchAsync(List<(ObjectId Id, ChunkLocation Location)> batch, CancellationToken cancellationToken)
     {
         var rawBytes = batch.Sum(c => (long)c.Location.RawLength);
+        var storedBytes = batch.Sum(c => (long)c.Location.StoredLength);
         await connection.PostFramesAsync(
             "chunks",
-            () => new FrameUploadContent(rawBytes, batch.Count, (writer, ct) => WriteChunksAsync(writer, batch, ct), connection.Counter),
-            FrameFormat.StreamSize(rawBytes, batch.Count),
+            () => new FrameUploadContent(storedBytes, batch.Count, (writer, ct) => WriteChunksAsync(writer, batch, ct), connection.Counter, version: 2),
+            FrameFormat.StreamSize(storedBytes, batch.Count, 2),
             ProtocolJsonContext.Default.StoredResponse,
             cancellationToken).ConfigureAwait(false);
-        connection.Counter.ChunksSent(batch.Count, rawBytes);
+        connection.Counter.ChunksSent(batch.Count, rawBytes, storedBytes);
     }
 
     private async Task WriteChunksAsync(FrameWriter writer, List<(ObjectId Id, ChunkLocation Location)> batch, CancellationToken cancellationToken)
     {
         // A reader reads and verifies the next chunks while this thread sends: disk, hashing and socket overlap.
-        var channel = Channel.CreateBounded<(ObjectId Id, byte[] Buffer, int Length)>(new BoundedChannelOptions(PrefetchChunks) { SingleReader = true, SingleWriter = true });
+        var channel = Channel.CreateBounded<(ObjectId Id, ChunkLocation Location, byte[] Buffer)>(new BoundedChannelOptions(PrefetchChunks) { SingleReader = true, SingleWriter = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Exception? readError = null;
         var reader = Task.Run(async () =>
         {
+            var scratch = ArrayPool<byte>.Shared.Rent(batch.Count == 0 ? 1 : batch.Max(c => c.Location.RawLength));
             try
             {
                 foreach (var (id, location) in batch)
                 {
-                    var buffer = ArrayPool<byte>.Shared.Rent(location.RawLength);
+                    var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(location.StoredLength, 1));
                     try
                     {
                         // A verified read: a chunk damaged on this disk is never sent (the server would refuse it anyway).
-                        repository.Store.ReadChunk(id, location, buffer.AsSpan(0, location.RawLength));
-                        await channel.Writer.WriteAsync((id, buffer, location.RawLength), stop.Token).ConfigureAwait(false);
+                        repository.Store.ReadStoredChunk(id, location, buffer.AsSpan(0, location.StoredLength), scratch);
+                        await channel.Writer.WriteAsync((id, location, buffer), stop.Token).ConfigureAwait(false);
                     }
                     catch
                     {
@@ -150,24 +153,26 @@ internal sealed class ChunkUploader(Repository repository, SyncConnection connec
             }
             finally
             {
+                ArrayPool<byte>.Shared.Return(scratch);
                 channel.Writer.Complete();
             }
         }, CancellationToken.None);
 
         try
         {
-            await foreach (var (id, buffer, length) in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            await foreach (var (id, location, buffer) in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
             {
                 try
                 {
-                    await writer.WriteAsync(ObjectKind.Chunk, id, buffer.AsMemory(0, length), cancellationToken).ConfigureAwait(false);
+                    await writer.WriteStoredAsync(ObjectKind.Chunk, id, location.Encoding, location.RawLength, buffer.AsMemory(0, location.StoredLength),
+                        cancellationToken).ConfigureAwait(false);
                 }
                 finally
                 {
                     ArrayPool<byte>.Shared.Return(buffer);
                 }
 
-                progress.ReportSent(length);
+                progress.ReportSent(location.RawLength);
             }
         }
         finally

@@ -228,6 +228,7 @@ internal sealed class FetchSession
                 }
             },
             0,
+            null,
             cancellationToken).ConfigureAwait(false);
         _connection.Counter.ObjectsReceived(received.Count);
     }

@@ -12,14 +12,17 @@ internal sealed class FrameUploadContent : HttpContent
     private readonly long _length;
     private readonly Func<FrameWriter, CancellationToken, Task> _writeFrames;
     private readonly TransferCounter _counter;
+    private readonly int _version;
 
     /// <param name="payloadBytes">The data bytes of all frames (their headers, the magic and the end frame are added here).</param>
     /// <param name="frameCount">The number of frames (the end frame excluded).</param>
     /// <param name="writeFrames">Writes exactly those frames.</param>
     /// <param name="counter">Counts the bytes handed to the connection.</param>
-    public FrameUploadContent(long payloadBytes, int frameCount, Func<FrameWriter, CancellationToken, Task> writeFrames, TransferCounter counter)
+    /// <param name="version">The frame stream version (2 carries chunks in their stored encoding).</param>
+    public FrameUploadContent(long payloadBytes, int frameCount, Func<FrameWriter, CancellationToken, Task> writeFrames, TransferCounter counter, int version = 1)
     {
-        _length = FrameFormat.StreamSize(payloadBytes, frameCount);
+        _length = FrameFormat.StreamSize(payloadBytes, frameCount, version);
+        _version = version;
         _writeFrames = writeFrames;
         _counter = counter;
         Headers.ContentType = new MediaTypeHeaderValue(FrameFormat.MediaType);
@@ -32,7 +35,7 @@ internal sealed class FrameUploadContent : HttpContent
     {
         // Not disposed: the HTTP stack owns the request stream.
         var counting = new CountingStream(stream, _counter.Sent);
-        var writer = new FrameWriter(counting);
+        var writer = new FrameWriter(counting, _version);
         await _writeFrames(writer, cancellationToken).ConfigureAwait(false);
         await writer.CompleteAsync(cancellationToken).ConfigureAwait(false);
         if (writer.BytesWritten != _length)

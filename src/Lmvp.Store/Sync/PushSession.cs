@@ -150,7 +150,13 @@ internal sealed class PushSession(Repository repository, SyncConnection connecti
                 continue; // the server has this file's manifest, so it had all its chunks first (they are sent before objects)
             }
 
-            foreach (var c in repository.Store.GetChunks(fileId))
+            var manifest = repository.Store.GetManifest(fileId);
+            if (!everything)
+            {
+                connection.Counter.Logical(manifest.Size);
+            }
+
+            foreach (var c in manifest.Chunks)
             {
                 if (seenChunks.Add(c.Id))
                 {

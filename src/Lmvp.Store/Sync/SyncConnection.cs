@@ -76,11 +76,21 @@ internal sealed class SyncConnection : IDisposable
             cancellationToken);
 
     /// <summary>Posts JSON built afresh for each try and hands the frame-stream answer to <paramref name="read"/>.</summary>
-    /// <remarks>A retry calls <paramref name="body"/> again, so a reader that keeps what it already received can ask only for the rest.</remarks>
+    /// <remarks>A retry calls <paramref name="body"/> again, so a reader that keeps what it already received can ask only for the rest.
+    /// An <paramref name="accept"/> of <see cref="FrameFormat.AcceptVersion2"/> asks for chunks in their stored encoding.</remarks>
     public Task PostForFramesAsync<TBody>(string path, Func<TBody> body, JsonTypeInfo<TBody> bodyType, Func<Stream, CancellationToken, Task> read,
-        long expectedBytes, CancellationToken cancellationToken) =>
+        long expectedBytes, string? accept, CancellationToken cancellationToken) =>
         SendAsync(
-            () => JsonRequest(path, JsonSerializer.SerializeToUtf8Bytes(body(), bodyType)),
+            () =>
+            {
+                var request = JsonRequest(path, JsonSerializer.SerializeToUtf8Bytes(body(), bodyType));
+                if (accept is not null)
+                {
+                    request.Headers.Accept.ParseAdd(accept);
+                }
+
+                return request;
+            },
             async (response, ct) =>
             {
                 var stream = new CountingStream(await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false), Counter.Received);

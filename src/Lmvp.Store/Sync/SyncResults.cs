@@ -5,19 +5,24 @@ namespace Lmvp.Store.Sync;
 /// <param name="Url">The repository URL: server base plus owner/name.</param>
 public sealed record RemoteInfo(string Name, string Url);
 
-/// <summary>What went over the wire during one operation.</summary>
+/// <summary>What one operation moved, from the files it concerned down to the bytes on the wire.</summary>
 /// <param name="Requests">HTTP requests made, retries included.</param>
 /// <param name="Retries">Requests that were retries of a failed one.</param>
-/// <param name="BytesSent">Request body bytes handed to the connection.</param>
-/// <param name="BytesReceived">Response body bytes read.</param>
+/// <param name="BytesSent">Request body bytes handed to the connection: what actually went out.</param>
+/// <param name="BytesReceived">Response body bytes read: what actually came in.</param>
 /// <param name="ChunksSent">Chunks uploaded (and acknowledged).</param>
-/// <param name="ChunkBytesSent">Raw bytes of the chunks uploaded.</param>
+/// <param name="ChunkBytesSent">Raw bytes of the chunks uploaded: what was new to the server after dedup.</param>
 /// <param name="ObjectsSent">Commits, trees and manifests uploaded.</param>
 /// <param name="ChunksReceived">Chunks downloaded and verified.</param>
-/// <param name="ChunkBytesReceived">Raw bytes of the chunks downloaded.</param>
+/// <param name="ChunkBytesReceived">Raw bytes of the chunks downloaded: what was new to this repository after dedup.</param>
 /// <param name="ObjectsReceived">Commits, trees and manifests downloaded and verified.</param>
+/// <param name="LogicalBytes">Bytes of the file versions the operation moved (each once): a push counts the files new to
+/// the server, a fetch the files of the commits it brought.</param>
+/// <param name="ChunkWireBytesSent">Bytes of the chunks uploaded as they went on the wire (compressed).</param>
+/// <param name="ChunkWireBytesReceived">Bytes of the chunks downloaded as they came on the wire (compressed).</param>
 public sealed record TransferStats(int Requests, int Retries, long BytesSent, long BytesReceived, long ChunksSent, long ChunkBytesSent,
-    long ObjectsSent, long ChunksReceived, long ChunkBytesReceived, long ObjectsReceived);
+    long ObjectsSent, long ChunksReceived, long ChunkBytesReceived, long ObjectsReceived, long LogicalBytes = 0, long ChunkWireBytesSent = 0,
+    long ChunkWireBytesReceived = 0);
 
 /// <summary>What happened to one ref.</summary>
 public enum RefUpdateStatus

@@ -13,6 +13,9 @@ internal sealed class TransferCounter
     private long _chunksReceived;
     private long _chunkBytesReceived;
     private long _objectsReceived;
+    private long _chunkWireBytesSent;
+    private long _chunkWireBytesReceived;
+    private long _logicalBytes;
 
     public long BytesSent => Interlocked.Read(ref _bytesSent);
 
@@ -31,18 +34,23 @@ internal sealed class TransferCounter
 
     public void Received(long bytes) => Interlocked.Add(ref _bytesReceived, bytes);
 
-    public void ChunksSent(long count, long bytes)
+    public void ChunksSent(long count, long bytes, long wireBytes)
     {
         Interlocked.Add(ref _chunksSent, count);
         Interlocked.Add(ref _chunkBytesSent, bytes);
+        Interlocked.Add(ref _chunkWireBytesSent, wireBytes);
     }
+
+    /// <summary>Counts bytes of the files the operation moves (each file version once).</summary>
+    public void Logical(long bytes) => Interlocked.Add(ref _logicalBytes, bytes);
 
     public void ObjectsSent(long count) => Interlocked.Add(ref _objectsSent, count);
 
-    public void ChunkReceived(long bytes)
+    public void ChunkReceived(long bytes, long wireBytes)
     {
         Interlocked.Increment(ref _chunksReceived);
         Interlocked.Add(ref _chunkBytesReceived, bytes);
+        Interlocked.Add(ref _chunkWireBytesReceived, wireBytes);
     }
 
     public void ObjectsReceived(long count) => Interlocked.Add(ref _objectsReceived, count);
@@ -50,5 +58,6 @@ internal sealed class TransferCounter
     public TransferStats ToStats() => new(
         Volatile.Read(ref _requests), Volatile.Read(ref _retries), BytesSent, BytesReceived,
         Interlocked.Read(ref _chunksSent), Interlocked.Read(ref _chunkBytesSent), Interlocked.Read(ref _objectsSent),
-        Interlocked.Read(ref _chunksReceived), Interlocked.Read(ref _chunkBytesReceived), Interlocked.Read(ref _objectsReceived));
+        Interlocked.Read(ref _chunksReceived), Interlocked.Read(ref _chunkBytesReceived), Interlocked.Read(ref _objectsReceived),
+        Interlocked.Read(ref _logicalBytes), Interlocked.Read(ref _chunkWireBytesSent), Interlocked.Read(ref _chunkWireBytesReceived));
 }

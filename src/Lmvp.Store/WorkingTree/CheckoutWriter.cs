@@ -13,6 +13,12 @@ namespace Lmvp.Store.WorkingTree;
 /// changes nothing.</remarks>
 internal sealed class CheckoutWriter
 {
+    /// <summary>Chunks read and decoded together by one task, before they are hashed and written in order.</summary>
+    private const int ReadGroup = 16;
+
+    /// <summary>Groups read and decoded ahead of the hashing: enough to keep every core busy, few enough to bound memory.</summary>
+    private const int GroupsAhead = 3;
+
     private readonly string _root;
     private readonly ObjectStore _store;
     private readonly RepositoryDatabase _database;
@@ -83,6 +89,12 @@ internal sealed class CheckoutWriter
             locations.Add(loc);
         }
 
+        // Packs are opened here, on this thread: the readers below must never touch the index database.
+        foreach (var packId in locations.Select(l => l.PackId).Distinct())
+        {
+            _store.Packs.Get(packId);
+        }
+
         var temp = Path.Combine(Path.GetDirectoryName(fullPath)!, CheckoutNames.TempPrefix + Guid.NewGuid().ToString("N"));
         try
         {
@@ -97,40 +109,62 @@ internal sealed class CheckoutWriter
                 // tripled the CPU time of their checkout.
                 var reader = Task.Factory.StartNew(() =>
                 {
+                    // Groups of chunks are read and decoded by tasks a few groups ahead (decoding byte planes costs more than
+                    // reading them, so it goes to every core), while this thread hashes and queues them in order. Runs of one
+                    // chunk (zero padding, sparse regions) are read and decoded once.
+                    var ahead = new Queue<Task<byte[][]>>();
+                    var next = 0;
+                    void StartGroups()
+                    {
+                        while (ahead.Count < GroupsAhead && next < manifest.Chunks.Count)
+                        {
+                            var first = next;
+                            next = Math.Min(manifest.Chunks.Count, next + ReadGroup);
+                            var last = next;
+                            ahead.Enqueue(last - first > 1 && manifest.Chunks.Count > ReadGroup
+                                ? Task.Run(() => ReadGroupOf(manifest, locations, first, last), CancellationToken.None)
+                                : Task.FromResult(ReadGroupOf(manifest, locations, first, last)));
+                        }
+                    }
+
                     try
                     {
-                        // Runs of one chunk (zero padding, sparse regions) are read and verified once.
-                        var previous = ObjectId.Zero;
                         byte[]? previousBytes = null;
-                        for (var i = 0; i < manifest.Chunks.Count; i++)
+                        var index = 0;
+                        StartGroups();
+                        while (ahead.Count > 0)
                         {
-                            var length = manifest.Chunks[i].Length;
-                            var buffer = ArrayPool<byte>.Shared.Rent(length);
-                            try
+                            var group = ahead.Dequeue().GetAwaiter().GetResult();
+                            StartGroups();
+                            for (var k = 0; k < group.Length; k++, index++)
                             {
-                                if (previousBytes is not null && manifest.Chunks[i].Id == previous)
+                                var length = manifest.Chunks[index].Length;
+                                var buffer = group[k];
+                                group[k] = null!;
+                                try
                                 {
-                                    previousBytes.AsSpan(0, length).CopyTo(buffer);
-                                }
-                                else
-                                {
-                                    // Not hashed per chunk: the whole-file hash below covers every byte once, which is
-                                    // half the hashing. A mismatch is then traced to its chunk by VerifyChunks.
-                                    _store.ReadChunk(manifest.Chunks[i].Id, locations[i], buffer.AsSpan(0, length), verify: false);
-                                    if (i + 1 < manifest.Chunks.Count && manifest.Chunks[i + 1].Id == manifest.Chunks[i].Id)
+                                    if (index > 0 && manifest.Chunks[index].Id == manifest.Chunks[index - 1].Id)
                                     {
-                                        previous = manifest.Chunks[i].Id;
+                                        previousBytes.AsSpan(0, length).CopyTo(buffer);
+                                    }
+                                    else if (index + 1 < manifest.Chunks.Count && manifest.Chunks[index + 1].Id == manifest.Chunks[index].Id)
+                                    {
                                         previousBytes = buffer.AsSpan(0, length).ToArray();
                                     }
-                                }
 
-                                hasher.Update(buffer.AsSpan(0, length));
-                                queue.Add((buffer, length), cts.Token);
-                            }
-                            catch
-                            {
-                                ArrayPool<byte>.Shared.Return(buffer);
-                                throw;
+                                    hasher.Update(buffer.AsSpan(0, length));
+                                    queue.Add((buffer, length), cts.Token);
+                                }
+                                catch
+                                {
+                                    ArrayPool<byte>.Shared.Return(buffer);
+                                    foreach (var left in group.Where(b => b is not null))
+                                    {
+                                        ArrayPool<byte>.Shared.Return(left);
+                                    }
+
+                                    throw;
+                                }
                             }
                         }
                     }
@@ -140,6 +174,22 @@ internal sealed class CheckoutWriter
                     }
                     finally
                     {
+                        // Groups still being read are waited for and their buffers returned.
+                        while (ahead.TryDequeue(out var left))
+                        {
+                            try
+                            {
+                                foreach (var buffer in left.GetAwaiter().GetResult())
+                                {
+                                    ArrayPool<byte>.Shared.Return(buffer);
+                                }
+                            }
+                            catch (Exception e)
+                            {
+                                readerError ??= e;
+                            }
+                        }
+
                         queue.CompleteAdding();
                     }
                 }, CancellationToken.None, manifest.Chunks.Count > 4 ? TaskCreationOptions.LongRunning : TaskCreationOptions.None, TaskScheduler.Default);
@@ -234,6 +284,36 @@ internal sealed class CheckoutWriter
         foreach (var path in paths)
         {
             SafeFullPath(path);
+        }
+    }
+
+    /// <summary>Reads (and decodes) chunks [first, last) into rented buffers; a chunk equal to the one before it is left for the
+    /// caller to copy. Not hashed per chunk: the whole-file hash covers every byte once, and a mismatch is traced to its chunk
+    /// by <see cref="VerifyChunks"/>.</summary>
+    private byte[][] ReadGroupOf(FileManifest manifest, List<ChunkLocation> locations, int first, int last)
+    {
+        var group = new byte[last - first][];
+        try
+        {
+            for (var i = first; i < last; i++)
+            {
+                group[i - first] = ArrayPool<byte>.Shared.Rent(manifest.Chunks[i].Length);
+                if (i == 0 || manifest.Chunks[i].Id != manifest.Chunks[i - 1].Id)
+                {
+                    _store.ReadChunk(manifest.Chunks[i].Id, locations[i], group[i - first].AsSpan(0, manifest.Chunks[i].Length), verify: false);
+                }
+            }
+
+            return group;
+        }
+        catch
+        {
+            foreach (var buffer in group.Where(b => b is not null))
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+
+            throw;
         }
     }
 

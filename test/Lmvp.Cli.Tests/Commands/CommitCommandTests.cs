@@ -19,7 +19,7 @@ public sealed class CommitCommandTests
         var head = repo.Head();
         result.OutLines.Should().HaveCount(2);
         result.OutLines[0].Should().Be($"[main (root-commit) {head.ToShortString()}] epoch 1");
-        result.OutLines[1].Should().MatchRegex(@"^ 2 files, 293\.0 KiB scanned, 293\.0 KiB read, [0-9.]+ KiB stored \(\d+ new chunks\)$");
+        result.OutLines[1].Should().MatchRegex(@"^ 2 files, 293\.0 KiB scanned, 293\.0 KiB read, 293\.0 KiB new after dedup, [0-9.]+ KiB stored( \([0-9.]+x\))? \(\d+ new chunks\)$");
         result.Error.Should().BeEmpty();
     }
 

@@ -147,7 +147,7 @@ public sealed class GitHabitsTests
         repo.Write("a.txt", "1");
 
         var commit = await repo.RunOkAsync("commit", "-m", "one");
-        commit.OutLines[1].Should().MatchRegex(@"^ 1 file, 1 B scanned, 1 B read, \d+ B stored \(1 new chunk\)$");
+        commit.OutLines[1].Should().MatchRegex(@"^ 1 file, 1 B scanned, 1 B read, 1 B new after dedup, \d+ B stored \(1 new chunk\)$");
         repo.Write("a.txt", "2");
         (await repo.RunOkAsync("diff")).OutLines[^1].Should().StartWith(" 1 file changed (1 modified)");
         (await repo.RunOkAsync("show")).Out.Should().Contain("\n1 file, 1 B\n");

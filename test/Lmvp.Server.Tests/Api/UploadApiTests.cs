@@ -217,6 +217,31 @@ public sealed class UploadApiTests
         same.Should().NotBeNull();
     }
 
+    [Test]
+    public async Task AModelFileUploadedInParts_IsCutAtItsTensors_AsACommitOfItIs_SoAnEditedTensorIsAllAPushSends()
+    {
+        await using var server = await TestServer.StartAsync();
+        var alice = await server.CreateUserAsync("alice");
+        var repo = await server.CreateRepositoryAsync(alice.WriteToken, "model");
+        using var http = server.CreateClient(alice.WriteToken);
+        var embed = new TestTensor("embed.weight", "F32", [1024, 256], ModelFiles.NormalFloats(1024 * 256, 31));
+        byte[] Model(int seed) => ModelFiles.Safetensors([embed, new TestTensor("head.weight", "F32", [256, 256], ModelFiles.NormalFloats(256 * 256, seed))]);
+
+        // Parts of 100,000 bytes: the header and the tensor starts fall inside parts and across their ends; the finish checks
+        // the SHA-256 of the whole file, which the header reads ahead of the chunking pass must leave alone.
+        var upload = await ContentClient.UploadAsync(http, repo, Model(32), partBytes: 100_000);
+        var (made, commit) = await ContentClient.CommitAsync(http, repo, new { branch = "main", message = "api", files = new[] { new { path = "m.safetensors", upload } } });
+        made.Should().Be(HttpStatusCode.Created, commit.ToString());
+
+        using var client = ClientRepo.Create();
+        client.Repository.AddRemote("origin", $"{server.BaseUrl}/{repo}");
+        client.CommitFiles("head retrained", ("m.safetensors", Model(33)));
+        client.Repository.CreateBranch("cli");
+        var pushed = await client.Repository.PushAsync("origin", "cli", options: new SyncOptions { Token = alice.WriteToken });
+        pushed.Transfer.ChunkBytesSent.Should().BeGreaterThan(256 * 256 * 4 - 1)
+            .And.BeLessThan((256 * 256 * 4) + (64 * 1024), "the server cut the upload at its tensors as the CLI does, so embed.weight was already there");
+    }
+
     private static ObjectId FileIdOf(ClientRepo client) =>
         Lmvp.Store.Graph.TreeWalk.Flatten(client.Repository.Objects, client.Repository.Log().First().TreeId).Single(f => f.Key == "w.bin").Value.Id;
 }

@@ -10,8 +10,11 @@ using Lmvp.Testing;
 
 namespace Lmvp.Server.Tests.Server;
 
-/// <summary>One object or chunk as it goes over the wire.</summary>
-internal sealed record WireObject(ObjectKind Kind, ObjectId Id, byte[] Data);
+/// <summary>One object or chunk as it goes over the wire: raw, or in its stored encoding (frame stream version 2).</summary>
+internal sealed record WireObject(ObjectKind Kind, ObjectId Id, byte[] Data, ChunkEncoding Encoding = ChunkEncoding.Raw, int RawLength = -1)
+{
+    public int Raw => RawLength < 0 ? Data.Length : RawLength;
+}
 
 /// <summary>A client repository in a temporary directory, made with the Store library, whose objects and chunks the
 /// tests upload raw.</summary>
@@ -56,6 +59,15 @@ internal sealed class ClientRepo : IDisposable
             return new WireObject(ObjectKind.Chunk, c.Id, data);
         }).ToList();
 
+    /// <summary>Every chunk as the repository stores it (encoded), verified first.</summary>
+    public List<WireObject> StoredChunks() =>
+        Repository.Database.ListChunks().Select(c =>
+        {
+            var stored = new byte[c.Location.StoredLength];
+            Repository.Store.ReadStoredChunk(c.Id, c.Location, stored, new byte[c.Location.RawLength]);
+            return new WireObject(ObjectKind.Chunk, c.Id, stored, c.Location.Encoding, c.Location.RawLength);
+        }).ToList();
+
     public void Dispose()
     {
         Repository.Dispose();
@@ -67,13 +79,13 @@ internal sealed class ClientRepo : IDisposable
 internal static class Wire
 {
     /// <summary>A frame stream of <paramref name="items"/>; without <paramref name="complete"/> it has no end frame (truncated).</summary>
-    public static byte[] Frames(IEnumerable<WireObject> items, bool complete = true)
+    public static byte[] Frames(IEnumerable<WireObject> items, bool complete = true, int version = 1)
     {
         using var buffer = new MemoryStream();
-        var writer = new FrameWriter(buffer);
+        var writer = new FrameWriter(buffer, version);
         foreach (var item in items)
         {
-            writer.WriteAsync(item.Kind, item.Id, item.Data).AsTask().GetAwaiter().GetResult();
+            writer.WriteStoredAsync(item.Kind, item.Id, item.Encoding, item.Raw, item.Data).AsTask().GetAwaiter().GetResult();
         }
 
         if (complete)
@@ -115,9 +127,16 @@ internal static class Wire
     }
 
     /// <summary>Posts JSON and reads a frame-stream answer; throws if the answer is not a complete stream.</summary>
-    public static async Task<(HttpStatusCode Status, List<WireObject> Frames, JsonElement Error)> PostForFramesAsync(HttpClient http, string path, object body)
+    public static async Task<(HttpStatusCode Status, List<WireObject> Frames, JsonElement Error)> PostForFramesAsync(HttpClient http, string path, object body,
+        string? accept = null)
     {
-        using var response = await http.PostAsJsonAsync(path, body);
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body) };
+        if (accept is not null)
+        {
+            request.Headers.Accept.ParseAdd(accept);
+        }
+
+        using var response = await http.SendAsync(request);
         if (response.StatusCode != HttpStatusCode.OK)
         {
             return (response.StatusCode, [], await ReadJsonAsync(response));
@@ -129,7 +148,7 @@ internal static class Wire
         var frames = new List<WireObject>();
         while (await reader.ReadAsync() is { } frame)
         {
-            frames.Add(new WireObject(frame.Kind, frame.Id, frame.Data.ToArray()));
+            frames.Add(new WireObject(frame.Kind, frame.Id, frame.Data.ToArray(), frame.Encoding, frame.RawLength));
         }
 
         return (response.StatusCode, frames, default);

@@ -14,7 +14,9 @@ internal sealed record Epoch(int Number, ObjectId Commit, double Loss, double Va
 /// rewriting a 96 KiB stretch of a 1 MiB checkpoint, with loss, val_loss and accuracy; val_loss is lowest at epoch 6.
 /// Tag v1.0 marks epoch 5. <c>alice/sweep</c> (private) is a run and a branch of it for comparing runs (<see cref="SweepRun"/>).
 /// <c>alice/hostile</c> (private): a file named like markup, a commit message and metric
-/// names with script in them, and a hostile model card. <c>bob</c> starts with access to neither.
+/// names with script in them, and a hostile model card. <c>alice/llm</c> (private): model files of every format (a real
+/// torch.save checkpoint, safetensors with a tensor named like markup, ONNX, GGUF), then a commit that changes a tensor of
+/// each. <c>bob</c> starts with access to none of them.
 /// </remarks>
 internal sealed class WebWorld : IAsyncDisposable
 {
@@ -76,6 +78,11 @@ internal sealed class WebWorld : IAsyncDisposable
     /// <summary>Commit <paramref name="number"/> of <paramref name="branch"/> in <c>alice/sweep</c> (the branch shares main's first commits).</summary>
     public SweepCommit SweepAt(string branch, int number) =>
         Sweep.First(c => c.Number == number && (c.Branch == branch || (number <= SweepRun.ForkAfter && c.Branch == "main")));
+    /// <summary>The two commits of alice/llm: model files of every format, then a fine-tune that changed one tensor of each.</summary>
+    public (ObjectId First, ObjectId Second) ModelCommits { get; private set; }
+
+    /// <summary>A tensor name that is markup, in alice/llm's safetensors file.</summary>
+    public const string HostileTensor = "<img src=x onerror=alert(4)>.weight";
 
     public string TrainingDirectory => _root.Combine("resnet");
 
@@ -112,7 +119,8 @@ internal sealed class WebWorld : IAsyncDisposable
         await Server.CreateRepositoryAsync(Alice.WriteToken, "resnet", isPrivate: true);
         await Server.CreateRepositoryAsync(Alice.WriteToken, "hostile", isPrivate: true);
         await Server.CreateRepositoryAsync(Alice.WriteToken, SweepRun.Repository, isPrivate: true);
-        await Task.WhenAll(PushTrainingRunAsync(), PushHostileAsync(), PushSweepAsync());
+        await Server.CreateRepositoryAsync(Alice.WriteToken, "llm", isPrivate: true);
+        await Task.WhenAll(PushTrainingRunAsync(), PushHostileAsync(), PushSweepAsync(), PushModelsAsync());
     }
 
     private async Task PushTrainingRunAsync()
@@ -193,6 +201,41 @@ internal sealed class WebWorld : IAsyncDisposable
         await LmvpCli.RunOkAsync(dir, Alice.WriteToken, "push", "origin", "main");
         using var repository = Repository.Open(dir);
         HostileCommit = repository.Log("main").First().Id;
+    }
+
+    /// <summary>alice/llm: a real torch.save checkpoint, safetensors, ONNX and GGUF files; the second commit changes one tensor of each.</summary>
+    private async Task PushModelsAsync()
+    {
+        var dir = Directory.CreateDirectory(_root.Combine("llm")).FullName;
+        await LmvpCli.RunOkAsync(dir, null, "init");
+        Torch.Run(dir, """
+            sd = {"embed.weight": torch.randn(128, 64), "head.weight": torch.randn(32, 64), "head.bias": torch.zeros(32)}
+            torch.save(sd, "model.pt")
+            sd["head.bias"] = torch.ones(32)
+            torch.save(sd, "../llm-e2.pt")
+            """);
+        void WriteOthers(int seed)
+        {
+            File.WriteAllBytes(Path.Combine(dir, "model.safetensors"), ModelFiles.Safetensors(
+            [
+                new TestTensor("encoder.weight", "F32", [64, 64], ModelFiles.NormalFloats(64 * 64, 1)),
+                new TestTensor(HostileTensor, "BF16", [64], ModelFiles.ToBFloat16(ModelFiles.NormalFloats(64, seed))),
+            ]));
+            File.WriteAllBytes(Path.Combine(dir, "model.onnx"), ModelFiles.Onnx([("fc.weight", 1, [16, 8], ModelFiles.NormalFloats(128, seed))]));
+            File.WriteAllBytes(Path.Combine(dir, "model.gguf"), ModelFiles.Gguf([("token_embd.weight", 0, [64, 16], ModelFiles.NormalFloats(1024, 7)),
+                ("blk.0.attn_q.weight", 8, [64, 2], new byte[34 * 4])]));
+        }
+
+        WriteOthers(2);
+        await LmvpCli.RunOkAsync(dir, null, "commit", "-m", "pretrained", "--author", "Trainer <trainer@example.com>");
+        File.Move(_root.Combine("llm-e2.pt"), Path.Combine(dir, "model.pt"), overwrite: true);
+        WriteOthers(3);
+        await LmvpCli.RunOkAsync(dir, null, "commit", "-m", "fine-tuned", "--author", "Trainer <trainer@example.com>");
+        await LmvpCli.RunOkAsync(dir, null, "remote", "add", "origin", $"{BaseUrl}/alice/llm");
+        await LmvpCli.RunOkAsync(dir, Alice.WriteToken, "push", "origin", "main");
+        using var repository = Repository.Open(dir);
+        var log = repository.Log("main").ToList();
+        ModelCommits = (log[1].Id, log[0].Id);
     }
 
     /// <summary>Makes the training directory a git work tree on branch main with one commit, as a real training repository is.</summary>

@@ -204,6 +204,7 @@ internal static class CommitPages
         }
 
         html.Add($"</section>");
+        await TensorSections.CompareAsync(html, repo, files);
         return page.ToResult();
     }
 

@@ -131,6 +131,7 @@ internal static class RepositoryPages
             page.Body.Add($"</section>");
             if (entry.Kind == TreeEntryKind.File)
             {
+                await TensorSections.FileAsync(page.Body, repo, path, entry);
                 await FilePreview.WriteAsync(page.Body, repo, rev, entry, path);
             }
         }

@@ -1,0 +1,166 @@
+using System.Buffers.Binary;
+using Lmvp.Store.Packs;
+using ZstdSharp;
+using ZstdSharp.Unsafe;
+
+namespace Lmvp.Store.Codecs;
+
+/// <summary>How one chunk is to be encoded: decided in stream order by <see cref="ChunkEncoder"/>, applied anywhere.</summary>
+/// <param name="Mode">Raw, one zstd frame, or byte planes.</param>
+/// <param name="Width">Bytes per value (byte planes).</param>
+/// <param name="Lead">Bytes before the first whole value (byte planes).</param>
+/// <param name="Planes">Which planes to try zstd on (bit k: plane k).</param>
+/// <param name="Sample">True when this chunk's result teaches the encoder which planes pay (apply it before planning the next).</param>
+/// <param name="Kind">What the chunk holds.</param>
+internal readonly record struct EncodePlan(ChunkEncoding Mode, int Width, int Lead, int Planes, bool Sample, ElementKind Kind)
+{
+    public static EncodePlan Raw => new(ChunkEncoding.Raw, 0, 0, 0, false, ElementKind.Unknown);
+}
+
+/// <summary>The zstd contexts and buffers one thread encodes chunks with; applies <see cref="EncodePlan"/>s without other state.</summary>
+internal sealed class EncoderScratch : IDisposable
+{
+    public const int ProbeBytes = 8192;
+
+    private readonly Compressor _bytes = new(1);
+    private readonly Compressor _planes = CreatePlaneCompressor();
+    private byte[] _output = [];
+    private byte[] _split = [];
+
+    /// <summary>Encodes <paramref name="raw"/> as planned; the result's bytes live in this scratch (or are <paramref name="raw"/>)
+    /// until its next use. <paramref name="paid"/> says which planes zstd shrank.</summary>
+    public EncodedChunk Apply(EncodePlan plan, ReadOnlySpan<byte> raw, out int paid)
+    {
+        paid = 0;
+        return plan.Mode switch
+        {
+            ChunkEncoding.Zstd => EncodeBytes(raw),
+            ChunkEncoding.BytePlanes => EncodeFloats(raw, plan.Width, plan.Planes, plan.Lead, out paid),
+            _ => new(ChunkEncoding.Raw, raw),
+        };
+    }
+
+    /// <summary>Whether plain zstd saves 10% on the first 8 KiB.</summary>
+    public bool BytesPay(ReadOnlySpan<byte> raw)
+    {
+        var probe = raw[..Math.Min(raw.Length, ProbeBytes)];
+        return TryCompress(_bytes, probe) <= probe.Length - (probe.Length / 10);
+    }
+
+    /// <summary>Tries the first 8 KiB (from <paramref name="lead"/>) as plain zstd and as 4-byte planes: the mode that pays and the
+    /// planes that shrink.</summary>
+    public (ChunkEncoding Mode, int Planes) Probe(ReadOnlySpan<byte> raw, int lead)
+    {
+        var probe = raw[lead..][..(Math.Min(raw.Length - lead, ProbeBytes) & ~3)];
+        var count = probe.Length / 4;
+        Grow(ref _split, probe.Length);
+        BytePlanes.Split(probe, 4, _split);
+        var planes = 0;
+        long planesTotal = 0;
+        for (var k = 0; k < 4; k++)
+        {
+            var stored = TryCompress(_planes, _split.AsSpan(k * count, count));
+            if (stored < count - (count / 33))
+            {
+                planes |= 1 << k;
+            }
+
+            planesTotal += stored;
+        }
+
+        var bytesTotal = TryCompress(_bytes, probe);
+        var mode = planesTotal <= bytesTotal && planesTotal < probe.Length - (probe.Length / 33) ? ChunkEncoding.BytePlanes
+            : bytesTotal <= probe.Length - (probe.Length / 10) ? ChunkEncoding.Zstd
+            : ChunkEncoding.Raw;
+        return (mode, planes);
+    }
+
+    public void Dispose()
+    {
+        _bytes.Dispose();
+        _planes.Dispose();
+    }
+
+    private static Compressor CreatePlaneCompressor()
+    {
+        var compressor = new Compressor(1);
+        compressor.SetParameter(ZSTD_cParameter.ZSTD_c_hashLog, 6);
+        compressor.SetParameter(ZSTD_cParameter.ZSTD_c_minMatch, 7);
+        return compressor;
+    }
+
+    private EncodedChunk EncodeBytes(ReadOnlySpan<byte> raw)
+    {
+        Grow(ref _output, raw.Length);
+        // Kept only when it saves 10%: below that, decoding costs more than the bytes are worth.
+        var limit = raw.Length - (raw.Length / 10);
+        return _bytes.TryWrap(raw, _output.AsSpan(0, limit), out var written)
+            ? new(ChunkEncoding.Zstd, _output.AsSpan(0, written))
+            : new(ChunkEncoding.Raw, raw);
+    }
+
+    private EncodedChunk EncodeFloats(ReadOnlySpan<byte> raw, int width, int planes, int lead, out int paid)
+    {
+        paid = 0;
+        if (planes == 0)
+        {
+            return new(ChunkEncoding.Raw, raw);
+        }
+
+        var values = raw[lead..];
+        var count = values.Length / width;
+        var tail = values.Length - (count * width);
+        var header = PlaneCodec.HeaderSize(width);
+        Grow(ref _split, count * width);
+        Grow(ref _output, header + raw.Length);
+        BytePlanes.Split(values, width, _split);
+        var output = _output.AsSpan();
+        output[0] = PlaneCodec.Version;
+        output[1] = (byte)width;
+        output[2] = 0;
+        output[3] = (byte)lead;
+        raw[..lead].CopyTo(output[header..]);
+        values[(count * width)..].CopyTo(output[(header + lead)..]);
+        var offset = header + lead + tail;
+        for (var k = 0; k < width; k++)
+        {
+            var plane = _split.AsSpan(k * count, count);
+            var codec = PlaneCodec.PlaneRaw;
+            var length = count;
+            // A plane is kept compressed only when it saves 3%.
+            if ((planes & (1 << k)) != 0 && _planes.TryWrap(plane, output.Slice(offset, count - (count / 33)), out var written))
+            {
+                codec = PlaneCodec.PlaneZstd;
+                length = written;
+                paid |= 1 << k;
+            }
+            else
+            {
+                plane.CopyTo(output[offset..]);
+            }
+
+            output[PlaneCodec.FixedHeaderSize + (k * PlaneCodec.PlaneHeaderSize)] = codec;
+            BinaryPrimitives.WriteUInt32LittleEndian(output[(PlaneCodec.FixedHeaderSize + (k * PlaneCodec.PlaneHeaderSize) + 1)..], (uint)length);
+            offset += length;
+        }
+
+        return paid == 0 || offset >= raw.Length - (raw.Length / 100)
+            ? new(ChunkEncoding.Raw, raw)
+            : new(ChunkEncoding.BytePlanes, output[..offset]);
+    }
+
+    /// <summary>The size <paramref name="compressor"/> brings <paramref name="data"/> to, or its own size when it does not shrink it.</summary>
+    private int TryCompress(Compressor compressor, ReadOnlySpan<byte> data)
+    {
+        Grow(ref _output, data.Length);
+        return compressor.TryWrap(data, _output.AsSpan(0, data.Length), out var written) ? written : data.Length;
+    }
+
+    private static void Grow(ref byte[] buffer, int size)
+    {
+        if (buffer.Length < size)
+        {
+            buffer = GC.AllocateUninitializedArray<byte>(Math.Max(size, 256 * 1024 + 1024));
+        }
+    }
+}
