@@ -127,6 +127,10 @@ public sealed class PartialCloneTests
             refused.Error.TrimEnd('\n').Should().NotContain("\n", "the error is one line");
             bob.Fingerprint("partial").Should().Equal(before, "a checkout that cannot get its chunks changes nothing");
             (await bob.LmvpOkAsync("partial", "status")).Out.Should().StartWith("## main");
+            var tensors = await bob.LmvpAsync("partial", "diff", commits[0].ToString(), "HEAD", "--tensors");
+            tensors.ExitCode.Should().Be(1, tensors.ToString());
+            tensors.Error.Should().MatchRegex(@"^error: Cannot read the tensors of model\.bin: \d+ chunks \(8\.0 MiB\) are not in this repository; ")
+                .And.Contain($"; they would come from origin ({url}): cannot reach ");
 
             await bob.LmvpOkAsync("full", "checkout", commits[0].ToString());
             File.ReadAllBytes(bob.PathOf("full/model.bin")).Should().Equal(TestData.Random(VersionSize, 101));
