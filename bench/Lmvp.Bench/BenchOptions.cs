@@ -25,7 +25,8 @@ internal sealed class BenchOptions
           checkout   checkout and restore of a file (size) with verification, in-process and via lmvp
           log        log over N commits (library, `lmvp log --oneline`, `lmvp log --oneline --sort loss`)
           gitstatus  status of a git work tree of 5,000 tracked files: git's files left to git, included, and none
-          sync       push, clone and fetch of a new file (size) over loopback against a real lmvp-server
+          sync       push, clone and fetch of a new file (size) over loopback against a real lmvp-server;
+                     clone of the newest of five 100 MiB versions next to a curl GET of it, then the oldest on demand
           api        the Python package: update and download of a new file (size) next to lmvp push, curl and
                      lmvp get; re-update with nothing changed; commits of a 5,000-commit branch as JSON
           scaleout   the same push and clone through PostgreSQL + Ceph RGW vs embedded, a 5,000-commit history, 50 clients on two servers

@@ -10,8 +10,14 @@ namespace Lmvp.Cli;
 /// <param name="Environment">Environment variables to consult; null reads the process environment.</param>
 internal sealed record CliContext(TextWriter Out, TextWriter Error, string WorkingDirectory, bool ErrorIsTerminal, IReadOnlyDictionary<string, string>? Environment = null)
 {
-    /// <summary>Opens the repository containing the working directory.</summary>
-    public Repository OpenRepository() => Repository.Discover(WorkingDirectory);
+    /// <summary>Opens the repository containing the working directory; chunks a partial clone left on the remote come with this
+    /// invocation's credentials when a command needs them.</summary>
+    public Repository OpenRepository()
+    {
+        var repository = Repository.Discover(WorkingDirectory);
+        repository.RemoteOptions = Commands.SyncCommandSupport.Options(this, null);
+        return repository;
+    }
 
     /// <summary>Resolves a user path against the working directory.</summary>
     public string FullPath(string path) => Path.GetFullPath(path, WorkingDirectory);

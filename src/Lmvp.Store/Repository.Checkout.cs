@@ -30,7 +30,7 @@ public sealed partial class Repository
         var rules = LoadIgnoreRules();
         var current = head is { } h ? FlattenCommit(h, rules) : new Dictionary<string, TreeEntry>(StringComparer.Ordinal);
         var wanted = FlattenCommit(target, rules);
-        var writer = new CheckoutWriter(WorkingDirectory, _store);
+        var writer = new CheckoutWriter(WorkingDirectory, _store, Promised);
         writer.ValidatePaths(wanted.Keys);
         var working = ScanWithIds(rules, cancellationToken);
         if (!force && CheckoutConflicts.Find(current, wanted, working) is { Count: > 0 } conflicts)
@@ -94,7 +94,7 @@ public sealed partial class Repository
             }
         }
 
-        var (written, bytes) = new CheckoutWriter(WorkingDirectory, _store).WriteEntries(selected, progress, cancellationToken);
+        var (written, bytes) = new CheckoutWriter(WorkingDirectory, _store, Promised).WriteEntries(selected, progress, cancellationToken);
         return new CheckoutResult(source, null, written, 0, bytes);
     }
 

@@ -6,7 +6,9 @@ public sealed partial class Repository
 {
     /// <summary>Makes a new working tree from a repository URL: init, remote 'origin', fetch, check out the branch
     /// (<see cref="CloneOptions.Branch"/>, else the server's default). An interrupted clone resumes when run again into the same directory.</summary>
-    /// <remarks>If it fails before anything arrived, the directory it created is removed; after that it is kept, marked
+    /// <remarks>Every commit, tree and file list arrives, but only the chunks of the snapshot checked out, unless
+    /// <see cref="CloneOptions.AllChunks"/>; older versions' chunks come from origin when a checkout or read needs them.
+    /// If it fails before anything arrived, the directory it created is removed; after that it is kept, marked
     /// unfinished (it has no commit checked out), and a re-run of the clone, or a pull inside it, fetches only what is missing.</remarks>
     public static Task<CloneResult> CloneAsync(string url, string directory, CloneOptions? clone = null, SyncOptions? options = null,
         CancellationToken cancellationToken = default)
@@ -84,7 +86,8 @@ public sealed partial class Repository
                 {
                     chosen = ChooseBranch(refs, clone.Branch, url);
                     repository.SetHeadToBranch(chosen);
-                }, cancellationToken).ConfigureAwait(false);
+                    return RefName.HeadsPrefix + chosen;
+                }, clone.AllChunks, cancellationToken).ConfigureAwait(false);
 
                 CheckoutResult? checkout = null;
                 if (repository._database.GetRef(RefName.RemoteTracking(DefaultRemote, chosen!).FullName) is { } target && repository.Head is null)

@@ -30,7 +30,13 @@ public sealed partial class Repository
             throw new ObjectNotFoundException($"'{normalized}' is not a file in commit {commit.Id.ToShortString()}.");
         }
 
-        return entry.Kind == TreeEntryKind.Symlink ? null : Synchronously.Wait(TensorDiffer.ReadLayoutAsync(_store, _store, entry.Id, normalized));
+        if (entry.Kind == TreeEntryKind.Symlink)
+        {
+            return null;
+        }
+
+        Promised.EnsurePresent([(normalized, _store.GetManifest(entry.Id))], "read the tensors of", CancellationToken.None);
+        return Synchronously.Wait(TensorDiffer.ReadLayoutAsync(_store, _store, entry.Id, normalized));
     }
 
     private SnapshotDiff DiffCore(string fromRevision, string? toRevision, bool tensors, CancellationToken cancellationToken)
@@ -96,6 +102,14 @@ public sealed partial class Repository
         var metrics = SnapshotDiffer.CompareMetrics(fromCommit, toCommit)
             .Where(m => m.Old is not { } o || m.New is not { } n || !MetricValues.SameValue(o, n)).ToList();
         var parameters = SnapshotDiffer.CompareParams(fromCommit, toCommit).Where(p => !Nullable.Equals(p.Old, p.New)).ToList();
+        if (tensors)
+        {
+            // The tensor reader reads headers from the chunks: a partial clone brings the files of older versions in first.
+            Promised.EnsurePresent([.. changed.SelectMany(f => new[] { (f.Path, Entry: f.Old), (f.Path, Entry: f.New) })
+                .Where(side => side.Entry is { Kind: TreeEntryKind.File })
+                .Select(side => ((string?)side.Path, _store.GetManifest(side.Entry!.Id)))], "read the tensors of", cancellationToken);
+        }
+
         var tensorDiffs = tensors ? Synchronously.Wait(TensorDiffer.CompareFilesAsync(_store, _store, changed, cancellationToken)) : null;
         return new SnapshotDiff(changed, metrics, tensorDiffs) { Params = parameters };
     }
@@ -107,7 +121,9 @@ public sealed partial class Repository
             return (null, null);
         }
 
-        return (Synchronously.Wait(TensorDiffer.ReadLayoutAsync(_store, _store, entry.Id, path)), _store.GetManifest(entry.Id).Chunks);
+        var manifest = _store.GetManifest(entry.Id);
+        Promised.EnsurePresent([(path, manifest)], "read the tensors of", CancellationToken.None);
+        return (Synchronously.Wait(TensorDiffer.ReadLayoutAsync(_store, _store, entry.Id, path)), manifest.Chunks);
     }
 
     private static FileChunkingResult ChunkWorkingFile(string fullPath, CancellationToken cancellationToken)

@@ -46,6 +46,12 @@ public sealed record FsckReport(long Objects, long Chunks, int Packs, long Bytes
 {
     /// <summary>True when nothing is broken.</summary>
     public bool IsOk => Problems.Count == 0;
+
+    /// <summary>Chunks that are not here because a remote promises them (left there by a partial clone or fetch): not damage.</summary>
+    public long PromisedChunks { get; init; }
+
+    /// <summary>The raw bytes of <see cref="PromisedChunks"/>.</summary>
+    public long PromisedBytes { get; init; }
 }
 
 /// <summary>How a rebuild of the index treated one ref.</summary>

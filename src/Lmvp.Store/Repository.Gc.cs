@@ -18,6 +18,9 @@ public sealed record GarbageCollectionResult(bool DryRun, long BytesFreed, long 
 {
     /// <summary>Reflog entries older than the expiry that gc removed.</summary>
     public int ReflogEntriesExpired { get; init; }
+
+    /// <summary>Reachable chunks that are not here because a remote promises them (a partial clone or fetch): kept as live, not damage.</summary>
+    public long PromisedChunks { get; init; }
 }
 
 public sealed partial class Repository

@@ -53,22 +53,35 @@ public sealed partial class Repository
     }
 
     /// <summary>Downloads what a remote has and this repository lacks: every branch moves its refs/remotes/REMOTE/NAME, and new tags arrive.</summary>
-    /// <remarks>Every chunk and object is verified before it is kept; an interrupted fetch keeps the chunks that arrived and a re-run asks only for the rest.</remarks>
-    public Task<FetchResult> FetchAsync(string remote = DefaultRemote, SyncOptions? options = null, CancellationToken cancellationToken = default)
+    /// <remarks>Every commit, tree and file list arrives, but only the chunks of the current branch's upstream snapshot (what a
+    /// pull would check out); the remote promises the rest, which checkout and reads fetch on demand. Every chunk and object
+    /// is verified before it is kept; an interrupted fetch keeps the chunks that arrived and a re-run asks only for the rest.</remarks>
+    public Task<FetchResult> FetchAsync(string remote = DefaultRemote, SyncOptions? options = null, CancellationToken cancellationToken = default) =>
+        FetchAsync(remote, new FetchOptions(), options, cancellationToken);
+
+    /// <summary>Fetches as <see cref="FetchAsync(string, SyncOptions?, CancellationToken)"/> does; with <see cref="FetchOptions.AllChunks"/>
+    /// also every chunk of every version the refs reach, for offline use.</summary>
+    public Task<FetchResult> FetchAsync(string remote, FetchOptions fetch, SyncOptions? options, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(remote);
+        ArgumentNullException.ThrowIfNull(fetch);
         options ??= new SyncOptions();
         options.Validate();
         var url = RemoteUrl.Parse(GetRemoteUrl(remote));
-        return FetchCoreAsync(url, remote, options, null, cancellationToken);
+        var upstream = CurrentBranch is { } branch && (_database.GetConfig($"branch.{branch}.remote") ?? DefaultRemote) == remote
+            ? RefName.HeadsPrefix + branch
+            : null;
+        return FetchCoreAsync(url, remote, options, _ => upstream, fetch.AllChunks, cancellationToken);
     }
 
-    private async Task<FetchResult> FetchCoreAsync(RemoteUrl url, string remote, SyncOptions options, Action<RemoteRefs>? onRefs, CancellationToken cancellationToken)
+    private async Task<FetchResult> FetchCoreAsync(RemoteUrl url, string remote, SyncOptions options, Func<RemoteRefs, string?> checkoutRef, bool allChunks,
+        CancellationToken cancellationToken)
     {
         // Fetched chunks are unreachable until the remote-tracking refs move at the end: gc must not run meanwhile.
         using var maintenance = Maintenance.MaintenanceLock.AcquireShared(RepositoryDirectory, "fetch");
         using var connection = Connect(url, options);
-        return await new FetchSession(this, connection, options, RequestBytes(options)).RunAsync(remote, onRefs, cancellationToken).ConfigureAwait(false);
+        RemoteOptions ??= options;
+        return await new FetchSession(this, connection, options, RequestBytes(options)).RunAsync(remote, checkoutRef, allChunks, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Fetches, then brings the current branch up to REMOTE/BRANCH (the same name by default) and updates the working tree.</summary>
@@ -90,7 +103,7 @@ public sealed partial class Repository
     private async Task<PullResult> PullCoreAsync(RemoteUrl url, string remote, string local, string remoteBranch, PullMode mode, SyncOptions options,
         CancellationToken cancellationToken)
     {
-        var fetch = await FetchCoreAsync(url, remote, options, null, cancellationToken).ConfigureAwait(false);
+        var fetch = await FetchCoreAsync(url, remote, options, _ => RefName.HeadsPrefix + remoteBranch, allChunks: false, cancellationToken).ConfigureAwait(false);
         var upstreamName = $"{remote}/{remoteBranch}";
         var upstream = _database.GetRef(RefName.RemoteTracking(remote, remoteBranch).FullName)
             ?? throw new ObjectNotFoundException($"There is no branch '{remoteBranch}' on {remote} ({url.Url}).");

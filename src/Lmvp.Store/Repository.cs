@@ -126,7 +126,13 @@ public sealed partial class Repository : IDisposable
     public IReadOnlyList<KeyValuePair<string, TreeEntry>> ListFiles(ObjectId commitId) => [.. _store.Flatten(_store.GetCommit(commitId).TreeId)];
 
     /// <summary>Opens a file's content for reading; every chunk is verified as it is read and the whole file at its end.</summary>
-    public Stream OpenFile(ObjectId fileId) => new VerifiedFileStream(_store, _store.GetManifest(fileId));
+    /// <remarks>Chunks a partial clone left on the remote are fetched first (see <see cref="RemoteOptions"/>), verified, and kept.</remarks>
+    public Stream OpenFile(ObjectId fileId)
+    {
+        var manifest = _store.GetManifest(fileId);
+        Promised.EnsurePresent([(null, manifest)], "read", CancellationToken.None);
+        return new VerifiedFileStream(_store, manifest);
+    }
 
     /// <inheritdoc />
     public void Dispose()

@@ -31,6 +31,7 @@ internal static partial class SyncScenarios
         Environment.SetEnvironmentVariable("LMVP_TOKEN", token);
         server.Admin(["--data", serverData], "create-repo", "bench/model");
         server.Admin(["--data", serverData], "create-repo", "bench/model-small-requests");
+        server.Admin(["--data", serverData], "create-repo", "bench/history");
 
         context.Log($"generating a {label} file of float32 weights");
         WeightData.WriteFile(Path.Combine(work, "weights.bin"), size, 7);
@@ -60,7 +61,7 @@ internal static partial class SyncScenarios
         context.AddPeakMemory($"peak RSS of lmvp-server during the {label} upload", push.Server.PeakRss,
             note: $"VmHWM reset just before the push; RSS before it {push.Server.RssBefore / 1e6:0} MB");
 
-        // Clone: fetch of everything, then the verified checkout.
+        // Clone: fetch of the snapshot, then the verified checkout.
         ProcessStats.SyncDisks();
         var cloneDir = Path.Combine(context.Directory, "clone");
         var clone = Measure(context, running, $"lmvp clone of the {label} repository (fetch + verified checkout)", context.Directory, "clone", "--json", $"{running.Url}/bench/model", cloneDir);
@@ -101,6 +102,8 @@ internal static partial class SyncScenarios
         context.Add($"push with {ScenarioContext.Size(SmallRequestBytes)} requests (for reference)", ScenarioContext.MBps(size, small.Run.Elapsed), "MB/s",
             note: $"{smallTransfer.Describe(sent: true)}");
         context.AddPeakMemory($"peak RSS of lmvp-server during the upload with {ScenarioContext.Size(SmallRequestBytes)} requests", small.Server.PeakRss);
+
+        HistoryClone(context, running, token);
     }
 
     /// <summary>Runs lmvp while sampling the server and the lmvp child (memory, CPU per thread), and records both profiles.</summary>

@@ -14,7 +14,11 @@ internal static class CloneCommand
         var branch = new Option<string?>("--branch", "-b") { Description = "The branch to check out (default: the server's default branch)." };
         var config = new Option<string[]>("--config", "-c") { Description = "KEY=VALUE set in the new repository before fetching (e.g. sync.requestBytes=8388608); repeatable.", AllowMultipleArgumentsPerToken = false };
         var json = SyncCommandSupport.JsonOption();
-        var command = new Command("clone", "Copy a repository from a server and check out its files, verified; an interrupted clone resumes when run again.") { url, directory, branch, config, json };
+        var allChunks = SyncCommandSupport.AllChunksOption();
+        var command = new Command("clone", "Copy a repository's history from a server and check out its files, verified; older versions' chunks come on demand; an interrupted clone resumes when run again.")
+        {
+            url, directory, branch, config, allChunks, json,
+        };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var source = parseResult.GetValue(url)!;
@@ -54,7 +58,7 @@ internal static class CloneCommand
                 result = await Repository.CloneAsync(
                     source,
                     target,
-                    new Store.Sync.CloneOptions { Branch = parseResult.GetValue(branch), Config = settings },
+                    new Store.Sync.CloneOptions { Branch = parseResult.GetValue(branch), Config = settings, AllChunks = parseResult.GetValue(allChunks) },
                     SyncCommandSupport.Options(context, progress),
                     cancellationToken);
             }

@@ -12,10 +12,15 @@ internal static class FetchCommand
     {
         var remote = SyncCommandSupport.RemoteArgument();
         var json = SyncCommandSupport.JsonOption();
-        var command = new Command("fetch", "Download commits, files and tags from a remote; moves REMOTE/BRANCH refs, never your branches.") { remote, json };
+        var allChunks = SyncCommandSupport.AllChunksOption();
+        var command = new Command("fetch", "Download commits and tags from a remote, and the files of your branch's upstream; moves REMOTE/BRANCH refs, never your branches.")
+        {
+            remote, allChunks, json,
+        };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            var result = await SyncCommandSupport.RunAsync(context, (repository, options) => repository.FetchAsync(parseResult.GetValue(remote)!, options, cancellationToken));
+            var result = await SyncCommandSupport.RunAsync(context, (repository, options) => repository.FetchAsync(
+                parseResult.GetValue(remote)!, new FetchOptions { AllChunks = parseResult.GetValue(allChunks) }, options, cancellationToken));
             if (parseResult.GetValue(json))
             {
                 context.Out.WriteLine(JsonSerializer.Serialize(SyncCommandSupport.ToJson(result), JsonOptions.Default));

@@ -169,6 +169,8 @@ internal static class FsckCommand
             usedByTotal = p.UsedByTotal,
         }),
         notes = report.Notes,
+        promisedChunks = report.PromisedChunks,
+        promisedBytes = report.PromisedBytes,
     };
 
     private static object RebuildJson(IndexRebuildResult result) => new

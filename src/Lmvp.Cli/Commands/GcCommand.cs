@@ -50,6 +50,7 @@ internal static class GcCommand
                     packBytesAfter = result.PackBytesAfter,
                     reflogEntriesExpired = result.ReflogEntriesExpired,
                     warnings = result.Warnings,
+                    promisedChunks = result.PromisedChunks,
                 }, JsonOptions.Default));
             }
             else
@@ -67,6 +68,11 @@ internal static class GcCommand
                 context.Out.WriteLine(result.DryRun
                     ? $"would free {freed}{what}; nothing was changed"
                     : $"freed {freed}{what}; packs now hold {Format.Bytes(result.PackBytesAfter)}");
+            }
+
+            if (result.PromisedChunks > 0 && !parseResult.GetValue(json))
+            {
+                context.Out.WriteLine($"{Format.Count(result.PromisedChunks, "reachable chunk")} of older versions {(result.PromisedChunks == 1 ? "is" : "are")} not here: the remote promises them ('lmvp fetch --all-chunks' brings them)");
             }
 
             foreach (var warning in result.Warnings)

@@ -13,6 +13,12 @@ internal static class SyncCommandSupport
         new Argument<string>("remote") { Description = "The remote (default origin).", Arity = ArgumentArity.ZeroOrOne, DefaultValueFactory = _ => Repository.DefaultRemote }
             .RejectOptionLikeValues();
 
+    /// <summary>The --all-chunks option of fetch and clone.</summary>
+    public static Option<bool> AllChunksOption() => new("--all-chunks")
+    {
+        Description = "Also download every older version's chunks, for offline use (by default they stay on the remote and come when a checkout needs them).",
+    };
+
     /// <summary>The --json option of the sync commands.</summary>
     public static Option<bool> JsonOption() => new("--json") { Description = "Print JSON for scripts (with bytes on the wire)." };
 

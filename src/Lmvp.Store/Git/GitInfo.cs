@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using LibGit2Sharp;
 
 namespace Lmvp.Store.Git;
@@ -9,7 +10,11 @@ internal static class GitInfo
     public const string ExcludePattern = Repository.DirectoryName + "/";
 
     /// <summary>The provenance and configured author of the git work tree around <paramref name="directory"/>, or nulls.</summary>
-    public static (Lmvp.Store.Provenance? Provenance, string? Author) Read(string directory)
+    public static (Lmvp.Store.Provenance? Provenance, string? Author) Read(string directory) =>
+        MayBeInGitWorkTree(directory) ? ReadCore(directory) : (null, null);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static (Lmvp.Store.Provenance? Provenance, string? Author) ReadCore(string directory)
     {
         using var repo = Open(directory);
         if (repo is null)
@@ -43,7 +48,11 @@ internal static class GitInfo
 
     /// <summary>The files git tracks (its index) under <paramref name="root"/>, as slash-separated paths relative to it;
     /// empty when <paramref name="root"/> is not in a git work tree.</summary>
-    public static HashSet<string> TrackedFiles(string root)
+    public static HashSet<string> TrackedFiles(string root) =>
+        MayBeInGitWorkTree(root) ? TrackedFilesCore(root) : new HashSet<string>(StringComparer.Ordinal);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static HashSet<string> TrackedFilesCore(string root)
     {
         var result = new HashSet<string>(StringComparer.Ordinal);
         using var repo = Open(root);
@@ -75,7 +84,25 @@ internal static class GitInfo
 
     /// <summary>Adds <see cref="ExcludePattern"/> to the info/exclude file of the git repository around <paramref name="root"/>,
     /// unless it is there; returns the file's path, or null outside a git work tree.</summary>
-    public static string? ExcludeRepositoryDirectory(string root)
+    public static string? ExcludeRepositoryDirectory(string root) => MayBeInGitWorkTree(root) ? ExcludeRepositoryDirectoryCore(root) : null;
+
+    /// <summary>False when no directory from <paramref name="directory"/> up to / holds a <c>.git</c> (directory or file), where
+    /// libgit2's discovery could not find a work tree either: then LibGit2Sharp and libgit2 are never loaded (tens of ms at start).</summary>
+    private static bool MayBeInGitWorkTree(string directory)
+    {
+        for (var dir = new DirectoryInfo(Path.GetFullPath(directory)); dir is not null; dir = dir.Parent)
+        {
+            if (Path.Exists(Path.Combine(dir.FullName, ".git")))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static string? ExcludeRepositoryDirectoryCore(string root)
     {
         string? gitDir;
         using (var repo = Open(root))

@@ -60,7 +60,12 @@ internal sealed partial class RepositoryDatabase
         }
     }
 
-    public void DeleteObject(ObjectId id) => NonQuery("DELETE FROM objects WHERE id = $id", ("$id", id.ToArray()));
+    /// <summary>Forgets an object (and, for a file, any remote's promise of its chunks).</summary>
+    public void DeleteObject(ObjectId id)
+    {
+        NonQuery("DELETE FROM objects WHERE id = $id", ("$id", id.ToArray()));
+        NonQuery("DELETE FROM promised_files WHERE file_id = $id", ("$id", id.ToArray()));
+    }
 
     /// <summary>Ids of objects of <paramref name="kind"/> whose hex form starts with <paramref name="hexPrefix"/> (at most <paramref name="limit"/>).</summary>
     public IReadOnlyList<ObjectId> FindByPrefix(string hexPrefix, ObjectKind kind, int limit)

@@ -31,6 +31,7 @@ internal sealed partial class RepositoryDatabase : IDisposable
         CREATE TABLE IF NOT EXISTS stat_cache(path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
             ctime_ns INTEGER NOT NULL, inode INTEGER NOT NULL, file_id BLOB NOT NULL);
         CREATE TABLE IF NOT EXISTS config(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS promised_files(file_id BLOB PRIMARY KEY, remote TEXT NOT NULL) WITHOUT ROWID;
         """;
 
     private readonly SqliteConnection _connection;

@@ -52,7 +52,7 @@ internal sealed class FsckRunner
         CheckRefs(cancellationToken);
         ReportChunksAndFiles(cancellationToken);
         var problems = _problems.Select((p, i) => (p, i)).OrderBy(x => x.p.Kind).ThenBy(x => x.i).Select(x => x.p).ToList();
-        return new FsckReport(objects, chunks, packs, _bytesDone, clock.Elapsed, problems, _notes);
+        return new FsckReport(objects, chunks, packs, _bytesDone, clock.Elapsed, problems, _notes) { PromisedChunks = PromisedChunks, PromisedBytes = PromisedBytes };
     }
 
     private (int Packs, long Chunks) CheckPacks(CancellationToken cancellationToken)
@@ -193,6 +193,7 @@ internal sealed class FsckRunner
         long count = 0;
         var listed = new HashSet<ObjectId>();
         var files = new List<ObjectId>();
+        var absent = new Dictionary<ObjectId, (int Length, string? Remote)>();
         foreach (var (id, kind, data) in _database.ListObjects())
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -214,12 +215,18 @@ internal sealed class FsckRunner
                         {
                             if (!listed.Add(c.Id))
                             {
+                                // A chunk another file lacks too is still promised if any file that names it is.
+                                if (absent.TryGetValue(c.Id, out var seen) && seen.Remote is null && _database.GetPromisingRemote(id) is { } remote)
+                                {
+                                    absent[c.Id] = (seen.Length, remote);
+                                }
+
                                 continue;
                             }
 
                             if (!_database.TryGetChunk(c.Id, out var location))
                             {
-                                AddBadChunk(c.Id, "the index has no such chunk");
+                                absent[c.Id] = (c.Length, _database.GetPromisingRemote(id));
                             }
                             else if (location.RawLength != c.Length)
                             {
@@ -244,6 +251,23 @@ internal sealed class FsckRunner
                     _problems.Add(Problem(FsckProblemKind.Object, id.ToString(), e.Message));
                 }
             }
+        }
+
+        foreach (var (chunk, (_, remote)) in absent)
+        {
+            if (remote is null)
+            {
+                AddBadChunk(chunk, "the index has no such chunk");
+            }
+        }
+
+        foreach (var group in absent.Values.Where(a => a.Remote is not null).GroupBy(a => a.Remote!, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var bytes = group.Sum(a => (long)a.Length);
+            PromisedChunks += group.Count();
+            PromisedBytes += bytes;
+            _notes.Add($"{group.Count()} chunk{(group.Count() == 1 ? "" : "s")} ({Sync.PromisedChunks.FormatBytes(bytes)}) of older versions are not here: "
+                + $"remote '{group.Key}' promises them (checkout fetches them on demand; 'lmvp fetch --all-chunks {group.Key}' brings them all)");
         }
 
         return (count, files);
@@ -304,6 +328,12 @@ internal sealed class FsckRunner
             }
         }
     }
+
+    /// <summary>Chunks no pack here holds that a remote promises (a partial clone or fetch left them there).</summary>
+    public long PromisedChunks { get; private set; }
+
+    /// <summary>Their raw bytes.</summary>
+    public long PromisedBytes { get; private set; }
 
     private void CheckRefs(CancellationToken cancellationToken)
     {

@@ -27,6 +27,7 @@ internal sealed class GarbageCollector
     private readonly string _packDirectory;
     private readonly IProgress<ProgressInfo>? _progress;
     private readonly List<string> _warnings = [];
+    private long _promised; // reachable chunks not here that a remote promises
 
     public GarbageCollector(ObjectStore store, IProgress<ProgressInfo>? progress)
     {
@@ -64,7 +65,7 @@ internal sealed class GarbageCollector
         if (dryRun)
         {
             return new GarbageCollectionResult(true, planned, deadChunkRows.Count, deadObjects.Count,
-                plans.Count(p => p.Action == PackAction.Rewrite), plans.Count(p => p.Action == PackAction.Delete), leftovers.Count, bytesBefore, bytesBefore - planned, _warnings);
+                plans.Count(p => p.Action == PackAction.Rewrite), plans.Count(p => p.Action == PackAction.Delete), leftovers.Count, bytesBefore, bytesBefore - planned, _warnings) { PromisedChunks = _promised };
         }
 
         // Unreachable objects go first: once a pack swap drops dead chunks, no manifest in the index may still name them.
@@ -125,13 +126,14 @@ internal sealed class GarbageCollector
         }
 
         FileSystemSync.FlushDirectory(_packDirectory);
-        return new GarbageCollectionResult(false, freed, deadChunkRows.Count, deadObjects.Count, rewritten, deleted, leftoversDeleted, bytesBefore, bytesBefore - freed, _warnings);
+        return new GarbageCollectionResult(false, freed, deadChunkRows.Count, deadObjects.Count, rewritten, deleted, leftoversDeleted, bytesBefore, bytesBefore - freed, _warnings) { PromisedChunks = _promised };
     }
 
     /// <summary>Everything reachable from the roots; throws, before anything changes, when part of it is missing.</summary>
     private (HashSet<ObjectId> Chunks, HashSet<ObjectId> Objects) Mark(IReadOnlyList<KeyValuePair<string, ObjectId>> roots, CancellationToken cancellationToken)
     {
         var chunks = new HashSet<ObjectId>();
+        _promised = 0;
         var walker = new GraphWalker(_store);
         foreach (var (name, target) in roots)
         {
@@ -150,7 +152,11 @@ internal sealed class GarbageCollector
                     var indexed = fresh.Count == 0 ? [] : _database.FindExistingChunks(fresh);
                     foreach (var id in fresh)
                     {
-                        if (!indexed.Contains(id))
+                        if (!indexed.Contains(id) && _database.GetPromisingRemote(manifest.FileId) is not null)
+                        {
+                            _promised++; // live, but kept by the remote that promises it (a partial clone): not damage
+                        }
+                        else if (!indexed.Contains(id))
                         {
                             throw new ObjectNotFoundException($"gc stopped before changing anything: chunk {id.ToShortString()} of file {manifest.FileId.ToShortString()} is missing from the index; run 'lmvp fsck'.");
                         }

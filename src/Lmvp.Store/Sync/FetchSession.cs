@@ -9,11 +9,13 @@ namespace Lmvp.Store.Sync;
 internal sealed record RemoteRefs(string? Head, IReadOnlyDictionary<string, ObjectId> Refs);
 
 /// <summary>One fetch: read the server's refs, download the commits, trees and manifests they reach that this repository
-/// lacks, then the chunks it lacks, verifying everything before it is kept; remote-tracking refs move last.</summary>
+/// lacks, then the chunks of the one snapshot that will be checked out (or, with <see cref="FetchOptions.AllChunks"/>, of
+/// everything), verifying everything before it is kept; remote-tracking refs move last.</summary>
 /// <remarks>
 /// Chunks are published in batches (one pack per batch), so an interrupted fetch keeps what arrived and a re-run asks only
-/// for the rest. Metadata is published together with the ref moves, in one transaction, after every chunk the new
-/// commits reach is present: a ref never points at an incomplete commit.
+/// for the rest. Metadata is published together with the ref moves, in one transaction, after the chunks of the snapshot
+/// to check out are present: a ref never points at a commit whose history is incomplete. The other files' chunks stay on
+/// the server, which is recorded as promising them; checkout and reads fetch them on demand (see <see cref="PromisedChunks"/>).
 /// </remarks>
 internal sealed class FetchSession
 {
@@ -44,11 +46,12 @@ internal sealed class FetchSession
         return new RemoteRefs(message.Head, refs);
     }
 
-    /// <summary>Fetches every branch (to refs/remotes/REMOTE/...) and tag; <paramref name="onRefs"/> sees the server's refs before any data moves.</summary>
-    public async Task<FetchResult> RunAsync(string remote, Action<RemoteRefs>? onRefs, CancellationToken cancellationToken)
+    /// <summary>Fetches every branch (to refs/remotes/REMOTE/...) and tag; <paramref name="checkoutRef"/> sees the server's refs
+    /// before any data moves and names the server's ref whose snapshot will be checked out (its chunks are fetched), or null.</summary>
+    public async Task<FetchResult> RunAsync(string remote, Func<RemoteRefs, string?> checkoutRef, bool allChunks, CancellationToken cancellationToken)
     {
         var remoteRefs = await GetRefsAsync(_connection, cancellationToken).ConfigureAwait(false);
-        onRefs?.Invoke(remoteRefs);
+        var checkout = checkoutRef(remoteRefs) is { } wanted && remoteRefs.Refs.TryGetValue(wanted, out var tip) ? tip : (ObjectId?)null;
         var database = _repository.Database;
 
         var planned = new List<(string Source, string Destination, ObjectId Target)>();
@@ -101,9 +104,13 @@ internal sealed class FetchSession
         {
             await ReceiveClosureAsync(wants, HavesFor(remote), received, cancellationToken).ConfigureAwait(false);
             received.CheckComplete(wants);
-            await new ChunkDownloader(_repository, _connection, _options, _batchBytes, fileId => received.PathOf(wants, fileId))
-                .DownloadAsync(received.Manifests, cancellationToken).ConfigureAwait(false);
         }
+
+        var manifests = allChunks
+            ? Everything(received, updates.Where(u => u.Status != RefUpdateStatus.Rejected).Select(u => u.New))
+            : Snapshot(received, checkout);
+        await new ChunkDownloader(_repository, _connection, _options, _batchBytes, fileId => received.PathOf(wants, fileId))
+            .DownloadAsync(manifests, cancellationToken).ConfigureAwait(false);
 
         // Decided only now that the commits are here: whether each move is a fast-forward.
         for (var i = 0; i < updates.Count; i++)
@@ -124,6 +131,7 @@ internal sealed class FetchSession
 
             writer.Publish(() =>
             {
+                database.AddPromisedFiles(received.Manifests.Select(m => m.FileId), remote);
                 foreach (var u in updates.Where(u => u.Status is RefUpdateStatus.Created or RefUpdateStatus.FastForward or RefUpdateStatus.Forced))
                 {
                     using var message = database.ReflogMessage(
@@ -134,6 +142,34 @@ internal sealed class FetchSession
         }
 
         return new FetchResult(remote, _connection.Url.Url, remoteRefs.Head, updates, _connection.Counter.ToStats());
+    }
+
+    /// <summary>The files of one commit's snapshot (none for null): the chunks a checkout of it needs.</summary>
+    private static List<FileManifest> Snapshot(ReceivedObjects objects, ObjectId? commitId)
+    {
+        var source = (IObjectSource)objects;
+        if (commitId is not { } id || Synchronously.Wait(source.FindCommitAsync(id, CancellationToken.None)) is not { } commit)
+        {
+            return [];
+        }
+
+        var manifests = new List<FileManifest>();
+        foreach (var (_, entry) in TreeWalk.Flatten(source, commit.TreeId))
+        {
+            if (entry.Kind == TreeEntryKind.File && Synchronously.Wait(source.FindManifestAsync(entry.Id, CancellationToken.None)) is { } manifest)
+            {
+                manifests.Add(manifest);
+            }
+        }
+
+        return manifests;
+    }
+
+    /// <summary>Every file of every commit the fetched refs and the local refs reach: what an offline copy needs.</summary>
+    private List<FileManifest> Everything(ReceivedObjects objects, IEnumerable<ObjectId> fetched)
+    {
+        var roots = fetched.Concat(_repository.Database.ListRefs("refs/").Select(r => r.Value)).Distinct().ToList();
+        return [.. new GraphWalker(objects).Walk(roots).Select(n => n.Manifest).OfType<FileManifest>()];
     }
 
     /// <summary>Every commit reachable from a local ref: these are complete (a ref only ever points at a complete commit).</summary>

@@ -179,7 +179,10 @@ internal sealed class PushSession(Repository repository, SyncConnection connecti
 
             if (!Database.TryGetChunk(id, out var location))
             {
-                throw new CorruptObjectException($"Cannot push: chunk {id.ToShortString()} is missing from this repository; run 'lmvp fsck'.");
+                var promiser = plan.Manifests.Where(f => repository.Store.GetChunks(f).Any(c => c.Id == id)).Select(Database.GetPromisingRemote).FirstOrDefault(r => r is not null);
+                throw promiser is not null
+                    ? new ObjectNotFoundException($"Cannot push: chunk {id.ToShortString()} is not in this repository (remote '{promiser}' promises it); run 'lmvp fetch --all-chunks {promiser}' first.")
+                    : new CorruptObjectException($"Cannot push: chunk {id.ToShortString()} is missing from this repository; run 'lmvp fsck'.");
             }
 
             chunks.Add((id, location));

@@ -87,6 +87,16 @@ public sealed class CloneOptions
     /// <summary>The branch to check out; null takes the server's default branch.</summary>
     public string? Branch { get; init; }
 
+    /// <summary>Also fetch every chunk of every older version (for offline use); by default only the checked-out snapshot's arrive.</summary>
+    public bool AllChunks { get; init; }
+
     /// <summary>Settings written into the new repository before anything is fetched (as <c>git clone -c</c> does), e.g. <see cref="SyncOptions.RequestBytesConfigKey"/>.</summary>
     public IReadOnlyDictionary<string, string> Config { get; init; } = new Dictionary<string, string>();
+}
+
+/// <summary>Options of a fetch.</summary>
+public sealed class FetchOptions
+{
+    /// <summary>Fetch every chunk of every version the refs reach (for offline use), not only the upstream snapshot's.</summary>
+    public bool AllChunks { get; init; }
 }

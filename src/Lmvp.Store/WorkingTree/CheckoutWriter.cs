@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using Lmvp.Store.Index;
 using Lmvp.Store.Objects;
+using Lmvp.Store.Sync;
 
 namespace Lmvp.Store.WorkingTree;
 
@@ -21,18 +22,23 @@ internal sealed class CheckoutWriter
     private readonly string _root;
     private readonly ObjectStore _store;
     private readonly RepositoryDatabase _database;
+    private readonly PromisedChunks? _promised;
 
-    public CheckoutWriter(string root, ObjectStore store)
+    /// <summary>A writer into <paramref name="root"/>; with <paramref name="promised"/>, chunks a remote promises are fetched first.</summary>
+    public CheckoutWriter(string root, ObjectStore store, PromisedChunks? promised = null)
     {
         _root = root;
         _store = store;
         _database = store.Database;
+        _promised = promised;
     }
 
     public (int Files, long Bytes) WriteEntries(IEnumerable<KeyValuePair<string, TreeEntry>> entries, IProgress<ProgressInfo>? progress, CancellationToken cancellationToken)
     {
         var list = entries.ToList();
         ValidatePaths(list.Select(e => e.Key));
+        _promised?.EnsurePresent(
+            list.Where(e => e.Value.Kind == TreeEntryKind.File).Select(e => ((string?)e.Key, _store.GetManifest(e.Value.Id))).ToList(), "check out", cancellationToken);
         var total = list.Where(e => e.Value.Kind == TreeEntryKind.File).Sum(e => e.Value.Size);
         long done = 0;
         var cache = _database.LoadStatCache();
