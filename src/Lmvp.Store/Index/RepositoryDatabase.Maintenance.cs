@@ -83,12 +83,13 @@ internal sealed partial class RepositoryDatabase
         NonQuery("DELETE FROM packs");
     }
 
-    /// <summary>Reads what it can of refs, HEAD and config from a damaged index file, without writing to it.</summary>
+    /// <summary>Reads what it can of refs, HEAD, config and the promised files from a damaged index file, without writing to it.</summary>
     /// <remarks>Best effort: each table is read on its own, and a table that cannot be read is skipped.</remarks>
-    public static (IReadOnlyList<KeyValuePair<string, ObjectId>> Refs, string? Head, IReadOnlyList<KeyValuePair<string, string>> Config) TrySalvage(string path)
+    public static SalvagedIndex TrySalvage(string path)
     {
         var refs = new List<KeyValuePair<string, ObjectId>>();
         var config = new List<KeyValuePair<string, string>>();
+        var promised = new List<KeyValuePair<ObjectId, string>>();
         string? head = null;
         var builder = new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadOnly, Pooling = false, DefaultTimeout = 5 };
         try
@@ -110,13 +111,20 @@ internal sealed partial class RepositoryDatabase
                     config.Add(new(key, value));
                 }
             });
+            TryRead(connection, "SELECT file_id, remote FROM promised_files", r =>
+            {
+                if (r.GetValue(0) is byte[] { Length: ObjectId.Size } file && r.GetValue(1) is string remote)
+                {
+                    promised.Add(new(new ObjectId(file), remote));
+                }
+            });
         }
         catch (SqliteException)
         {
             // Not even the header is readable: nothing to salvage.
         }
 
-        return (refs, head, config);
+        return new SalvagedIndex(refs, head, config, promised);
 
         static void TryRead(SqliteConnection connection, string sql, Action<SqliteDataReader> row)
         {
@@ -135,4 +143,15 @@ internal sealed partial class RepositoryDatabase
             }
         }
     }
+}
+
+/// <summary>What could be read back from a damaged index: refs, HEAD, config, and which remote promises each file's chunks.</summary>
+internal sealed record SalvagedIndex(
+    IReadOnlyList<KeyValuePair<string, ObjectId>> Refs,
+    string? Head,
+    IReadOnlyList<KeyValuePair<string, string>> Config,
+    IReadOnlyList<KeyValuePair<ObjectId, string>> Promised)
+{
+    /// <summary>Nothing salvaged: the index was missing or not even its header could be read.</summary>
+    public static readonly SalvagedIndex Empty = new([], null, [], []);
 }

@@ -26,7 +26,7 @@ internal static class IndexRebuilder
         var notes = new List<string>();
         string? movedAside = null;
         var recreated = false;
-        (IReadOnlyList<KeyValuePair<string, ObjectId>> Refs, string? Head, IReadOnlyList<KeyValuePair<string, string>> Config) salvaged = ([], null, []);
+        var salvaged = SalvagedIndex.Empty;
         if (!File.Exists(dbPath))
         {
             recreated = true;
@@ -239,8 +239,7 @@ internal static class IndexRebuilder
 
     /// <summary>Carries over salvaged refs, checks existing ones, and points branches at head commits no ref names.</summary>
     private static (IReadOnlyList<RefRecovery> Changes, IReadOnlyList<ObjectId> Unreferenced) RepointRefs(RepositoryDatabase database, bool recovering,
-        (IReadOnlyList<KeyValuePair<string, ObjectId>> Refs, string? Head, IReadOnlyList<KeyValuePair<string, string>> Config) salvaged,
-        List<string> notes, CancellationToken cancellationToken)
+        SalvagedIndex salvaged, List<string> notes, CancellationToken cancellationToken)
     {
         var commits = new Dictionary<ObjectId, Commit>();
         foreach (var (id, data) in database.ListObjectsOfKind(ObjectKind.Commit))
@@ -267,6 +266,13 @@ internal static class IndexRebuilder
             if (salvaged.Config.Count > 0)
             {
                 notes.Add($"carried over {salvaged.Config.Count} config setting{(salvaged.Config.Count == 1 ? "" : "s")} from the damaged index");
+            }
+
+            // Without these, the chunks a partial clone left on the remote would read as damage instead of promised.
+            foreach (var remote in salvaged.Promised.GroupBy(p => p.Value, StringComparer.Ordinal))
+            {
+                database.AddPromisedFiles(remote.Select(p => p.Key), remote.Key);
+                notes.Add($"carried over the remote '{remote.Key}' as the source of the missing chunks of {remote.Count()} file{(remote.Count() == 1 ? "" : "s")}");
             }
 
             foreach (var (name, target) in salvaged.Refs)

@@ -128,10 +128,12 @@ public sealed class RebuildIndexTests
     }
 
     [Test]
-    public void RebuildIndex_DamagedDatabaseWithReadableRefs_CarriesOverBranchesTagsHeadAndConfig()
+    public void RebuildIndex_DamagedDatabaseWithReadableRefs_CarriesOverBranchesTagsHeadConfigAndPromisedFiles()
     {
         using var repo = History(out var m3, out var e1);
         repo.Repository.SetConfig("remote.origin.url", "http://127.0.0.1:1/team/model");
+        var promised = ObjectId.Compute("a file a partial clone left on origin"u8);
+        repo.Repository.Database.AddPromisedFiles([promised], "origin");
         repo.Repository.Checkout("exp");
         var refs = repo.Repository.ListRefs();
         repo.Repository.Database.Checkpoint();
@@ -178,6 +180,8 @@ public sealed class RebuildIndexTests
         repo.Reopen();
         repo.Repository.Head.Should().Be(e1);
         repo.Repository.GetConfig("remote.origin.url").Should().Be("http://127.0.0.1:1/team/model");
+        repo.Repository.Database.GetPromisingRemote(promised).Should().Be("origin", "else its missing chunks would read as damage");
+        result.Notes.Should().Contain(n => n.Contains("'origin'", StringComparison.Ordinal) && n.Contains("1 file", StringComparison.Ordinal));
         repo.Repository.ResolveCommit("main").Should().Be(m3);
         repo.Repository.Fsck().Problems.Select(p => p.Message).Should().BeEmpty();
     }
