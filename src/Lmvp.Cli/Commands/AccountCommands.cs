@@ -34,7 +34,7 @@ internal static class AccountCommands
 
             if (parseResult.GetValue(json))
             {
-                context.Out.WriteLine(JsonSerializer.Serialize(new { server = target, username = user.Username, scope = user.Scope, admin = user.IsAdmin, tokenFrom = source }, JsonOptions.Default));
+                context.Out.WriteLine(JsonOptions.Serialize(new WhoAmIJson(target, user.Username, user.Scope, user.IsAdmin, source)));
                 return 0;
             }
 
@@ -122,3 +122,6 @@ internal static class AccountCommands
         return CredentialStore.NormalizeServer(trimmed);
     }
 }
+
+/// <summary>What <c>lmvp whoami --json</c> prints.</summary>
+internal sealed record WhoAmIJson(string Server, string Username, string Scope, bool Admin, string TokenFrom);

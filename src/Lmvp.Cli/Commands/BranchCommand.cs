@@ -106,14 +106,14 @@ internal static class BranchCommand
         var detached = repository.CurrentBranch is null && which != Listing.Remotes ? repository.Head : null;
         if (json)
         {
-            object Row(string name, bool current, bool remote, ObjectId target)
+            BranchJson Row(string name, bool current, bool remote, ObjectId target)
             {
                 var commit = repository.GetCommit(target);
-                return new { name, current, remote, id = target.ToString(), subject = commit.Subject, metrics = commit.Metrics.ToDictionary(m => m.Key, m => m.Value) };
+                return new BranchJson(name, current, remote, target.ToString(), commit.Subject, JsonOptions.Metrics(commit.Metrics));
             }
 
             var rows = branches.Select(b => Row(b.Name, b.IsCurrent, false, b.Target)).Concat(tracking.Select(t => Row(t.Name, false, true, t.Target))).ToList();
-            context.Out.WriteLine(JsonSerializer.Serialize(new { detachedHead = detached?.ToString(), branches = rows }, JsonOptions.Default));
+            context.Out.WriteLine(JsonOptions.Serialize(new BranchListJson(detached?.ToString(), rows)));
             return;
         }
 
@@ -140,3 +140,9 @@ internal static class BranchCommand
         }
     }
 }
+
+/// <summary>What <c>lmvp branch --json</c> prints.</summary>
+internal sealed record BranchListJson(string? DetachedHead, List<BranchJson> Branches);
+
+/// <summary>One branch (local or remote-tracking) of <c>lmvp branch --json</c>.</summary>
+internal sealed record BranchJson(string Name, bool Current, bool Remote, string Id, string Subject, Dictionary<string, double> Metrics);

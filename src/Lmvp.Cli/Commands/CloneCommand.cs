@@ -72,14 +72,8 @@ internal static class CloneCommand
             progress?.Done();
             if (asJson)
             {
-                context.Out.WriteLine(JsonSerializer.Serialize(new
-                {
-                    directory = result.Directory,
-                    branch = result.Branch,
-                    resumed = result.Resumed,
-                    fetch = SyncCommandSupport.ToJson(result.Fetch),
-                    checkout = SyncCommandSupport.ToJson(result.Checkout),
-                }, JsonOptions.Default));
+                context.Out.WriteLine(JsonOptions.Serialize(new CloneJson(
+                    result.Directory, result.Branch, result.Resumed, SyncCommandSupport.ToJson(result.Fetch), SyncCommandSupport.ToJson(result.Checkout))));
                 return 0;
             }
 

@@ -39,19 +39,17 @@ internal static class CommitCommand
             (progress as ProgressPrinter)?.Done();
             if (parseResult.GetValue(json))
             {
-                context.Out.WriteLine(JsonSerializer.Serialize(new
-                {
-                    commit = result.Commit.Id.ToString(),
-                    branch = repository.CurrentBranch,
-                    filesRead = result.FilesRead,
-                    filesUnchanged = result.FilesUnchanged,
-                    bytesScanned = result.BytesScanned,
-                    bytesRead = result.BytesRead,
-                    bytesNew = result.BytesNew,
-                    bytesStored = result.BytesStored,
-                    newChunks = result.NewChunks,
-                    filesLeftToGit = result.FilesLeftToGit,
-                }, JsonOptions.Default));
+                context.Out.WriteLine(JsonOptions.Serialize(new CommitJson(
+                    result.Commit.Id.ToString(),
+                    repository.CurrentBranch,
+                    result.FilesRead,
+                    result.FilesUnchanged,
+                    result.BytesScanned,
+                    result.BytesRead,
+                    result.BytesNew,
+                    result.BytesStored,
+                    result.NewChunks,
+                    result.FilesLeftToGit)));
                 return Task.FromResult(0);
             }
 
@@ -73,3 +71,8 @@ internal static class CommitCommand
         return command;
     }
 }
+
+/// <summary>What <c>lmvp commit --json</c> prints.</summary>
+internal sealed record CommitJson(
+    string Commit, string? Branch, int FilesRead, int FilesUnchanged, long BytesScanned, long BytesRead, long BytesNew, long BytesStored,
+    long NewChunks, int FilesLeftToGit);

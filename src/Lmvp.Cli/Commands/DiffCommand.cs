@@ -33,23 +33,14 @@ internal static class DiffCommand
             var differing = diff.Files.Sum(f => f.BytesDiffering);
             if (parseResult.GetValue(json))
             {
-                context.Out.WriteLine(JsonSerializer.Serialize(new
-                {
-                    from = fromId.ToString(),
-                    to = toId?.ToString(),
-                    files = diff.Files.Select(f => new
-                    {
-                        path = f.Path,
-                        change = f.Change.ToString().ToLowerInvariant(),
-                        oldSize = f.OldSize,
-                        newSize = f.NewSize,
-                        bytesDiffering = f.BytesDiffering,
-                    }),
-                    metrics = diff.Metrics.Select(m => new { name = m.Name, old = m.Old, @new = m.New, delta = m.Delta }),
-                    @params = diff.Params.Select(p => new { name = p.Name, old = JsonValue(p.Old), @new = JsonValue(p.New) }),
-                    tensors = diff.Tensors?.Select(TensorTables.ToJson),
-                    summary = new { filesChanged = diff.Files.Count, added, modified, deleted, bytesDiffering = differing },
-                }, JsonOptions.Default));
+                context.Out.WriteLine(JsonOptions.Serialize(new DiffJson(
+                    fromId.ToString(),
+                    toId?.ToString(),
+                    diff.Files.Select(f => new FileChangeJson(f.Path, f.Change.ToString().ToLowerInvariant(), f.OldSize, f.NewSize, f.BytesDiffering)),
+                    diff.Metrics.Select(m => new MetricChangeJson(m.Name, m.Old, m.New, m.Delta)),
+                    diff.Params.Select(p => new ParamChangeJson(p.Name, p.Old, p.New)),
+                    diff.Tensors?.Select(TensorTables.ToJson),
+                    new DiffSummaryJson(diff.Files.Count, added, modified, deleted, differing))));
                 return Task.FromResult(0);
             }
 
@@ -124,8 +115,6 @@ internal static class DiffCommand
         return command;
     }
 
-    private static object? JsonValue(ParamValue? value) => value is not { } v ? null : v.Text is { } text ? text : v.Number;
-
     /// <summary>[] → HEAD vs working tree; [A] → A vs working tree; [A, B] or ["A..B"] → A vs B.</summary>
     internal static (string From, string? To) SplitRevisions(IReadOnlyList<string> revisions)
     {
@@ -143,3 +132,20 @@ internal static class DiffCommand
         };
     }
 }
+
+/// <summary>What <c>lmvp diff --json</c> prints (<see cref="Tensors"/> only with <c>--tensors</c>).</summary>
+internal sealed record DiffJson(
+    string From, string? To, IEnumerable<FileChangeJson> Files, IEnumerable<MetricChangeJson> Metrics, IEnumerable<ParamChangeJson> Params,
+    IEnumerable<FileTensorDiffJson>? Tensors, DiffSummaryJson Summary);
+
+/// <summary>One changed file of <c>lmvp diff --json</c>.</summary>
+internal sealed record FileChangeJson(string Path, string Change, long? OldSize, long? NewSize, long BytesDiffering);
+
+/// <summary>One metric of <c>lmvp diff --json</c> (null where a side lacks it).</summary>
+internal sealed record MetricChangeJson(string Name, double? Old, double? New, double? Delta);
+
+/// <summary>One param of <c>lmvp diff --json</c> (null where a side lacks it).</summary>
+internal sealed record ParamChangeJson(string Name, ParamValue? Old, ParamValue? New);
+
+/// <summary>The counts of <c>lmvp diff --json</c>.</summary>
+internal sealed record DiffSummaryJson(int FilesChanged, int Added, int Modified, int Deleted, long BytesDiffering);

@@ -23,7 +23,7 @@ internal static class FetchCommand
                 parseResult.GetValue(remote)!, new FetchOptions { AllChunks = parseResult.GetValue(allChunks) }, options, cancellationToken));
             if (parseResult.GetValue(json))
             {
-                context.Out.WriteLine(JsonSerializer.Serialize(SyncCommandSupport.ToJson(result), JsonOptions.Default));
+                context.Out.WriteLine(JsonOptions.Serialize(SyncCommandSupport.ToJson(result)));
                 return 0;
             }
 

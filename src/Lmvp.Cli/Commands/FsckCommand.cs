@@ -37,7 +37,7 @@ internal static class FsckCommand
             var decorations = LogCommand.Decorations(repository);
             if (asJson)
             {
-                context.Out.WriteLine(JsonSerializer.Serialize(new { rebuild = rebuilt is null ? null : RebuildJson(rebuilt), fsck = ReportJson(report, decorations) }, JsonOptions.Default));
+                context.Out.WriteLine(JsonOptions.Serialize(new FsckJson(rebuilt is null ? null : RebuildJson(rebuilt), ReportJson(report, decorations))));
             }
             else
             {
@@ -147,47 +147,58 @@ internal static class FsckCommand
         }
     }
 
-    private static object ReportJson(FsckReport report, IReadOnlyDictionary<ObjectId, List<string>> decorations) => new
-    {
-        ok = report.IsOk,
-        objects = report.Objects,
-        chunks = report.Chunks,
-        packs = report.Packs,
-        bytesVerified = report.BytesVerified,
-        seconds = Math.Round(report.Elapsed.TotalSeconds, 3),
-        problems = report.Problems.Select(p => new
-        {
-            kind = p.Kind.ToString().ToLowerInvariant(),
-            subject = p.Subject,
-            message = p.Message,
-            usedBy = p.UsedBy.Select(u => new
-            {
-                path = u.Path,
-                commit = u.Commit.ToString(),
-                refs = decorations.TryGetValue(u.Commit, out var names) ? names : [],
-            }),
-            usedByTotal = p.UsedByTotal,
-        }),
-        notes = report.Notes,
-        promisedChunks = report.PromisedChunks,
-        promisedBytes = report.PromisedBytes,
-    };
+    private static FsckReportJson ReportJson(FsckReport report, IReadOnlyDictionary<ObjectId, List<string>> decorations) => new(
+        report.IsOk,
+        report.Objects,
+        report.Chunks,
+        report.Packs,
+        report.BytesVerified,
+        Math.Round(report.Elapsed.TotalSeconds, 3),
+        report.Problems.Select(p => new FsckProblemJson(
+            p.Kind.ToString().ToLowerInvariant(),
+            p.Subject,
+            p.Message,
+            p.UsedBy.Select(u => new FsckUseJson(u.Path, u.Commit.ToString(), decorations.TryGetValue(u.Commit, out var names) ? names : [])),
+            p.UsedByTotal)),
+        report.Notes,
+        report.PromisedChunks,
+        report.PromisedBytes);
 
-    private static object RebuildJson(IndexRebuildResult result) => new
-    {
-        movedAsideTo = result.MovedAsideTo,
-        indexWasMissing = result.IndexWasMissing,
-        packs = result.Packs,
-        chunks = result.Chunks,
-        commits = result.Commits,
-        trees = result.Trees,
-        files = result.Files,
-        damagedPacks = result.DamagedPacks,
-        refs = result.Refs.Select(r => new { name = r.Name, target = r.Target.ToString(), how = JsonNamingPolicy.CamelCase.ConvertName(r.How.ToString()) }),
-        unreferencedHeads = result.UnreferencedHeads.Select(h => h.ToString()),
-        branch = result.Branch,
-        notes = result.Notes,
-    };
+    private static RebuildJson RebuildJson(IndexRebuildResult result) => new(
+        result.MovedAsideTo,
+        result.IndexWasMissing,
+        result.Packs,
+        result.Chunks,
+        result.Commits,
+        result.Trees,
+        result.Files,
+        result.DamagedPacks,
+        result.Refs.Select(r => new RebuiltRefJson(r.Name, r.Target.ToString(), JsonNamingPolicy.CamelCase.ConvertName(r.How.ToString()))),
+        result.UnreferencedHeads.Select(h => h.ToString()),
+        result.Branch,
+        result.Notes);
 
     private static string Plural(long count, string noun) => Format.Count(count, noun);
 }
+
+/// <summary>What <c>lmvp fsck --json</c> prints (<see cref="Rebuild"/> only with <c>--rebuild-index</c>).</summary>
+internal sealed record FsckJson(RebuildJson? Rebuild, FsckReportJson Fsck);
+
+/// <summary>The verification part of <c>lmvp fsck --json</c>.</summary>
+internal sealed record FsckReportJson(
+    bool Ok, long Objects, long Chunks, int Packs, long BytesVerified, double Seconds, IEnumerable<FsckProblemJson> Problems, IReadOnlyList<string> Notes,
+    long PromisedChunks, long PromisedBytes);
+
+/// <summary>One problem fsck found, with the files and commits that use what is broken.</summary>
+internal sealed record FsckProblemJson(string Kind, string Subject, string Message, IEnumerable<FsckUseJson> UsedBy, int UsedByTotal);
+
+/// <summary>A file of a commit that uses a broken object.</summary>
+internal sealed record FsckUseJson(string Path, string Commit, List<string> Refs);
+
+/// <summary>What <c>lmvp fsck --rebuild-index --json</c> reports of the rebuild.</summary>
+internal sealed record RebuildJson(
+    string? MovedAsideTo, bool IndexWasMissing, int Packs, long Chunks, long Commits, long Trees, long Files, IReadOnlyList<string> DamagedPacks,
+    IEnumerable<RebuiltRefJson> Refs, IEnumerable<string> UnreferencedHeads, string? Branch, IReadOnlyList<string> Notes);
+
+/// <summary>A ref the index rebuild restored, and how it found it.</summary>
+internal sealed record RebuiltRefJson(string Name, string Target, string How);

@@ -37,21 +37,19 @@ internal static class GcCommand
             (progress as ProgressPrinter)?.Done();
             if (parseResult.GetValue(json))
             {
-                context.Out.WriteLine(JsonSerializer.Serialize(new
-                {
-                    dryRun = result.DryRun,
-                    bytesFreed = result.BytesFreed,
-                    chunksRemoved = result.ChunksRemoved,
-                    objectsRemoved = result.ObjectsRemoved,
-                    packsRewritten = result.PacksRewritten,
-                    packsDeleted = result.PacksDeleted,
-                    leftoverPacksDeleted = result.LeftoverPacksDeleted,
-                    packBytesBefore = result.PackBytesBefore,
-                    packBytesAfter = result.PackBytesAfter,
-                    reflogEntriesExpired = result.ReflogEntriesExpired,
-                    warnings = result.Warnings,
-                    promisedChunks = result.PromisedChunks,
-                }, JsonOptions.Default));
+                context.Out.WriteLine(JsonOptions.Serialize(new GcJson(
+                    result.DryRun,
+                    result.BytesFreed,
+                    result.ChunksRemoved,
+                    result.ObjectsRemoved,
+                    result.PacksRewritten,
+                    result.PacksDeleted,
+                    result.LeftoverPacksDeleted,
+                    result.PackBytesBefore,
+                    result.PackBytesAfter,
+                    result.ReflogEntriesExpired,
+                    result.Warnings,
+                    result.PromisedChunks)));
             }
             else
             {
@@ -99,3 +97,8 @@ internal static class GcCommand
         }
     }
 }
+
+/// <summary>What <c>lmvp gc --json</c> prints.</summary>
+internal sealed record GcJson(
+    bool DryRun, long BytesFreed, long ChunksRemoved, long ObjectsRemoved, int PacksRewritten, int PacksDeleted, int LeftoverPacksDeleted,
+    long PackBytesBefore, long PackBytesAfter, int ReflogEntriesExpired, IReadOnlyList<string> Warnings, long PromisedChunks);

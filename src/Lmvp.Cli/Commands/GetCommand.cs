@@ -45,14 +45,7 @@ internal static class GetCommand
 
             if (parseResult.GetValue(json))
             {
-                context.Out.WriteLine(JsonSerializer.Serialize(new
-                {
-                    path = result.Destination,
-                    commit = result.Commit.ToString(),
-                    fileId = result.FileId.ToString(),
-                    size = result.Size,
-                    bytesReceived = result.BytesReceived,
-                }, JsonOptions.Default));
+                context.Out.WriteLine(JsonOptions.Serialize(new GetJson(result.Destination, result.Commit.ToString(), result.FileId.ToString(), result.Size, result.BytesReceived)));
                 return 0;
             }
 
@@ -63,3 +56,6 @@ internal static class GetCommand
         return command;
     }
 }
+
+/// <summary>What <c>lmvp get --json</c> prints.</summary>
+internal sealed record GetJson(string Path, string Commit, string FileId, long Size, long BytesReceived);

@@ -57,7 +57,7 @@ internal static class LogCommand
             var decorations = Decorations(repository);
             if (parseResult.GetValue(json))
             {
-                context.Out.WriteLine(JsonSerializer.Serialize(commits.Select(c => ToJson(c, decorations)), JsonOptions.Default));
+                context.Out.WriteLine(JsonOptions.Serialize(commits.Select(c => ToJson(c, decorations))));
                 return 0;
             }
 
@@ -201,25 +201,24 @@ internal static class LogCommand
         return map;
     }
 
-    internal static object ToJson(Commit c, IReadOnlyDictionary<ObjectId, List<string>>? decorations = null) => new
-    {
-        id = c.Id.ToString(),
-        shortId = c.Id.ToShortString(),
-        tree = c.TreeId.ToString(),
-        parents = c.Parents.Select(p => p.ToString()),
-        author = c.Author,
-        time = c.Time.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
-        message = c.Message,
-        metrics = c.Metrics.ToDictionary(m => m.Key, m => m.Value),
-        @params = JsonOptions.Params(c.Params),
-        provenance = c.Provenance is null ? null : new
-        {
-            gitCommit = c.Provenance.GitCommit,
-            branch = c.Provenance.Branch,
-            dirty = c.Provenance.IsDirty,
-            dirtyFiles = c.Provenance.DirtyFiles,
-            originUrl = c.Provenance.OriginUrl,
-        },
-        refs = decorations is not null && decorations.TryGetValue(c.Id, out var names) ? names : [],
-    };
+    internal static CommitJsonEntry ToJson(Commit c, IReadOnlyDictionary<ObjectId, List<string>>? decorations = null) => new(
+        c.Id.ToString(),
+        c.Id.ToShortString(),
+        c.TreeId.ToString(),
+        c.Parents.Select(p => p.ToString()),
+        c.Author,
+        c.Time.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+        c.Message,
+        JsonOptions.Metrics(c.Metrics),
+        JsonOptions.Params(c.Params),
+        c.Provenance is not { } p ? null : new ProvenanceJson(p.GitCommit, p.Branch, p.IsDirty, p.DirtyFiles, p.OriginUrl),
+        decorations is not null && decorations.TryGetValue(c.Id, out var names) ? names : []);
 }
+
+/// <summary>One commit of <c>lmvp log --json</c> (and the commit of <c>lmvp show --json</c>).</summary>
+internal sealed record CommitJsonEntry(
+    string Id, string ShortId, string Tree, IEnumerable<string> Parents, string Author, string Time, string Message, Dictionary<string, double> Metrics,
+    Dictionary<string, ParamValue> Params, ProvenanceJson? Provenance, List<string> Refs);
+
+/// <summary>The training code's git state recorded with a commit.</summary>
+internal sealed record ProvenanceJson(string GitCommit, string? Branch, bool Dirty, IReadOnlyList<string> DirtyFiles, string? OriginUrl);

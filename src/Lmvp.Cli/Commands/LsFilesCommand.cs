@@ -22,7 +22,7 @@ internal static class LsFilesCommand
                 .Where(f => here.Length == 0 || f.Key.StartsWith(here + "/", StringComparison.Ordinal)).ToList();
             if (parseResult.GetValue(json))
             {
-                context.Out.WriteLine(JsonSerializer.Serialize(files.Select(f => LsTreeCommand.ToJson(f.Key, f.Value)), JsonOptions.Default));
+                context.Out.WriteLine(JsonOptions.Serialize(files.Select(f => LsTreeCommand.ToJson(f.Key, f.Value))));
                 return 0;
             }
 

@@ -25,7 +25,7 @@ internal static class LsTreeCommand
                 ?? throw new ObjectNotFoundException($"Path '{wanted}' does not exist in '{rev}'.");
             if (parseResult.GetValue(json))
             {
-                context.Out.WriteLine(JsonSerializer.Serialize(entries.Select(e => ToJson(e.Path, e.Entry)), JsonOptions.Default));
+                context.Out.WriteLine(JsonOptions.Serialize(entries.Select(e => ToJson(e.Path, e.Entry))));
                 return 0;
             }
 
@@ -44,16 +44,14 @@ internal static class LsTreeCommand
     internal static string Line(TreeEntry entry, string path, int sizeWidth) =>
         $"{ShowCommand.Mode(entry)} {(entry.Kind == TreeEntryKind.Directory ? "tree" : "blob")} {entry.Id} {SizeText(entry).PadLeft(sizeWidth)}\t{path}";
 
-    internal static object ToJson(string path, TreeEntry entry) => new
-    {
+    internal static TreeEntryJson ToJson(string path, TreeEntry entry) => new(
         path,
-        mode = ShowCommand.Mode(entry),
-        type = entry.Kind == TreeEntryKind.Directory ? "tree" : "blob",
-        kind = entry.Kind.ToString().ToLowerInvariant(),
-        id = entry.Id.ToString(),
-        size = entry.Kind == TreeEntryKind.Directory ? (long?)null : entry.Size,
-        target = entry.LinkTarget,
-    };
+        ShowCommand.Mode(entry),
+        entry.Kind == TreeEntryKind.Directory ? "tree" : "blob",
+        entry.Kind.ToString().ToLowerInvariant(),
+        entry.Id.ToString(),
+        entry.Kind == TreeEntryKind.Directory ? null : entry.Size,
+        entry.LinkTarget);
 
     private static string SizeText(TreeEntry entry) => entry.Kind == TreeEntryKind.Directory ? "-" : entry.Size.ToString(CultureInfo.InvariantCulture);
 
@@ -104,3 +102,6 @@ internal static class LsTreeCommand
         }
     }
 }
+
+/// <summary>One entry of <c>lmvp ls-tree --json</c> and <c>lmvp ls-files --json</c>.</summary>
+internal sealed record TreeEntryJson(string Path, string Mode, string Type, string Kind, string Id, long? Size, string? Target);

@@ -28,17 +28,15 @@ internal static class PullCommand
                 cancellationToken));
             if (parseResult.GetValue(json))
             {
-                context.Out.WriteLine(JsonSerializer.Serialize(new
-                {
-                    branch = result.Branch,
-                    upstream = result.Upstream,
-                    old = result.Old?.ToString(),
-                    @new = result.New?.ToString(),
-                    upToDate = result.UpToDate,
-                    merged = result.Merged,
-                    fetch = SyncCommandSupport.ToJson(result.Fetch),
-                    checkout = SyncCommandSupport.ToJson(result.Checkout),
-                }, JsonOptions.Default));
+                context.Out.WriteLine(JsonOptions.Serialize(new PullJson(
+                    result.Branch,
+                    result.Upstream,
+                    result.Old?.ToString(),
+                    result.New?.ToString(),
+                    result.UpToDate,
+                    result.Merged,
+                    SyncCommandSupport.ToJson(result.Fetch),
+                    SyncCommandSupport.ToJson(result.Checkout))));
                 return 0;
             }
 

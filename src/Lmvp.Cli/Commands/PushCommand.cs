@@ -28,14 +28,8 @@ internal static class PushCommand
                 cancellationToken));
             if (parseResult.GetValue(json))
             {
-                context.Out.WriteLine(JsonSerializer.Serialize(new
-                {
-                    remote = result.Remote,
-                    url = result.Url,
-                    updates = result.Updates.Select(SyncCommandSupport.ToJson),
-                    upstreamSet = result.UpstreamSet,
-                    transfer = SyncCommandSupport.ToJson(result.Transfer),
-                }, JsonOptions.Default));
+                context.Out.WriteLine(JsonOptions.Serialize(new PushJson(
+                    result.Remote, result.Url, result.Updates.Select(SyncCommandSupport.ToJson), result.UpstreamSet, SyncCommandSupport.ToJson(result.Transfer))));
                 return result.HasRejections ? LmvpCommandLine.ExitFailure : 0;
             }
 

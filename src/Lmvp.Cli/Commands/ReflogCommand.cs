@@ -33,14 +33,8 @@ internal static class ReflogCommand
             var entries = repository.ReadReflog(parseResult.GetValue(all) ? null : parseResult.GetValue(reference), limit);
             if (parseResult.GetValue(json))
             {
-                context.Out.WriteLine(JsonSerializer.Serialize(entries.Select(e => new
-                {
-                    @ref = e.Ref,
-                    old = e.Old?.ToString(),
-                    @new = e.New?.ToString(),
-                    time = e.Time.ToString("O", CultureInfo.InvariantCulture),
-                    message = e.Message,
-                }), JsonOptions.Default));
+                context.Out.WriteLine(JsonOptions.Serialize(entries.Select(e => new ReflogEntryJson(
+                    e.Ref, e.Old?.ToString(), e.New?.ToString(), e.Time.ToString("O", CultureInfo.InvariantCulture), e.Message))));
                 return 0;
             }
 
@@ -65,3 +59,6 @@ internal static class ReflogCommand
         : fullName.StartsWith(RefName.TagsPrefix, StringComparison.Ordinal) ? "tags/" + fullName[RefName.TagsPrefix.Length..]
         : fullName;
 }
+
+/// <summary>One reflog entry of <c>lmvp reflog --json</c>.</summary>
+internal sealed record ReflogEntryJson(string Ref, string? Old, string? New, string Time, string Message);

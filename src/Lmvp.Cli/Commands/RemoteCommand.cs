@@ -45,7 +45,7 @@ internal static class RemoteCommand
         var remotes = repository.ListRemotes();
         if (json)
         {
-            context.Out.WriteLine(JsonSerializer.Serialize(remotes.Select(r => new { name = r.Name, url = r.Url }), JsonOptions.Default));
+            context.Out.WriteLine(JsonOptions.Serialize(remotes.Select(r => new RemoteJson(r.Name, r.Url))));
             return 0;
         }
 
@@ -100,3 +100,6 @@ internal static class RemoteCommand
         return command;
     }
 }
+
+/// <summary>One remote of <c>lmvp remote --json</c>.</summary>
+internal sealed record RemoteJson(string Name, string Url);

@@ -30,20 +30,10 @@ internal static class ShowCommand
             var decorations = LogCommand.Decorations(repository);
             if (asJson)
             {
-                context.Out.WriteLine(JsonSerializer.Serialize(new
-                {
-                    commit = LogCommand.ToJson(commit, decorations),
-                    files = files.Select(f => new
-                    {
-                        path = f.Key,
-                        kind = KindName(f.Value.Kind),
-                        executable = f.Value.IsExecutable,
-                        size = f.Value.Size,
-                        id = f.Value.Id.ToString(),
-                        target = f.Value.LinkTarget,
-                    }),
-                    totalSize = files.Sum(f => f.Value.Size),
-                }, JsonOptions.Default));
+                context.Out.WriteLine(JsonOptions.Serialize(new ShowJson(
+                    LogCommand.ToJson(commit, decorations),
+                    files.Select(f => new ShowFileJson(f.Key, KindName(f.Value.Kind), f.Value.IsExecutable, f.Value.Size, f.Value.Id.ToString(), f.Value.LinkTarget)),
+                    files.Sum(f => f.Value.Size))));
                 return 0;
             }
 
@@ -163,11 +153,7 @@ internal static class ShowCommand
 
         if (json)
         {
-            context.Out.WriteLine(JsonSerializer.Serialize(new
-            {
-                commit = commit.Id.ToString(),
-                files = layouts.Select(l => TensorTables.ToJson(l.Path, l.Entry, l.Layout, tensors)),
-            }, JsonOptions.Default));
+            context.Out.WriteLine(JsonOptions.Serialize(new ShowTensorsJson(commit.Id.ToString(), layouts.Select(l => TensorTables.ToJson(l.Path, l.Entry, l.Layout, tensors)))));
             return 0;
         }
 
@@ -201,3 +187,12 @@ internal static class ShowCommand
         _ => "file",
     };
 }
+
+/// <summary>What <c>lmvp show --json</c> prints.</summary>
+internal sealed record ShowJson(CommitJsonEntry Commit, IEnumerable<ShowFileJson> Files, long TotalSize);
+
+/// <summary>One file of <c>lmvp show --json</c>.</summary>
+internal sealed record ShowFileJson(string Path, string Kind, bool Executable, long Size, string Id, string? Target);
+
+/// <summary>What <c>lmvp show --tensors --json</c> (or <c>--layout</c>) prints.</summary>
+internal sealed record ShowTensorsJson(string Commit, IEnumerable<FileLayoutJson> Files);

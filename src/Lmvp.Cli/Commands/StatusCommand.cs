@@ -19,13 +19,11 @@ internal static class StatusCommand
             var branch = repository.CurrentBranch;
             if (parseResult.GetValue(json))
             {
-                context.Out.WriteLine(JsonSerializer.Serialize(new
-                {
+                context.Out.WriteLine(JsonOptions.Serialize(new StatusJson(
                     branch,
-                    head = repository.Head?.ToString(),
-                    changes = status.Entries.Select(e => new { path = e.Path, change = e.Change.ToString().ToLowerInvariant() }),
-                    ignored = parseResult.GetValue(ignored) ? status.Ignored.Select(i => new { path = i.Path, reason = i.Reason }) : null,
-                }, JsonOptions.Default));
+                    repository.Head?.ToString(),
+                    status.Entries.Select(e => new StatusChangeJson(e.Path, e.Change.ToString().ToLowerInvariant())),
+                    parseResult.GetValue(ignored) ? status.Ignored.Select(i => new IgnoredJson(i.Path, i.Reason)) : null)));
                 return Task.FromResult(0);
             }
 
@@ -86,3 +84,12 @@ internal static class UpstreamSummary
         return $"...{remote}/{branch}" + (parts.Count > 0 ? $" [{string.Join(", ", parts)}]" : "");
     }
 }
+
+/// <summary>What <c>lmvp status --json</c> prints (<see cref="Ignored"/> only with <c>--ignored</c>).</summary>
+internal sealed record StatusJson(string? Branch, string? Head, IEnumerable<StatusChangeJson> Changes, IEnumerable<IgnoredJson>? Ignored);
+
+/// <summary>One changed path of <c>lmvp status --json</c>.</summary>
+internal sealed record StatusChangeJson(string Path, string Change);
+
+/// <summary>One ignored path of <c>lmvp status --json --ignored</c>, with the rule that ignores it.</summary>
+internal sealed record IgnoredJson(string Path, string Reason);

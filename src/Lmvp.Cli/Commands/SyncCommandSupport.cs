@@ -109,50 +109,51 @@ internal static class SyncCommandSupport
         return refName;
     }
 
-    public static object ToJson(TransferStats t) => new
-    {
-        requests = t.Requests,
-        retries = t.Retries,
-        bytesSent = t.BytesSent,
-        bytesReceived = t.BytesReceived,
-        chunksSent = t.ChunksSent,
-        chunkBytesSent = t.ChunkBytesSent,
-        objectsSent = t.ObjectsSent,
-        chunksReceived = t.ChunksReceived,
-        chunkBytesReceived = t.ChunkBytesReceived,
-        objectsReceived = t.ObjectsReceived,
-        logicalBytes = t.LogicalBytes,
-        chunkWireBytesSent = t.ChunkWireBytesSent,
-        chunkWireBytesReceived = t.ChunkWireBytesReceived,
-    };
+    public static TransferJson ToJson(TransferStats t) => new(
+        t.Requests,
+        t.Retries,
+        t.BytesSent,
+        t.BytesReceived,
+        t.ChunksSent,
+        t.ChunkBytesSent,
+        t.ObjectsSent,
+        t.ChunksReceived,
+        t.ChunkBytesReceived,
+        t.ObjectsReceived,
+        t.LogicalBytes,
+        t.ChunkWireBytesSent,
+        t.ChunkWireBytesReceived);
 
-    public static object ToJson(RefUpdate u) => new
-    {
-        source = u.Source,
-        destination = u.Destination,
-        old = u.Old?.ToString(),
-        @new = u.New.ToString(),
-        status = u.Status.ToString().ToLowerInvariant(),
-    };
+    public static RefUpdateJson ToJson(RefUpdate u) => new(u.Source, u.Destination, u.Old?.ToString(), u.New.ToString(), u.Status.ToString().ToLowerInvariant());
 
-    public static object ToJson(FetchResult r) => new
-    {
-        remote = r.Remote,
-        url = r.Url,
-        remoteHead = r.RemoteHead,
-        updates = r.Updates.Select(ToJson),
-        transfer = ToJson(r.Transfer),
-    };
+    public static FetchJson ToJson(FetchResult r) => new(r.Remote, r.Url, r.RemoteHead, r.Updates.Select(ToJson), ToJson(r.Transfer));
 
-    public static object? ToJson(CheckoutResult? c) => c is null ? null : new
-    {
-        commit = c.Commit.ToString(),
-        branch = c.Branch,
-        filesWritten = c.FilesWritten,
-        filesRemoved = c.FilesRemoved,
-        bytesWritten = c.BytesWritten,
-    };
+    public static CheckoutJson? ToJson(CheckoutResult? c) =>
+        c is null ? null : new CheckoutJson(c.Commit.ToString(), c.Branch, c.FilesWritten, c.FilesRemoved, c.BytesWritten);
 }
+
+/// <summary>The transfer counters of a push, fetch, pull or clone in <c>--json</c>.</summary>
+internal sealed record TransferJson(
+    long Requests, long Retries, long BytesSent, long BytesReceived, long ChunksSent, long ChunkBytesSent, long ObjectsSent, long ChunksReceived,
+    long ChunkBytesReceived, long ObjectsReceived, long LogicalBytes, long ChunkWireBytesSent, long ChunkWireBytesReceived);
+
+/// <summary>One ref a push or fetch moved (or was refused), in <c>--json</c>.</summary>
+internal sealed record RefUpdateJson(string Source, string Destination, string? Old, string New, string Status);
+
+/// <summary>What <c>lmvp fetch --json</c> prints; also the fetch part of pull and clone.</summary>
+internal sealed record FetchJson(string Remote, string Url, string? RemoteHead, IEnumerable<RefUpdateJson> Updates, TransferJson Transfer);
+
+/// <summary>The checkout part of <c>lmvp pull --json</c> and <c>lmvp clone --json</c>.</summary>
+internal sealed record CheckoutJson(string Commit, string? Branch, int FilesWritten, int FilesRemoved, long BytesWritten);
+
+/// <summary>What <c>lmvp push --json</c> prints.</summary>
+internal sealed record PushJson(string Remote, string Url, IEnumerable<RefUpdateJson> Updates, bool UpstreamSet, TransferJson Transfer);
+
+/// <summary>What <c>lmvp pull --json</c> prints.</summary>
+internal sealed record PullJson(string Branch, string Upstream, string? Old, string? New, bool UpToDate, bool Merged, FetchJson Fetch, CheckoutJson? Checkout);
+
+/// <summary>What <c>lmvp clone --json</c> prints.</summary>
+internal sealed record CloneJson(string Directory, string? Branch, bool Resumed, FetchJson Fetch, CheckoutJson? Checkout);
 
 /// <summary>Progress of an operation with phases (fetch, then checkout): each phase gets its own line, rate and ETA.</summary>
 internal sealed class PhasedProgress : IProgress<ProgressInfo>

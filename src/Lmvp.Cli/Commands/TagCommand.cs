@@ -41,11 +41,11 @@ internal static class TagCommand
                     var tags = repository.ListTags();
                     if (parseResult.GetValue(json))
                     {
-                        context.Out.WriteLine(JsonSerializer.Serialize(tags.Select(t =>
+                        context.Out.WriteLine(JsonOptions.Serialize(tags.Select(t =>
                         {
                             var commit = repository.GetCommit(t.Value);
-                            return new { name = t.Key, id = t.Value.ToString(), subject = commit.Subject, metrics = commit.Metrics.ToDictionary(m => m.Key, m => m.Value) };
-                        }), JsonOptions.Default));
+                            return new TagJson(t.Key, t.Value.ToString(), commit.Subject, JsonOptions.Metrics(commit.Metrics));
+                        })));
                     }
                     else
                     {
@@ -68,3 +68,6 @@ internal static class TagCommand
         return command;
     }
 }
+
+/// <summary>One tag of <c>lmvp tag --json</c>.</summary>
+internal sealed record TagJson(string Name, string Id, string Subject, Dictionary<string, double> Metrics);

@@ -59,53 +59,37 @@ internal static class TensorTables
         }
     }
 
-    public static object ToJson(TensorInfo t) => new
-    {
-        name = t.Name,
-        dtype = t.DType,
-        shape = t.Shape,
-        parameters = t.Parameters,
-        offset = t.Offset,
-        length = t.Length,
-    };
+    public static TensorJson ToJson(TensorInfo t) => new(t.Name, t.DType, t.Shape, t.Parameters, t.Offset, t.Length);
 
-    public static object ToJson(string path, TreeEntry entry, TensorLayout? layout, bool withTensors) => new
-    {
+    public static FileLayoutJson ToJson(string path, TreeEntry entry, TensorLayout? layout, bool withTensors) => new(
         path,
-        id = entry.Id.ToString(),
-        size = entry.Size,
-        format = layout?.Format,
-        tensorCount = layout?.Tensors.Count,
-        parameters = layout?.Parameters,
-        tensorBytes = layout?.TensorBytes,
-        tensors = withTensors ? layout?.Tensors.Select(ToJson) : null,
-    };
+        entry.Id.ToString(),
+        entry.Size,
+        layout?.Format,
+        layout?.Tensors.Count,
+        layout?.Parameters,
+        layout?.TensorBytes,
+        withTensors ? layout?.Tensors.Select(ToJson) : null);
 
-    public static object ToJson(FileTensorDiff file) => new
-    {
-        path = file.Path,
-        oldFormat = file.OldFormat,
-        newFormat = file.NewFormat,
-        summary = new
-        {
-            added = file.Count(TensorChange.Added),
-            removed = file.Count(TensorChange.Removed),
-            changed = file.Count(TensorChange.Changed),
-            unchanged = file.Count(TensorChange.Unchanged),
-            bytesDiffering = file.BytesDiffering,
-        },
-        tensors = file.Tensors.Select(t => new
-        {
-            name = t.Name,
-            change = t.Change.ToString().ToLowerInvariant(),
-            dtype = (t.New ?? t.Old)!.DType,
-            shape = (t.New ?? t.Old)!.Shape,
-            oldDtype = t.Old?.DType,
-            oldShape = t.Old?.Shape,
-            bytes = (t.New ?? t.Old)!.Length,
-            bytesDiffering = t.BytesDiffering,
-        }),
-    };
+    public static FileTensorDiffJson ToJson(FileTensorDiff file) => new(
+        file.Path,
+        file.OldFormat,
+        file.NewFormat,
+        new TensorDiffSummaryJson(
+            file.Count(TensorChange.Added),
+            file.Count(TensorChange.Removed),
+            file.Count(TensorChange.Changed),
+            file.Count(TensorChange.Unchanged),
+            file.BytesDiffering),
+        file.Tensors.Select(t => new TensorChangeJson(
+            t.Name,
+            t.Change.ToString().ToLowerInvariant(),
+            (t.New ?? t.Old)!.DType,
+            (t.New ?? t.Old)!.Shape,
+            t.Old?.DType,
+            t.Old?.Shape,
+            (t.New ?? t.Old)!.Length,
+            t.BytesDiffering)));
 
     private static string Type(TensorDiff t) => t.Old is { } o && t.New is { } n && o.DType != n.DType ? $"{o.DType} -> {n.DType}" : (t.New ?? t.Old)!.DType;
 
@@ -116,3 +100,20 @@ internal static class TensorTables
 
     private static string Count(int n, string noun) => $"{n} {noun}{(n == 1 ? "" : "s")}";
 }
+
+/// <summary>One tensor of a file's layout in <c>--json</c>.</summary>
+internal sealed record TensorJson(string Name, string Dtype, IReadOnlyList<long> Shape, long Parameters, long Offset, long Length);
+
+/// <summary>A file's tensor layout in <c>lmvp show --tensors --json</c> (nulls for a file without one).</summary>
+internal sealed record FileLayoutJson(
+    string Path, string Id, long Size, string? Format, int? TensorCount, long? Parameters, long? TensorBytes, IEnumerable<TensorJson>? Tensors);
+
+/// <summary>One file of <c>lmvp diff --tensors --json</c>.</summary>
+internal sealed record FileTensorDiffJson(string Path, string? OldFormat, string? NewFormat, TensorDiffSummaryJson Summary, IEnumerable<TensorChangeJson> Tensors);
+
+/// <summary>The tensor counts of one file in <c>lmvp diff --tensors --json</c>.</summary>
+internal sealed record TensorDiffSummaryJson(int Added, int Removed, int Changed, int Unchanged, long BytesDiffering);
+
+/// <summary>One tensor of <c>lmvp diff --tensors --json</c>.</summary>
+internal sealed record TensorChangeJson(
+    string Name, string Change, string Dtype, IReadOnlyList<long> Shape, string? OldDtype, IReadOnlyList<long>? OldShape, long Bytes, long BytesDiffering);
