@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Build lmvp and lmvp-server and install them as .NET tools into $LMVP_PREFIX/bin (default ~/.lmvp/bin), nothing else.
-#   ./install.sh              build (Release), pack and install
-#   ./install.sh --no-build   pack what 'dotnet build -c Release' already made, and install it
+#   ./install.sh              build (Release), pack and install; lmvp is the native (ahead-of-time compiled) executable
+#   ./install.sh --no-build   pack what 'dotnet build -c Release' already made (lmvp framework-dependent, JIT), and install it
+# Native AOT links with the platform's C toolchain (clang or gcc, and zlib). Without one, lmvp is installed ReadyToRun
+# (precompiled IL, still on the .NET runtime: slower to start) and one line says so; LMVP_BUILD=native|readytorun|jit picks.
 # When that directory is not on PATH, the last line printed is the one command that puts it there.
 set -euo pipefail
 
@@ -18,12 +20,52 @@ esac
 
 PACKAGES="$(mktemp -d "${TMPDIR:-/tmp}/lmvp-packages.XXXXXX")"
 trap 'rm -rf "$PACKAGES"' EXIT
-for project in Lmvp.Cli Lmvp.Server; do
-  dotnet pack "$ROOT/src/$project" -c Release -o "$PACKAGES" -p:Version="$VERSION" "${BUILD[@]}" --nologo -v quiet >/dev/null
-  dotnet tool uninstall --tool-path "$BIN" "$project" >/dev/null 2>&1 || true
-  dotnet tool install --tool-path "$BIN" "$project" --version "$VERSION" --add-source "$PACKAGES" >/dev/null
-done
+pack() { dotnet pack "$@" -c Release -o "$PACKAGES" -p:Version="$VERSION" --nologo -v quiet >"$PACKAGES/pack.log" 2>&1; }
+install_tool() {
+  dotnet tool uninstall --tool-path "$BIN" "$1" >/dev/null 2>&1 || true
+  dotnet tool install --tool-path "$BIN" "$1" --version "$VERSION" --add-source "$PACKAGES" >/dev/null
+}
+fail() { cat "$PACKAGES/pack.log" >&2; echo "install.sh: $1" >&2; exit 1; }
 
+# lmvp: which build, and why.
+RID="$(dotnet --info | sed -n 's/^ *RID: *//p' | head -n 1)"
+CLI="$ROOT/src/Lmvp.Cli"
+if [ "${#BUILD[@]}" -gt 0 ]; then
+  KIND="${LMVP_BUILD:-jit}"; WHY="--no-build packs what 'dotnet build' made"
+elif [ -n "${LMVP_BUILD:-}" ]; then
+  KIND="$LMVP_BUILD"; WHY="LMVP_BUILD=$LMVP_BUILD"
+elif command -v clang >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1; then
+  KIND=native; WHY="a C toolchain is here"
+else
+  KIND=readytorun; WHY="no clang or gcc for Native AOT (install clang and zlib1g-dev, then run ./install.sh again)"
+fi
+case "$KIND" in
+  native)
+    # The RID-specific package holds the native executable; the top-level one points 'dotnet tool install' at it.
+    if ! pack "$CLI" -r "$RID"; then
+      if grep -qiE "clang|gcc|linker|zlib|-lz|platform linker" "$PACKAGES/pack.log"; then
+        KIND=readytorun; WHY="Native AOT could not link here ($(grep -m1 -iE "error" "$PACKAGES/pack.log" | sed 's/^ *//' | cut -c1-160))"
+      else
+        fail "dotnet pack -r $RID of lmvp failed"
+      fi
+    fi
+    ;;
+esac
+case "$KIND" in
+  native) pack "$CLI" || fail "dotnet pack of lmvp failed" ;;
+  readytorun) { pack "$CLI" -r "$RID" -p:PublishAot=false -p:PublishReadyToRun=true && pack "$CLI"; } || fail "dotnet pack of lmvp failed" ;;
+  jit) pack "$CLI" -p:ToolPackageRuntimeIdentifiers= -p:PublishAot=false "${BUILD[@]}" || fail "dotnet pack of lmvp failed" ;;
+  *) echo "install.sh: LMVP_BUILD is native, readytorun or jit, not '$KIND'" >&2; exit 2 ;;
+esac
+install_tool Lmvp.Cli
+pack "$ROOT/src/Lmvp.Server" "${BUILD[@]}" || fail "dotnet pack of lmvp-server failed"
+install_tool Lmvp.Server
+
+case "$KIND" in
+  native) echo "lmvp: the native build (Native AOT, $RID): $WHY" ;;
+  readytorun) echo "lmvp: the ReadyToRun build ($RID, on the .NET runtime; starts slower than native): $WHY" ;;
+  jit) echo "lmvp: the framework-dependent build (JIT; starts slower than native): $WHY" ;;
+esac
 echo "installed lmvp and lmvp-server $VERSION into $BIN"
 case ":$PATH:" in
   *":$BIN:"*) echo "both are on your PATH: try 'lmvp --help'" ;;

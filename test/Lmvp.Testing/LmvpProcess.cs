@@ -25,6 +25,8 @@ public static class LmvpProcess
 
     private const string TraceVariable = "LMVP_TRACE";
 
+    private const string NativeVariable = "LMVP_TEST_NATIVE_LMVP";
+
     private static readonly Dictionary<string, string> EmptyEnvironment = [];
 
     /// <summary>Output that <see cref="Start"/> reads from the moment the child starts, for <see cref="WaitAsync"/>.</summary>
@@ -72,7 +74,8 @@ public static class LmvpProcess
     public static Process Start(string workingDirectory, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null,
         string? stdin = null, string program = Lmvp, bool captureOutput = true)
     {
-        var start = new ProcessStartInfo(DotnetHost())
+        var native = program == Lmvp ? NativeLmvp() : null;
+        var start = new ProcessStartInfo(native ?? DotnetHost())
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardInput = true,
@@ -80,7 +83,11 @@ public static class LmvpProcess
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(DllPath(program));
+        if (native is null)
+        {
+            start.ArgumentList.Add(DllPath(program));
+        }
+
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
@@ -139,7 +146,7 @@ public static class LmvpProcess
     public static string WriteShim(string directory)
     {
         var path = Path.Combine(directory, Lmvp);
-        File.WriteAllText(path, $"#!/bin/sh\nexec '{DotnetHost()}' '{DllPath()}' \"$@\"\n");
+        File.WriteAllText(path, NativeLmvp() is { } native ? $"#!/bin/sh\nexec '{native}' \"$@\"\n" : $"#!/bin/sh\nexec '{DotnetHost()}' '{DllPath()}' \"$@\"\n");
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         return directory;
     }
@@ -182,6 +189,18 @@ public static class LmvpProcess
         }
 
         return new ProcessResult(process.ExitCode, await output, await error);
+    }
+
+    /// <summary>With <c>LMVP_TEST_NATIVE_LMVP=PATH</c> (a native, ahead-of-time compiled lmvp: <c>dotnet publish src/Lmvp.Cli -r linux-x64
+    /// -p:PublishAot=true</c>), every child lmvp is that binary instead of <c>dotnet lmvp.dll</c>; the in-process tests are unchanged.</summary>
+    public static string? NativeLmvp()
+    {
+        if (Environment.GetEnvironmentVariable(NativeVariable) is not { Length: > 0 } path)
+        {
+            return null;
+        }
+
+        return File.Exists(path) ? Path.GetFullPath(path) : throw new InvalidOperationException($"{NativeVariable}={path}: no such file.");
     }
 
     /// <summary>The dotnet host that runs the tests (the SDK sets DOTNET_HOST_PATH for its children), else dotnet on PATH.</summary>

@@ -17,8 +17,12 @@ internal readonly record struct StatCacheEntry(long Size, long MtimeNs, long Cti
 /// a crash, and a kill at any instant leaves the previous or the next state.</remarks>
 internal sealed partial class RepositoryDatabase : IDisposable
 {
-    /// <summary>The schema version this code reads and writes.</summary>
+    /// <summary>The schema version this code reads and writes (checked when <see cref="Layout"/> differs: a newer schema moves both).</summary>
     public const int SchemaVersion = 1;
+
+    /// <summary>SQLite's <c>user_version</c> once every table below (and the reflog's) exists: bump it with each new table or
+    /// index, so that the next open of an older database creates them; a database at this value opens without schema work.</summary>
+    internal const long Layout = 1;
 
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -72,9 +76,17 @@ internal sealed partial class RepositoryDatabase : IDisposable
         try
         {
             connection.Open();
-            Execute(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF; PRAGMA busy_timeout=30000;");
+
+            // A current database costs one read of the header's user_version: no schema statements, no meta query. WAL is
+            // a property of the file (set once, below); the other pragmas belong to the connection.
+            var layout = ReadUserVersion(connection);
+            Execute(connection, (layout == Layout ? "" : "PRAGMA journal_mode=WAL; ") + "PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF; PRAGMA busy_timeout=30000;");
             var db = new RepositoryDatabase(connection);
-            db.Migrate();
+            if (layout != Layout)
+            {
+                db.Migrate(layout);
+            }
+
             return db;
         }
         catch (SqliteException e)
@@ -84,7 +96,7 @@ internal sealed partial class RepositoryDatabase : IDisposable
         }
     }
 
-    private void Migrate()
+    private void Migrate(long layout)
     {
         Execute(_connection, Schema);
         Execute(_connection, ReflogSchema);
@@ -97,6 +109,19 @@ internal sealed partial class RepositoryDatabase : IDisposable
         {
             throw new LmvpException($"The repository index has schema version {version}; this lmvp reads version {SchemaVersion}.");
         }
+
+        // Marked only upward: a database a newer lmvp laid out keeps its mark (and is checked this way on every open).
+        if (layout < Layout)
+        {
+            Execute(_connection, $"PRAGMA user_version = {Layout}");
+        }
+    }
+
+    private static long ReadUserVersion(SqliteConnection connection)
+    {
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = "PRAGMA user_version";
+        return (long)cmd.ExecuteScalar()!;
     }
 
     /// <summary>Runs <paramref name="action"/> in one transaction (nested calls join the outer one).</summary>

@@ -1,6 +1,7 @@
 using Lmvp.Store.Index;
 using Lmvp.Store.Packs;
 using Lmvp.Testing;
+using Microsoft.Data.Sqlite;
 
 namespace Lmvp.Store.Tests.Index;
 
@@ -16,8 +17,71 @@ public class RepositoryDatabaseTests
             db.SetMeta("schema_version", "99");
         }
 
+        Sql(path, $"PRAGMA user_version = {RepositoryDatabase.Layout + 1}"); // as the newer lmvp that wrote version 99 marks it
         var open = () => RepositoryDatabase.Open(path, create: false);
         open.Should().Throw<LmvpException>().WithMessage("*schema version 99*");
+    }
+
+    [Test]
+    public void Open_ACurrentDatabase_RunsNoSchemaStatements()
+    {
+        using var dir = new TempDirectory("db-current");
+        var path = dir.Combine("lmvp.db");
+        RepositoryDatabase.Open(path, create: true).Dispose();
+        Sql(path, "DROP TABLE promised_files");
+
+        // Had the open run CREATE TABLE IF NOT EXISTS, the table would be back.
+        RepositoryDatabase.Open(path, create: false).Dispose();
+        Scalar(path, "SELECT count(*) FROM sqlite_master WHERE name = 'promised_files'").Should().Be(0);
+        Scalar(path, "PRAGMA user_version").Should().Be(RepositoryDatabase.Layout);
+    }
+
+    [Test]
+    public void Open_ADatabaseFromBeforeTheLayoutMark_GetsItsMissingTablesAndTheMark()
+    {
+        using var dir = new TempDirectory("db-old");
+        var path = dir.Combine("lmvp.db");
+        RepositoryDatabase.Open(path, create: true).Dispose();
+        Sql(path, "DROP TABLE promised_files; DROP TABLE reflog; PRAGMA user_version = 0");
+
+        using (var db = RepositoryDatabase.Open(path, create: false))
+        {
+            db.SetRef("refs/heads/main", ObjectId.Compute("a"u8)); // writes the reflog
+        }
+
+        Scalar(path, "SELECT count(*) FROM sqlite_master WHERE name IN ('promised_files', 'reflog')").Should().Be(2);
+        Scalar(path, "PRAGMA user_version").Should().Be(RepositoryDatabase.Layout);
+        Scalar(path, "SELECT count(*) FROM reflog").Should().Be(1);
+    }
+
+    [Test]
+    public void Open_ADatabaseANewerLmvpMarked_OpensAndKeepsItsMark()
+    {
+        using var dir = new TempDirectory("db-newer");
+        var path = dir.Combine("lmvp.db");
+        RepositoryDatabase.Open(path, create: true).Dispose();
+        Sql(path, $"PRAGMA user_version = {RepositoryDatabase.Layout + 5}");
+
+        RepositoryDatabase.Open(path, create: false).Dispose();
+        Scalar(path, "PRAGMA user_version").Should().Be(RepositoryDatabase.Layout + 5);
+    }
+
+    private static void Sql(string path, string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
+        connection.Open();
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    private static long Scalar(string path, string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
+        connection.Open();
+        using var cmd = connection.CreateCommand();
+        cmd.CommandText = sql;
+        return (long)cmd.ExecuteScalar()!;
     }
 
     [Test]
