@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole LMVP story on its embedded defaults, from a fresh checkout:
-#   1. build lmvp and lmvp-server and install them as .NET tools (into $LMVP_PREFIX/bin, default ~/.lmvp/bin);
+#   1. build lmvp (native, Native AOT, where clang or gcc is installed; else ReadyToRun) and lmvp-server and install them
+#      as .NET tools (into $LMVP_PREFIX/bin, default ~/.lmvp/bin);
 #   2. start a local lmvp-server on 127.0.0.1 (SQLite metadata, packs on disk);
 #   3. make a training directory, commit two epochs with metrics;
 #   4. push to the server, clone elsewhere as a teammate would, show the log, and check the files are identical.

@@ -24,6 +24,7 @@ internal static class Bench
         ["web"] = SyncScenarios.Web,
         ["models"] = ModelScenarios.Training,
         ["tensordiff"] = TensorDiffScenarios.TwoCheckpoints,
+        ["startup"] = StartupScenarios.Startup,
     };
 
     public static int RunParent(BenchOptions options, string[] args)

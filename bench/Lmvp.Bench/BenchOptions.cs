@@ -37,6 +37,8 @@ internal sealed class BenchOptions
                      checkpoint series (fp32 .pt, with optimizer state, bf16 safetensors) next to zstd -1, a fine-tune
                      saved under per-epoch names against the bytes that changed, the cutting strategies, a push
           tensordiff diff --tensors of two torch.save checkpoints of size each
+          startup    --help, --version, status and log -n 10 of the native lmvp (--lmvp PATH, else published here)
+                     in a one-file repository, next to git status and git log -n 10 and /bin/true (hyperfine if installed)
 
         Options:
           --size-gib N    size of the big file in GiB (default 2; 0.25 is a one-minute smoke run)
@@ -50,7 +52,7 @@ internal sealed class BenchOptions
           -h, --help      show this text
         """;
 
-    private static readonly string[] KnownScenarios = ["chunking", "blake3", "commit", "recommit", "edit5", "checkout", "log", "gitstatus", "sync", "api", "web", "scaleout", "models", "tensordiff"];
+    private static readonly string[] KnownScenarios = ["chunking", "blake3", "commit", "recommit", "edit5", "checkout", "log", "gitstatus", "sync", "api", "web", "scaleout", "models", "tensordiff", "startup"];
 
     public IReadOnlyList<string> Scenarios { get; private set; } = KnownScenarios;
 

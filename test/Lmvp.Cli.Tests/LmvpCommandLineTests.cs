@@ -38,6 +38,21 @@ public sealed class LmvpCommandLineTests
     }
 
     [Test]
+    public async Task Help_InARepository_NamesArgumentsWithoutReadingTheRepository()
+    {
+        using var repo = await CliRepository.InitAsync();
+        await repo.CommitAsync("epoch 1", "--allow-empty");
+        await repo.RunOkAsync("branch", "exp");
+
+        // Help that listed completions as argument names (<HEAD|exp|main>) opened the repository once per revision argument.
+        var root = await repo.RunOkAsync("--help");
+        var log = await repo.RunOkAsync("log", "--help");
+
+        root.Out.Should().Contain("log <revision>").And.Contain("checkout <revision>").And.NotContain("HEAD|");
+        log.Out.Should().Contain("lmvp log [<revision>] [options]").And.Contain("<revision>  Where to start").And.NotContain("HEAD|");
+    }
+
+    [Test]
     public async Task UnknownCommand_ExitsTwoWithErrorOnStderr()
     {
         using var dir = CliRepository.Uninitialized();

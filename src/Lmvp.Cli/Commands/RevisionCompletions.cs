@@ -10,6 +10,9 @@ internal static class RevisionCompletions
     public static T CompleteRevisions<T>(this T argument, CliContext context)
         where T : Argument
     {
+        // Without a help name, help lists an argument's completions as its name (<HEAD|main|...>): every --help would open the
+        // repository once per such argument, and the text would grow with the branches.
+        argument.HelpName ??= argument.Name;
         argument.CompletionSources.Add(_ =>
         {
             try
