@@ -49,7 +49,7 @@ public sealed class LmvpCommandLineTests
         var log = await repo.RunOkAsync("log", "--help");
 
         root.Out.Should().Contain("log <revision>").And.Contain("checkout <revision>").And.NotContain("HEAD|");
-        log.Out.Should().Contain("lmvp log [<revision>] [options]").And.Contain("<revision>  Where to start").And.NotContain("HEAD|");
+        log.Out.Should().Contain(" log [<revision>] [options]").And.Contain("<revision>  Where to start").And.NotContain("HEAD|");
     }
 
     [Test]
