@@ -2,8 +2,9 @@
 # Build lmvp and lmvp-server and install them as .NET tools into $LMVP_PREFIX/bin (default ~/.lmvp/bin), nothing else.
 #   ./install.sh              build (Release), pack and install; lmvp is the native (ahead-of-time compiled) executable
 #   ./install.sh --no-build   pack what 'dotnet build -c Release' already made (lmvp framework-dependent, JIT), and install it
-# Native AOT links with the platform's C toolchain (clang or gcc, and zlib). Without one, lmvp is installed ReadyToRun
-# (precompiled IL, still on the .NET runtime: slower to start) and one line says so; LMVP_BUILD=native|readytorun|jit picks.
+# Native AOT links with the platform's C toolchain (clang or gcc, and zlib). Without one (or if the native build fails), lmvp
+# is installed ReadyToRun (precompiled IL, still on the .NET runtime: slower to start), and one line says which build was
+# installed and why; LMVP_BUILD=native|readytorun|jit chooses.
 # When that directory is not on PATH, the last line printed is the one command that puts it there.
 set -euo pipefail
 
@@ -31,7 +32,7 @@ fail() { cat "$PACKAGES/pack.log" >&2; echo "install.sh: $1" >&2; exit 1; }
 RID="$(dotnet --info | sed -n 's/^ *RID: *//p' | head -n 1)"
 CLI="$ROOT/src/Lmvp.Cli"
 if [ "${#BUILD[@]}" -gt 0 ]; then
-  KIND="${LMVP_BUILD:-jit}"; WHY="--no-build packs what 'dotnet build' made"
+  KIND=jit; WHY="--no-build packs what 'dotnet build' made"
 elif [ -n "${LMVP_BUILD:-}" ]; then
   KIND="$LMVP_BUILD"; WHY="LMVP_BUILD=$LMVP_BUILD"
 elif command -v clang >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1; then
@@ -42,12 +43,10 @@ fi
 case "$KIND" in
   native)
     # The RID-specific package holds the native executable; the top-level one points 'dotnet tool install' at it.
+    # Where it cannot be built (a linker or library missing, a platform Native AOT lacks), ReadyToRun is tried instead:
+    # code that does not compile fails there too.
     if ! pack "$CLI" -r "$RID"; then
-      if grep -qiE "clang|gcc|linker|zlib|-lz|platform linker" "$PACKAGES/pack.log"; then
-        KIND=readytorun; WHY="Native AOT could not link here ($(grep -m1 -iE "error" "$PACKAGES/pack.log" | sed 's/^ *//' | cut -c1-160))"
-      else
-        fail "dotnet pack -r $RID of lmvp failed"
-      fi
+      KIND=readytorun; WHY="Native AOT failed here: $(grep -m1 -iE "error" "$PACKAGES/pack.log" | sed 's/^ *//' | cut -c1-200)"
     fi
     ;;
 esac
