@@ -16,6 +16,7 @@ internal static class Bench
         ["recommit"] = CommitScenarios.Recommit,
         ["edit5"] = CommitScenarios.EditInPlace,
         ["checkout"] = ReadScenarios.Checkout,
+        ["checkpoint"] = CheckpointScenarios.Run,
         ["log"] = ReadScenarios.Log,
         ["gitstatus"] = GitScenarios.Status,
         ["sync"] = SyncScenarios.PushClone,

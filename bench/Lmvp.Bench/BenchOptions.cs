@@ -23,6 +23,8 @@ internal sealed class BenchOptions
           recommit   re-commit with nothing changed, 20 files totalling 2 x size
           edit5      commit after rewriting ~5% of a safetensors-like file (size) as whole tensors
           checkout   checkout and restore of a file (size) with verification, in-process and via lmvp
+          checkpoint commit, restore and checkout of new versions of 104 MB and 330 MB float32 safetensors checkpoints,
+                     in-process and via lmvp, next to borg create/extract, restic backup/restore, zstd -1/-d and cp + sync
           log        log over N commits (library, `lmvp log --oneline`, `lmvp log --oneline --sort loss`)
           gitstatus  status of a git work tree of 5,000 tracked files: git's files left to git, included, and none
           sync       push, clone and fetch of a new file (size) over loopback against a real lmvp-server;
@@ -52,7 +54,7 @@ internal sealed class BenchOptions
           -h, --help      show this text
         """;
 
-    private static readonly string[] KnownScenarios = ["chunking", "blake3", "commit", "recommit", "edit5", "checkout", "log", "gitstatus", "sync", "api", "web", "scaleout", "models", "tensordiff", "startup"];
+    private static readonly string[] KnownScenarios = ["chunking", "blake3", "commit", "recommit", "edit5", "checkout", "checkpoint", "log", "gitstatus", "sync", "api", "web", "scaleout", "models", "tensordiff", "startup"];
 
     public IReadOnlyList<string> Scenarios { get; private set; } = KnownScenarios;
 

@@ -52,21 +52,34 @@ internal sealed class CliRunner
     /// <summary>Runs lmvp in <paramref name="workingDirectory"/> and waits for it, capturing its output.</summary>
     public CliRun Run(string workingDirectory, params string[] args)
     {
-        var start = new ProcessStartInfo(_fileName)
+        var run = RunProcess(_fileName, [.. _prefix, .. args], workingDirectory);
+        MaxPeakRss = Math.Max(MaxPeakRss, run.PeakRss);
+        return run;
+    }
+
+    /// <summary>Runs any program (a peer such as borg or zstd) the same way: timed from spawn to exit, with its peak RSS.</summary>
+    public static CliRun RunProcess(string fileName, IEnumerable<string> args, string workingDirectory, IReadOnlyDictionary<string, string>? environment = null)
+    {
+        var start = new ProcessStartInfo(fileName)
         {
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in _prefix.Concat(args))
+        foreach (var a in args)
         {
             start.ArgumentList.Add(a);
         }
 
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+
         var before = ProcessStats.ChildrenCpu();
         var clock = Stopwatch.StartNew();
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start lmvp.");
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {fileName}.");
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         long peak = 0;
@@ -89,7 +102,12 @@ internal sealed class CliRunner
 
     private const int PollMilliseconds = 5;
 
-    private long ReadPeakRss(string statusPath)
+    /// <summary>The directory-qualified path of <paramref name="program"/> on PATH, or null when it is not installed.</summary>
+    public static string? FindOnPath(string program) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(dir => Path.Combine(dir, program)).FirstOrDefault(File.Exists);
+
+    private static long ReadPeakRss(string statusPath)
     {
         try
         {
@@ -98,7 +116,6 @@ internal sealed class CliRunner
                 if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
                 {
                     var kib = long.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
-                    MaxPeakRss = Math.Max(MaxPeakRss, kib * 1024);
                     return kib * 1024;
                 }
             }

@@ -10,7 +10,7 @@ internal static class BytePlanes
 {
     private static readonly Vector128<byte> Split4 = Vector128.Create((byte)0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
     private static readonly Vector128<byte> Split2 = Vector128.Create((byte)0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
-    private static readonly Vector128<byte> Join2 = Vector128.Create((byte)0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
+    private static readonly Vector128<byte> Join2Mask = Vector128.Create((byte)0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
 
     /// <summary>Writes the <paramref name="width"/> planes of the <c>count</c> whole values of <paramref name="values"/> to
     /// <paramref name="planes"/>, plane after plane (<c>count</c> bytes each); trailing bytes of a partial value are ignored.</summary>
@@ -66,26 +66,56 @@ internal static class BytePlanes
 
     /// <summary>The inverse of <see cref="Split"/>: interleaves <paramref name="width"/> planes of <c>count</c> bytes into
     /// <c>count</c> values at the start of <paramref name="values"/>.</summary>
-    public static unsafe void Join(ReadOnlySpan<byte> planes, int width, int count, Span<byte> values)
+    public static void Join(ReadOnlySpan<byte> planes, int width, int count, Span<byte> values)
     {
-        if (planes.Length < count * width || values.Length < count * width)
+        if (planes.Length < count * width)
         {
             throw new ArgumentException("The buffers are too small for the values.", nameof(values));
         }
 
-        fixed (byte* src = planes)
+        if (width == 4)
+        {
+            Join4(planes[..count], planes.Slice(count, count), planes.Slice(2 * count, count), planes.Slice(3 * count, count), values);
+        }
+        else if (width == 2)
+        {
+            Join2(planes[..count], planes.Slice(count, count), values);
+        }
+        else
+        {
+            for (var i = 0; i < count; i++)
+            {
+                for (var k = 0; k < width; k++)
+                {
+                    values[(i * width) + k] = planes[(k * count) + i];
+                }
+            }
+        }
+    }
+
+    /// <summary>Interleaves four planes of equal length, each wherever it lies (a raw plane stays in the stored bytes, a
+    /// decompressed one in scratch), into 4-byte values: no copy of the planes first.</summary>
+    public static unsafe void Join4(ReadOnlySpan<byte> plane0, ReadOnlySpan<byte> plane1, ReadOnlySpan<byte> plane2, ReadOnlySpan<byte> plane3, Span<byte> values)
+    {
+        var count = plane0.Length;
+        if (plane1.Length != count || plane2.Length != count || plane3.Length != count || values.Length < count * 4)
+        {
+            throw new ArgumentException("The planes differ in length or the values do not fit.", nameof(values));
+        }
+
+        fixed (byte* s0 = plane0)
+        fixed (byte* s1 = plane1)
+        fixed (byte* s2 = plane2)
+        fixed (byte* s3 = plane3)
         fixed (byte* dst = values)
         {
             var i = 0;
-            if (Ssse3.IsSupported && width == 4)
+            if (Ssse3.IsSupported)
             {
                 for (; i + 16 <= count; i += 16)
                 {
-                    var p0 = Sse2.LoadVector128(src + i).AsInt32();
-                    var p1 = Sse2.LoadVector128(src + count + i).AsInt32();
-                    var p2 = Sse2.LoadVector128(src + (2 * count) + i).AsInt32();
-                    var p3 = Sse2.LoadVector128(src + (3 * count) + i).AsInt32();
-                    Transpose(p0, p1, p2, p3, out var r0, out var r1, out var r2, out var r3);
+                    Transpose(Sse2.LoadVector128(s0 + i).AsInt32(), Sse2.LoadVector128(s1 + i).AsInt32(), Sse2.LoadVector128(s2 + i).AsInt32(),
+                        Sse2.LoadVector128(s3 + i).AsInt32(), out var r0, out var r1, out var r2, out var r3);
                     var q = dst + (i * 4);
                     Sse2.Store(q, Ssse3.Shuffle(r0.AsByte(), Split4));
                     Sse2.Store(q + 16, Ssse3.Shuffle(r1.AsByte(), Split4));
@@ -93,24 +123,47 @@ internal static class BytePlanes
                     Sse2.Store(q + 48, Ssse3.Shuffle(r3.AsByte(), Split4));
                 }
             }
-            else if (Ssse3.IsSupported && width == 2)
+
+            for (; i < count; i++)
+            {
+                dst[i * 4] = s0[i];
+                dst[(i * 4) + 1] = s1[i];
+                dst[(i * 4) + 2] = s2[i];
+                dst[(i * 4) + 3] = s3[i];
+            }
+        }
+    }
+
+    /// <summary>Interleaves two planes of equal length, each wherever it lies, into 2-byte values.</summary>
+    public static unsafe void Join2(ReadOnlySpan<byte> plane0, ReadOnlySpan<byte> plane1, Span<byte> values)
+    {
+        var count = plane0.Length;
+        if (plane1.Length != count || values.Length < count * 2)
+        {
+            throw new ArgumentException("The planes differ in length or the values do not fit.", nameof(values));
+        }
+
+        fixed (byte* s0 = plane0)
+        fixed (byte* s1 = plane1)
+        fixed (byte* dst = values)
+        {
+            var i = 0;
+            if (Ssse3.IsSupported)
             {
                 for (; i + 16 <= count; i += 16)
                 {
-                    var p0 = Sse2.LoadVector128(src + i).AsInt64();
-                    var p1 = Sse2.LoadVector128(src + count + i).AsInt64();
+                    var p0 = Sse2.LoadVector128(s0 + i).AsInt64();
+                    var p1 = Sse2.LoadVector128(s1 + i).AsInt64();
                     var q = dst + (i * 2);
-                    Sse2.Store(q, Ssse3.Shuffle(Sse2.UnpackLow(p0, p1).AsByte(), Join2));
-                    Sse2.Store(q + 16, Ssse3.Shuffle(Sse2.UnpackHigh(p0, p1).AsByte(), Join2));
+                    Sse2.Store(q, Ssse3.Shuffle(Sse2.UnpackLow(p0, p1).AsByte(), Join2Mask));
+                    Sse2.Store(q + 16, Ssse3.Shuffle(Sse2.UnpackHigh(p0, p1).AsByte(), Join2Mask));
                 }
             }
 
             for (; i < count; i++)
             {
-                for (var k = 0; k < width; k++)
-                {
-                    dst[(i * width) + k] = src[(k * count) + i];
-                }
+                dst[i * 2] = s0[i];
+                dst[(i * 2) + 1] = s1[i];
             }
         }
     }

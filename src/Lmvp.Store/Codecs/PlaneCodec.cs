@@ -94,19 +94,24 @@ internal static class PlaneCodec
         stored.Slice(header, lead).CopyTo(destination);
         stored.Slice(header + lead, tail).CopyTo(destination[(lead + (count * width))..]);
         offset = header + lead + tail;
+        // Raw planes are joined from where they lie in the stored bytes; only compressed ones are expanded (into scratch).
+        Span<int> at = stackalloc int[width];
+        Span<bool> inScratch = stackalloc bool[width];
         for (var k = 0; k < width; k++)
         {
             var codec = stored[FixedHeaderSize + (k * PlaneHeaderSize)];
             var length = (int)BinaryPrimitives.ReadUInt32LittleEndian(stored[(FixedHeaderSize + (k * PlaneHeaderSize) + 1)..]);
             var payload = stored.Slice(offset, length);
-            var plane = scratch.Slice(k * count, count);
+            at[k] = offset;
             offset += length;
             if (codec == PlaneRaw)
             {
-                payload.CopyTo(plane);
                 continue;
             }
 
+            var plane = scratch.Slice(k * count, count);
+            at[k] = k * count;
+            inScratch[k] = true;
             int written;
             try
             {
@@ -124,7 +129,17 @@ internal static class PlaneCodec
             }
         }
 
-        BytePlanes.Join(scratch[..(count * width)], width, count, destination[lead..]);
+        ReadOnlySpan<byte> from = scratch;
+        if (width == 4)
+        {
+            BytePlanes.Join4((inScratch[0] ? from : stored).Slice(at[0], count), (inScratch[1] ? from : stored).Slice(at[1], count),
+                (inScratch[2] ? from : stored).Slice(at[2], count), (inScratch[3] ? from : stored).Slice(at[3], count), destination[lead..]);
+        }
+        else
+        {
+            BytePlanes.Join2((inScratch[0] ? from : stored).Slice(at[0], count), (inScratch[1] ? from : stored).Slice(at[1], count), destination[lead..]);
+        }
+
         return null;
     }
 }

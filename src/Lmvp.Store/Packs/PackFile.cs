@@ -15,7 +15,7 @@ internal sealed class PackFile : IDisposable
         _directory = directory;
         _tempPath = Path.Combine(directory, PackFormat.TempPrefix + Guid.NewGuid().ToString("N") + PackFormat.Extension);
         _stream = new FileStream(_tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.Read, bufferSize: 0);
-        Writer = new PackWriter(_stream, leaveOpen: true);
+        Writer = new PackWriter(_stream, leaveOpen: true, durable: true);
     }
 
     /// <summary>Appends entries.</summary>

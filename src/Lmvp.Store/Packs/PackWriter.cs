@@ -28,11 +28,18 @@ public sealed class PackWriter : IDisposable
     /// <param name="destination">Where the pack's bytes go.</param>
     /// <param name="leaveOpen">Keep the stream open on dispose.</param>
     public PackWriter(Stream destination, bool leaveOpen = false)
+        : this(destination, leaveOpen, durable: false)
+    {
+    }
+
+    /// <summary>A pack writer; with <paramref name="durable"/> (a pack file the caller will fsync) its blocks go to the disk as
+    /// they are written, around the page cache where the file system allows.</summary>
+    internal PackWriter(Stream destination, bool leaveOpen, bool durable)
     {
         ArgumentNullException.ThrowIfNull(destination);
         _stream = destination;
         _leaveOpen = leaveOpen;
-        _out = new BackgroundWriter(destination);
+        _out = new BackgroundWriter(destination, durable: durable);
         Span<byte> header = stackalloc byte[PackFormat.HeaderSize];
         PackFormat.WriteHeader(header);
         _out.Write(header);
