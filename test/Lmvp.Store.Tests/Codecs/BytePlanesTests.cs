@@ -35,4 +35,33 @@ public sealed class BytePlanesTests
             }
         }
     }
+
+    [Test]
+    public void JoinFromSeparatePlanes_EqualsJoinFromContiguousPlanes([Values(2, 4)] int width)
+    {
+        foreach (var count in new[] { 0, 1, 15, 16, 17, 100, 4099 })
+        {
+            var values = TestData.Random(count * width, count + 11);
+            var planes = new byte[values.Length];
+            BytePlanes.Split(values, width, planes);
+            // Each plane in a buffer of its own, at an odd offset, as raw planes lie inside a stored chunk.
+            var separate = Enumerable.Range(0, width).Select(k => new byte[count + 3]).ToArray();
+            for (var k = 0; k < width; k++)
+            {
+                planes.AsSpan(k * count, count).CopyTo(separate[k].AsSpan(3));
+            }
+
+            var back = new byte[values.Length];
+            if (width == 4)
+            {
+                BytePlanes.Join4(separate[0].AsSpan(3), separate[1].AsSpan(3), separate[2].AsSpan(3), separate[3].AsSpan(3), back);
+            }
+            else
+            {
+                BytePlanes.Join2(separate[0].AsSpan(3), separate[1].AsSpan(3), back);
+            }
+
+            back.Should().Equal(values, "width {0}, {1} values", width, count);
+        }
+    }
 }

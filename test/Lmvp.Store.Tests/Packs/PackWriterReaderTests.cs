@@ -326,6 +326,48 @@ public class PackWriterReaderTests
         read.Should().Throw<CorruptObjectException>().WithMessage("*ends early*");
     }
 
+    /// <summary>A pack file (written around the page cache in whole 4 MiB blocks, its tail through it) holds exactly the bytes a
+    /// pack writer puts into a plain stream, on a disk and on tmpfs alike.</summary>
+    [Test]
+    public void PackFile_OfSeveralBlocks_HoldsExactlyWhatAPlainStreamGets([Values(false, true)] bool memoryBacked)
+    {
+        if (memoryBacked && TempDirectory.MemoryBacked is null)
+        {
+            Assert.Ignore("no tmpfs on this machine");
+        }
+
+        using var dir = new TempDirectory("packs-direct", memoryBacked ? TempDirectory.MemoryBacked : null);
+        // 150 chunks of 64 KiB + 1: the entries straddle block boundaries and the pack ends in a partial block.
+        var chunks = Enumerable.Range(0, 150).Select(i => TestData.Random((64 * 1024) + 1, seed: 100 + i)).ToList();
+        using var plain = new MemoryStream();
+        using (var reference = new PackWriter(plain, leaveOpen: true))
+        {
+            foreach (var c in chunks)
+            {
+                reference.Append(ObjectKind.Chunk, ObjectId.Compute(c), c, tryCompress: false);
+            }
+
+            reference.Finish();
+        }
+
+        string name;
+        using (var file = new PackFile(dir.Path))
+        {
+            foreach (var c in chunks)
+            {
+                file.Writer.Append(ObjectKind.Chunk, ObjectId.Compute(c), c, tryCompress: false);
+            }
+
+            name = file.Publish();
+        }
+
+        var written = File.ReadAllBytes(Path.Combine(dir.Path, name));
+        written.Length.Should().BeGreaterThan(2 * 4 * 1024 * 1024);
+        written.Should().Equal(plain.ToArray());
+        using var reader = PackReader.Open(Path.Combine(dir.Path, name));
+        reader.ReadTrailer().Should().HaveCount(chunks.Count);
+    }
+
     [Test]
     public void Dispose_WithoutFinish_DeletesTheTemporaryPack()
     {
