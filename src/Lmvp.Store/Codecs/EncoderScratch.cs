@@ -31,14 +31,29 @@ internal sealed class EncoderScratch : IDisposable
     /// until its next use. <paramref name="paid"/> says which planes zstd shrank.</summary>
     public EncodedChunk Apply(EncodePlan plan, ReadOnlySpan<byte> raw, out int paid)
     {
+        if (plan.Mode != ChunkEncoding.Raw)
+        {
+            Grow(ref _output, PlaneCodec.HeaderSize(4) + raw.Length);
+        }
+
+        return ApplyInto(plan, raw, _output, out paid);
+    }
+
+    /// <summary>Encodes <paramref name="raw"/> as planned into <paramref name="output"/> (at least <see cref="OutputSize"/> bytes),
+    /// so a caller that keeps the result saves copying it; the result is <paramref name="raw"/> itself when it stays raw.</summary>
+    public EncodedChunk ApplyInto(EncodePlan plan, ReadOnlySpan<byte> raw, Span<byte> output, out int paid)
+    {
         paid = 0;
         return plan.Mode switch
         {
-            ChunkEncoding.Zstd => EncodeBytes(raw),
-            ChunkEncoding.BytePlanes => EncodeFloats(raw, plan.Width, plan.Planes, plan.Lead, out paid),
+            ChunkEncoding.Zstd => EncodeBytes(raw, output),
+            ChunkEncoding.BytePlanes => EncodeFloats(raw, plan.Width, plan.Planes, plan.Lead, output, out paid),
             _ => new(ChunkEncoding.Raw, raw),
         };
     }
+
+    /// <summary>The room an encoding of <paramref name="rawLength"/> bytes may take while it is made.</summary>
+    public static int OutputSize(int rawLength) => PlaneCodec.HeaderSize(4) + rawLength;
 
     /// <summary>Whether plain zstd saves 10% on the first 8 KiB.</summary>
     public bool BytesPay(ReadOnlySpan<byte> raw)
@@ -89,17 +104,16 @@ internal sealed class EncoderScratch : IDisposable
         return compressor;
     }
 
-    private EncodedChunk EncodeBytes(ReadOnlySpan<byte> raw)
+    private EncodedChunk EncodeBytes(ReadOnlySpan<byte> raw, Span<byte> output)
     {
-        Grow(ref _output, raw.Length);
         // Kept only when it saves 10%: below that, decoding costs more than the bytes are worth.
         var limit = raw.Length - (raw.Length / 10);
-        return _bytes.TryWrap(raw, _output.AsSpan(0, limit), out var written)
-            ? new(ChunkEncoding.Zstd, _output.AsSpan(0, written))
+        return _bytes.TryWrap(raw, output[..limit], out var written)
+            ? new(ChunkEncoding.Zstd, output[..written])
             : new(ChunkEncoding.Raw, raw);
     }
 
-    private EncodedChunk EncodeFloats(ReadOnlySpan<byte> raw, int width, int planes, int lead, out int paid)
+    private EncodedChunk EncodeFloats(ReadOnlySpan<byte> raw, int width, int planes, int lead, Span<byte> output, out int paid)
     {
         paid = 0;
         if (planes == 0)
@@ -112,9 +126,7 @@ internal sealed class EncoderScratch : IDisposable
         var tail = values.Length - (count * width);
         var header = PlaneCodec.HeaderSize(width);
         Grow(ref _split, count * width);
-        Grow(ref _output, header + raw.Length);
         BytePlanes.Split(values, width, _split);
-        var output = _output.AsSpan();
         output[0] = PlaneCodec.Version;
         output[1] = (byte)width;
         output[2] = 0;

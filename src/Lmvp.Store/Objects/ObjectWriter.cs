@@ -107,8 +107,11 @@ internal sealed class ObjectWriter(ObjectStore store) : IChunkSink, IDisposable
                 {
                     if (!items[j].Done)
                     {
+                        // Encoded straight into the chunk's own slot of the arena: nothing to copy afterwards.
                         var raw = new ReadOnlySpan<byte>((byte*)start + items[j].Offset, items[j].Length);
-                        items[j] = Keep(items[j], scratch.Apply(items[j].Plan, raw, out _));
+                        var slot = _arena.AsSpan(items[j].ArenaOffset, EncoderScratch.OutputSize(items[j].Length));
+                        var encoded = scratch.ApplyInto(items[j].Plan, raw, slot, out _);
+                        items[j] = items[j] with { Done = true, Encoding = encoded.Encoding, StoredLength = encoded.Stored.Length };
                     }
 
                     return scratch;
