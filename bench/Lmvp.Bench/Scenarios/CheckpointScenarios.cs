@@ -97,13 +97,13 @@ internal static class CheckpointScenarios
         var restore = context.Profiled($"{mb}: Repository.Restore of the deleted file", () => repo.Restore([file]));
         context.Add($"{mb}: restore with verification, in-process (Repository.Restore)", restore.TotalSeconds, "s", Goal.Max(RestoreTargetSeconds),
             note: $"{ScenarioContext.MBps(bytes, restore):0} MB/s");
-        Expect(file, bytes);
+        ReadScenarios.Expect(file, bytes);
 
         ProcessStats.SyncDisks();
         var checkout = context.Profiled($"{mb}: Repository.Checkout of the previous version", () => repo.Checkout(first.ToString()));
         context.Add($"{mb}: checkout of the previous version with verification, in-process (Repository.Checkout)", checkout.TotalSeconds, "s",
             Goal.Max(RestoreTargetSeconds), note: $"{ScenarioContext.MBps(bytes, checkout):0} MB/s");
-        Expect(file, bytes);
+        ReadScenarios.Expect(file, bytes);
     }
 
     private static void Binary(ScenarioContext context, string root, string v1, string v2, string mb, long bytes, double? borgMBps, (double Compress, double Decompress)? zstd)
@@ -133,7 +133,7 @@ internal static class CheckpointScenarios
         ProcessStats.SyncDisks();
         ScenarioContext.Warm(Path.Combine(repoDir, ".lmvp", "packs"));
         var restore = context.Cli.Run(repoDir, "restore", "model.safetensors").EnsureSuccess("restore");
-        Expect(file, bytes);
+        ReadScenarios.Expect(file, bytes);
         context.Add($"{mb}: `lmvp restore` with verification, lmvp binary (wall incl. process start)", restore.Elapsed.TotalSeconds, "s", Goal.Max(RestoreTargetSeconds),
             note: $"{ScenarioContext.MBps(bytes, restore.Elapsed):0} MB/s; {restore.DescribeCpu()}" + (zstd is { } z2 ? $"; zstd -d of the same file {z2.Decompress:0.000} s" : ""));
         context.Add($"{mb}: peak RSS of lmvp restore", restore.PeakRss / 1e6, "MB", Goal.Max(MemoryTargetMB));
@@ -141,7 +141,7 @@ internal static class CheckpointScenarios
         ProcessStats.SyncDisks();
         // HEAD~1 is the first version; checking it out rewrites the whole file (new data in every version).
         var checkout = context.Cli.Run(repoDir, "checkout", "HEAD~1").EnsureSuccess("checkout");
-        Expect(file, bytes);
+        ReadScenarios.Expect(file, bytes);
         context.Add($"{mb}: `lmvp checkout` of the previous version with verification, lmvp binary (wall incl. process start)", checkout.Elapsed.TotalSeconds, "s",
             Goal.Max(RestoreTargetSeconds), note: $"{ScenarioContext.MBps(bytes, checkout.Elapsed):0} MB/s; {checkout.DescribeCpu()}");
         context.Add($"{mb}: peak RSS of lmvp checkout", checkout.PeakRss / 1e6, "MB", Goal.Max(MemoryTargetMB));
@@ -211,7 +211,7 @@ internal static class CheckpointScenarios
         ProcessStats.SyncDisks();
         ScenarioContext.Warm(repo);
         var extract = CliRunner.RunProcess(borg, ["extract", repo + "::v2"], target, env).EnsureSuccess("borg extract");
-        Expect(Path.Combine(target, "model.safetensors"), bytes);
+        ReadScenarios.Expect(Path.Combine(target, "model.safetensors"), bytes);
         context.Add($"{mb} peer: borg extract of it", extract.Elapsed.TotalSeconds, "s",
             note: $"{ScenarioContext.MBps(bytes, extract.Elapsed):0} MB/s; {extract.DescribeCpu()}; RSS {extract.PeakRss / 1e6:0} MB");
         Directory.Delete(repo, recursive: true);
@@ -251,7 +251,7 @@ internal static class CheckpointScenarios
         ScenarioContext.Warm(repo);
         var restore = CliRunner.RunProcess(restic, ["restore", "latest", "--target", target], root, env).EnsureSuccess("restic restore");
         // restic keeps the absolute path of what it backed up, so the file lands under the target at that path.
-        Expect(Directory.EnumerateFiles(target, "model.safetensors", SearchOption.AllDirectories).Single(), bytes);
+        ReadScenarios.Expect(Directory.EnumerateFiles(target, "model.safetensors", SearchOption.AllDirectories).Single(), bytes);
         context.Add($"{mb} peer: restic restore of it", restore.Elapsed.TotalSeconds, "s",
             note: $"{ScenarioContext.MBps(bytes, restore.Elapsed):0} MB/s; {restore.DescribeCpu()}; RSS {restore.PeakRss / 1e6:0} MB");
         Directory.Delete(repo, recursive: true);
@@ -260,13 +260,4 @@ internal static class CheckpointScenarios
     }
 
     private static string Ratio(double mbps, double? peer, string name) => peer is { } p ? $"; {mbps / p:0.00}x {name}'s {p:0} MB/s" : "";
-
-    private static void Expect(string file, long size)
-    {
-        var info = new FileInfo(file);
-        if (!info.Exists || info.Length != size)
-        {
-            throw new InvalidOperationException($"{file} was not written back at {size} bytes.");
-        }
-    }
 }

@@ -166,7 +166,8 @@ internal static class ReadScenarios
         context.AddPeakMemory("peak RSS of lmvp log (largest of its runs)", context.Cli.MaxPeakRss);
     }
 
-    private static void Expect(string file, long size)
+    /// <summary>Fails the scenario unless <paramref name="file"/> was written back at <paramref name="size"/> bytes.</summary>
+    internal static void Expect(string file, long size)
     {
         var info = new FileInfo(file);
         if (!info.Exists || info.Length != size)
