@@ -44,8 +44,9 @@ case "$KIND" in
   native)
     # The RID-specific package holds the native executable; the top-level one points 'dotnet tool install' at it.
     # Where it cannot be built (a linker or library missing, a platform Native AOT lacks), ReadyToRun is tried instead:
-    # code that does not compile fails there too.
-    if ! pack "$CLI" -r "$RID"; then
+    # code that does not compile fails there too. It is built for this machine's instruction set (AVX2/AVX-512 where
+    # present): the baseline x86-64 build hashes with 128-bit BLAKE3 and took twice the CPU for a commit (BENCHMARKS.md).
+    if ! pack "$CLI" -r "$RID" -p:IlcInstructionSet=native; then
       KIND=readytorun; WHY="Native AOT failed here: $(grep -m1 -iE "error" "$PACKAGES/pack.log" | sed 's/^ *//' | cut -c1-200)"
     fi
     ;;

@@ -22,7 +22,7 @@ if ! command -v clang >/dev/null 2>&1 && ! command -v gcc >/dev/null 2>&1; then
 fi
 native="$(mktemp -d "${TMPDIR:-/tmp}/lmvp-native.XXXXXX")"
 trap 'rm -rf "$native"' EXIT
-dotnet publish src/Lmvp.Cli -c Release -r "$(dotnet --info | sed -n 's/^ *RID: *//p' | head -n 1)" -o "$native" --nologo -v quiet
+dotnet publish src/Lmvp.Cli -c Release -r "$(dotnet --info | sed -n 's/^ *RID: *//p' | head -n 1)" -p:IlcInstructionSet=native -o "$native" --nologo -v quiet
 export LMVP_TEST_NATIVE_LMVP="$native/lmvp"
 dotnet test test/Lmvp.Cli.Tests -c Release --no-build --filter "FullyQualifiedName~ProgramTests|FullyQualifiedName~Shell"
 dotnet test test/Lmvp.Store.Tests -c Release --no-build --filter "FullyQualifiedName~Reliability"
