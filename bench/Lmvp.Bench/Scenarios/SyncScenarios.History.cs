@@ -21,7 +21,7 @@ internal static partial class SyncScenarios
         context.Cli.Run(work, "remote", "add", "origin", $"{running.Url}/bench/history").EnsureSuccess("remote add");
         context.Log($"committing {HistoryVersions} versions of a {label} file and pushing them");
         string? oldest = null;
-        for (var v = 1; v <= HistoryVersions; v++)
+        for (var v = 1; v < HistoryVersions; v++)
         {
             WeightData.WriteFile(Path.Combine(work, "weights.bin"), HistoryVersionBytes, (ulong)(100 + v));
             context.Cli.Run(work, "commit", "-m", $"epoch {v}").EnsureSuccess("commit");
@@ -33,6 +33,21 @@ internal static partial class SyncScenarios
         }
 
         context.Cli.Run(work, "push").EnsureSuccess("push");
+
+        // The newest version (all new data) is pushed alone: the first push of a new version, next to a plain PUT of the same file.
+        WeightData.WriteFile(Path.Combine(work, "weights.bin"), HistoryVersionBytes, 100 + HistoryVersions);
+        context.Cli.Run(work, "commit", "-m", $"epoch {HistoryVersions}").EnsureSuccess("commit");
+        ProcessStats.SyncDisks();
+        ScenarioContext.Warm(work);
+        var push = Measure(context, running, "lmvp push of a new version", work, "push", "--json");
+        var pushTransfer = Transfer(push.Run.Output, "transfer");
+        context.Add($"first push of a new {label} version, lmvp binary (wall time incl. process start)", ScenarioContext.MBps(HistoryVersionBytes, push.Run.Elapsed), "MB/s",
+            note: $"{push.Run.Elapsed.TotalSeconds:0.000} s; {pushTransfer.Describe(sent: true)}; client {push.Run.DescribeCpu()}; server CPU {push.Server.CpuSeconds:0.00} s");
+        var put = PlainPut(context, Path.Combine(work, "weights.bin"), label);
+        context.Add($"first push of a new {label} version / plain PUT (speed ratio)", put / push.Run.Elapsed.TotalSeconds, "x", Goal.Min(0.5),
+            note: "push MB/s over the MB/s of curl -T to the dropping sink");
+        context.AddPeakMemory($"peak RSS of lmvp push of the new {label} version", push.Run.PeakRss);
+        context.AddPeakMemory($"peak RSS of lmvp-server during that push", push.Server.PeakRss);
         ProcessStats.SyncDisks();
 
         var url = $"{running.Url}/api/v1/repos/bench/history/resolve/main/weights.bin";
@@ -53,6 +68,7 @@ internal static partial class SyncScenarios
             note: string.Create(CultureInfo.InvariantCulture, $"{transfer.WireBytes / 1e6:0.0} MB received for a {HistoryVersionBytes / 1e6:0.0} MB snapshot of a {HistoryVersions * HistoryVersionBytes / 1e6:0} MB history"));
         context.Add("clone time / plain GET time of the same file", clone.Run.Elapsed / get.Run.Elapsed, "x", Goal.Max(2));
         context.AddPeakMemory("peak RSS of lmvp clone of the newest version", clone.Run.PeakRss);
+        context.AddPeakMemory("peak RSS of lmvp-server during that clone", clone.Server.PeakRss);
 
         // The oldest version on demand: its chunks come from origin during the checkout, verified, and stay.
         ProcessStats.SyncDisks();

@@ -61,6 +61,11 @@ internal static partial class SyncScenarios
         context.AddPeakMemory($"peak RSS of lmvp-server during the {label} upload", push.Server.PeakRss,
             note: $"VmHWM reset just before the push; RSS before it {push.Server.RssBefore / 1e6:0} MB");
 
+        // The plain PUT of the same file, the push's peer.
+        var put = PlainPut(context, Path.Combine(work, "weights.bin"), label);
+        context.Add($"push of the new {label} file / plain PUT (speed ratio)", put / push.Run.Elapsed.TotalSeconds, "x", Goal.Min(0.5),
+            note: "push MB/s over the MB/s of curl -T to the dropping sink");
+
         // Clone: fetch of the snapshot, then the verified checkout.
         ProcessStats.SyncDisks();
         var cloneDir = Path.Combine(context.Directory, "clone");

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using Lmvp.Server.Hosting;
 using Lmvp.Server.Services;
@@ -106,7 +107,21 @@ internal static class SyncEndpoints
         ChunkStore chunks, CancellationToken cancellationToken)
     {
         await using var batch = chunks.BeginBatch(repo.Id);
-        var scratch = new byte[ProtocolLimits.MaxChunkFrame];
+        // Pooled: one 4 MiB array per request would be a fresh large-object allocation each time, which the GC frees late.
+        var scratch = ArrayPool<byte>.Shared.Rent(ProtocolLimits.MaxChunkFrame);
+        try
+        {
+            return await ReceiveChunksAsync(request, batch, scratch, cancellationToken);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+
+    private static async Task<Results<Ok<StoredResponse>, JsonHttpResult<ApiError>>> ReceiveChunksAsync(HttpRequest request, ChunkStore.ChunkBatch batch,
+        byte[] scratch, CancellationToken cancellationToken)
+    {
         var refused = await ReadUploadAsync(request, ProtocolLimits.MaxChunkFrame, (frame, number) =>
         {
             if (frame.Kind != ObjectKind.Chunk)

@@ -70,7 +70,8 @@ internal sealed partial class ChunkStore
             return _pack;
         }
 
-        /// <summary>Makes every added chunk durable and visible; returns how many the repository did not hold before.</summary>
+        /// <summary>Makes every added chunk durable and visible (with the other uploads finishing at the same time: see
+        /// <see cref="PublishAsync"/>); returns how many the repository did not hold before.</summary>
         public async Task<int> CommitAsync(CancellationToken cancellationToken)
         {
             ObjectDisposedException.ThrowIf(_done, this);
@@ -91,18 +92,9 @@ internal sealed partial class ChunkStore
             var size = _spool!.Length;
             await _spool.DisposeAsync().ConfigureAwait(false);
             _spool = null;
-            try
-            {
-                // The finished spool becomes the blob: moved into place where the store can, so its bytes are written once.
-                await _store._blobs.PutFileAsync(BlobName(_repositoryId, name), _spoolPath!, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException && e is not BlobNotFoundException)
-            {
-                throw new StorageFailedException($"the server could not store a pack ({e.Message.Split('\n')[0].TrimEnd('.')}); nothing was kept", e);
-            }
-
-            // The pack is durable: index it even if the request is being cancelled, so the two stay in step.
-            await _store._index.AddPackAsync(_repositoryId, name, size, entries, CancellationToken.None).ConfigureAwait(false);
+            var spoolPath = _spoolPath!;
+            _spoolPath = null; // the store's now: put and indexed with the next group of uploads, or deleted
+            await _store.PublishAsync(_repositoryId, name, spoolPath, size, entries).ConfigureAwait(false);
             return missing.Count;
         }
 
@@ -126,7 +118,7 @@ internal sealed partial class ChunkStore
 
             if (_spoolPath is not null)
             {
-                File.Delete(_spoolPath); // nothing when the store took it
+                File.Delete(_spoolPath);
             }
 
             Interlocked.Decrement(ref _store._openBatches);

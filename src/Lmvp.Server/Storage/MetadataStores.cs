@@ -212,6 +212,10 @@ internal interface IChunkIndex
     /// adding a pack again changes nothing.</summary>
     Task AddPackAsync(long repositoryId, string pack, long size, IReadOnlyList<PackEntry> entries, CancellationToken cancellationToken);
 
+    /// <summary>Records several packs (of one or more repositories) and their chunk entries in one transaction, as
+    /// <see cref="AddPackAsync"/> does for one: the group commit of concurrent uploads.</summary>
+    Task AddPacksAsync(IReadOnlyList<NewPack> packs, CancellationToken cancellationToken);
+
     /// <summary>The packs a repository's chunks are in, by name.</summary>
     Task<IReadOnlyList<PackRecord>> ListPacksAsync(long repositoryId, CancellationToken cancellationToken);
 

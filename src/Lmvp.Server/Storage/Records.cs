@@ -36,6 +36,9 @@ internal sealed record ChunkLocation(string Pack, PackEntry Entry);
 /// <summary>A pack a repository's chunks are in.</summary>
 internal sealed record PackRecord(string Name, long Size, int Chunks);
 
+/// <summary>A pack to record in the chunk index: its repository, name, size and entries.</summary>
+internal sealed record NewPack(long RepositoryId, string Name, long Size, IReadOnlyList<PackEntry> Entries);
+
 /// <summary>A whole-file upload session: bytes received so far, and once finished the file they became.</summary>
 internal sealed record UploadRecord(string Id, long RepositoryId, long UserId, long? DeclaredSize, long Received, ObjectId? FileId, byte[]? Sha256,
     DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt)

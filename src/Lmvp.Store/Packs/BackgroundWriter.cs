@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 
@@ -18,6 +19,11 @@ internal sealed class BackgroundWriter : IDisposable
 {
     private const int BlockSize = 4 * 1024 * 1024;
     private const int BlocksInFlight = 3;
+
+    /// <summary>Blocks of buffered writers, shared by every writer of the process, at most 4 kept idle: a fresh 4 MiB block per
+    /// pack is a large-object allocation the GC frees only at a full collection (lmvp-server writes one pack per upload
+    /// request and grew by 100+ MB during a push), and the shared array pool keeps one per thread besides.</summary>
+    private static readonly ArrayPool<byte> Blocks = ArrayPool<byte>.Create(BlockSize, 4);
 
     private readonly Stream _stream;
     private readonly BlockingCollection<(ArraySegment<byte> Block, int Length)> _full = new(BlocksInFlight);
@@ -109,6 +115,15 @@ internal sealed class BackgroundWriter : IDisposable
             }
         }
 
+        if (_direct is null)
+        {
+            Blocks.Return(_block.Array!);
+            while (_free.TryTake(out var free))
+            {
+                Blocks.Return(free.Array!);
+            }
+        }
+
         _full.Dispose();
         _free.Dispose();
         _direct?.Dispose();
@@ -119,7 +134,7 @@ internal sealed class BackgroundWriter : IDisposable
     {
         if (_direct is null)
         {
-            return new byte[BlockSize];
+            return new ArraySegment<byte>(Blocks.Rent(BlockSize), 0, BlockSize);
         }
 
         var array = GC.AllocateUninitializedArray<byte>(BlockSize + DirectFile.Alignment, pinned: true);

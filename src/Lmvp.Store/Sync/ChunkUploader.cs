@@ -9,15 +9,17 @@ namespace Lmvp.Store.Sync;
 /// <summary>The chunk half of a push: streams the chunks the server lacks in requests of about the configured size, reading
 /// and verifying each from the packs while the previous ones are on the wire. Chunks travel in their stored encoding (frame
 /// stream version 2), so compressed chunks cost their compressed size on the wire.</summary>
-/// <remarks>The first request is small, so a refusal comes back before much is streamed; after it two requests are kept in
-/// flight, so while the server publishes one batch (fsync, rename, index) the next is streaming. A killed push loses at most
+/// <remarks>The first request is small, so a refusal comes back before much is streamed; after it three requests are kept in
+/// flight, so while the server publishes batches (a group commit of fsyncs and one index transaction) the next are streaming. A killed push loses at most
 /// the requests in flight; a re-run asks again what is missing.</remarks>
 internal sealed class ChunkUploader(Repository repository, SyncConnection connection, int requestBytes, int maxFrames, PushSession progress)
 {
     private const int FirstRequestBytes = 1024 * 1024;
 
     /// <summary>Chunk uploads kept in flight at once after the first.</summary>
-    private const int UploadsInFlight = 2;
+    /// <remarks>Three, by measurement (BENCHMARKS.md, issue 10): with two the server sat idle while it published a batch; four
+    /// was no faster on 2 cores and holds one more pack writer's blocks on the server.</remarks>
+    private const int UploadsInFlight = 3;
 
     /// <summary>Chunks read ahead of the socket.</summary>
     private const int PrefetchChunks = 32;
@@ -56,8 +58,8 @@ internal sealed class ChunkUploader(Repository repository, SyncConnection connec
 
         await UploadChunkBatchAsync(batches[0], cancellationToken).ConfigureAwait(false);
 
-        // Two requests in flight: while the server publishes one batch (fsync, rename, index) the next is streaming.
-        // One request at a time left client and server each idle half the time. A killed push loses at most both.
+        // Several requests in flight: while the server publishes batches (fsync, rename, index, grouped) the next are streaming.
+        // One request at a time left client and server each idle half the time. A killed push loses at most those in flight.
         using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var gate = new SemaphoreSlim(UploadsInFlight);
         var running = new List<Task>();

@@ -25,8 +25,27 @@ internal sealed class FaultyBlobStore(IBlobStore inner) : IBlobStore, IDisposabl
     /// <summary>Reads served, short or not.</summary>
     public int Reads => _reads;
 
+    private TaskCompletionSource? _gate;
+    private int _held;
+
+    /// <summary>From now on puts wait (after reading nothing) until <see cref="ReleasePuts"/>.</summary>
+    public void HoldPuts() => _gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Lets the held puts, and every later one, go on.</summary>
+    public void ReleasePuts() => Interlocked.Exchange(ref _gate, null)?.TrySetResult();
+
+    /// <summary>Puts waiting for <see cref="ReleasePuts"/> now.</summary>
+    public int HeldPuts => Volatile.Read(ref _held);
+
     public async Task PutAsync(string name, Stream content, CancellationToken cancellationToken)
     {
+        if (_gate is { } gate)
+        {
+            Interlocked.Increment(ref _held);
+            await gate.Task.WaitAsync(cancellationToken);
+            Interlocked.Decrement(ref _held);
+        }
+
         if (FailPuts)
         {
             // A put that dies part-way: the provider must leave nothing behind.

@@ -151,6 +151,31 @@ public abstract partial class MetadataContract
         (await s.Chunks.ListPacksAsync(repo, default)).Should().Equal(new PackRecord("pack-a.pack", 123_456, 250), new PackRecord("pack-b.pack", 999, 0));
     }
 
+    [Test]
+    public async Task ChunkIndex_AddsSeveralPacks_OfSeveralRepositories_InOneCall()
+    {
+        var (s, repo) = await WithRepositoryAsync();
+        var owner = (await s.Users.CreateUserAsync("second-owner", null, false, default))!;
+        var other = (await s.Repositories.CreateRepositoryAsync(owner.Id, "other", true, "", default))!.Id;
+        PackEntry Entry(int n, long offset) => new(Id(n), ObjectKind.Chunk, ChunkEncoding.Raw, offset, 10, 10);
+
+        // The group commit of three uploads: two packs of one repository sharing chunk 2, one of another repository.
+        await s.Chunks.AddPacksAsync([
+            new NewPack(repo, "g1.pack", 100, [Entry(1, 16), Entry(2, 40)]),
+            new NewPack(repo, "g2.pack", 200, [Entry(2, 16), Entry(3, 40)]),
+            new NewPack(other, "g3.pack", 300, [Entry(3, 16)]),
+        ], default);
+        await s.Chunks.AddPacksAsync([new NewPack(repo, "g1.pack", 100, [Entry(1, 16), Entry(2, 40)])], default);
+
+        var found = await s.Chunks.LookupAsync(repo, [Id(1), Id(2), Id(3)], default);
+        found[0].Should().Be(new ChunkLocation("g1.pack", Entry(1, 16)));
+        found[1]!.Pack.Should().BeOneOf(["g1.pack", "g2.pack"], "a chunk in two packs of one group is indexed once");
+        found[2].Should().Be(new ChunkLocation("g2.pack", Entry(3, 40)));
+        (await s.Chunks.LookupAsync(other, [Id(1), Id(3)], default)).Should().Equal(null, new ChunkLocation("g3.pack", Entry(3, 16)));
+        (await s.Chunks.ListPacksAsync(repo, default)).Select(p => (p.Name, p.Size)).Should().Equal(("g1.pack", 100L), ("g2.pack", 200L));
+        (await s.Chunks.ListPacksAsync(other, default)).Should().Equal(new PackRecord("g3.pack", 300, 1));
+    }
+
     private async Task<(MetadataStores Stores, long Repository)> WithRepositoryAsync()
     {
         var s = await CreateStoresAsync();

@@ -47,31 +47,43 @@ internal sealed partial class SqlChunkIndex(SqlDatabase db) : IChunkIndex
         return [.. ids.Select(id => found.TryGetValue(id, out var location) ? location : null)];
     }
 
-    public async Task AddPackAsync(long repositoryId, string pack, long size, IReadOnlyList<PackEntry> entries, CancellationToken cancellationToken)
+    public Task AddPackAsync(long repositoryId, string pack, long size, IReadOnlyList<PackEntry> entries, CancellationToken cancellationToken) =>
+        AddPacksAsync([new NewPack(repositoryId, pack, size, entries)], cancellationToken);
+
+    public async Task AddPacksAsync(IReadOnlyList<NewPack> packs, CancellationToken cancellationToken)
     {
-        // In id order, so two packs sharing chunks lock their rows in one order and never deadlock each other.
-        var chunks = entries.Where(e => e.Kind == ObjectKind.Chunk).OrderBy(e => e.Id).ToList();
         await using var c = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var tx = await c.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        var packId = await ScalarAsync(c, tx,
-            "INSERT INTO packs(repo_id, name, size, created_at) VALUES(@r, @n, @s, @c) ON CONFLICT(repo_id, name) DO UPDATE SET size = excluded.size RETURNING pack_id",
-            cancellationToken, ("@r", repositoryId), ("@n", pack), ("@s", size), ("@c", db.Now())).ConfigureAwait(false);
-        for (var start = 0; start < chunks.Count; start += RowsPerInsert)
+        var rows = new List<(long Repository, long PackId, PackEntry Entry)>();
+        foreach (var p in packs)
         {
-            var count = Math.Min(RowsPerInsert, chunks.Count - start);
+            var packId = await ScalarAsync(c, tx,
+                "INSERT INTO packs(repo_id, name, size, created_at) VALUES(@r, @n, @s, @c) ON CONFLICT(repo_id, name) DO UPDATE SET size = excluded.size RETURNING pack_id",
+                cancellationToken, ("@r", p.RepositoryId), ("@n", p.Name), ("@s", p.Size), ("@c", db.Now())).ConfigureAwait(false);
+            rows.AddRange(p.Entries.Where(e => e.Kind == ObjectKind.Chunk).Select(e => (p.RepositoryId, Convert.ToInt64(packId, CultureInfo.InvariantCulture), e)));
+        }
+
+        // In (repository, id) order across all the packs, so two transactions sharing chunks lock their rows in one order and
+        // never deadlock each other; a chunk in two of the packs keeps the first location inserted.
+        rows.Sort((a, b) => a.Repository != b.Repository ? a.Repository.CompareTo(b.Repository) : a.Entry.Id.CompareTo(b.Entry.Id));
+        for (var start = 0; start < rows.Count; start += RowsPerInsert)
+        {
+            var count = Math.Min(RowsPerInsert, rows.Count - start);
             var sql = new StringBuilder("INSERT INTO chunks(repo_id, id, pack_id, pack_offset, stored_length, raw_length, encoding) VALUES ");
             for (var i = 0; i < count; i++)
             {
-                sql.Append(CultureInfo.InvariantCulture, $"{(i == 0 ? "" : ", ")}(@r, @i{i}, @p, @o{i}, @s{i}, @w{i}, @e{i})");
+                sql.Append(CultureInfo.InvariantCulture, $"{(i == 0 ? "" : ", ")}(@r{i}, @i{i}, @p{i}, @o{i}, @s{i}, @w{i}, @e{i})");
             }
 
             sql.Append(" ON CONFLICT DO NOTHING");
-            await using var cmd = Command(c, tx, sql.ToString(), ("@r", repositoryId), ("@p", packId));
+            await using var cmd = Command(c, tx, sql.ToString());
             for (var i = 0; i < count; i++)
             {
-                var e = chunks[start + i];
+                var (repository, packId, e) = rows[start + i];
                 var n = i.ToString(CultureInfo.InvariantCulture);
+                Add(cmd, "@r" + n, repository);
                 Add(cmd, "@i" + n, e.Id.ToArray());
+                Add(cmd, "@p" + n, packId);
                 Add(cmd, "@o" + n, e.Offset);
                 Add(cmd, "@s" + n, (long)e.StoredLength);
                 Add(cmd, "@w" + n, (long)e.RawLength);
