@@ -58,7 +58,7 @@ internal static partial class SyncScenarios
                 {
                 }
 
-                return Results.Ok();
+                return TypedResults.Ok();
             });
             app.MapPut("/file", async (HttpRequest request) =>
             {
@@ -70,7 +70,7 @@ internal static partial class SyncScenarios
                     file.Flush(flushToDisk: true);
                 }
 
-                return Results.Ok();
+                return TypedResults.Ok();
             });
             app.StartAsync().GetAwaiter().GetResult();
             var address = app.Urls.First();
