@@ -19,7 +19,7 @@ internal sealed class ChunkUploader(Repository repository, SyncConnection connec
     /// <summary>Chunk uploads kept in flight at once after the first.</summary>
     /// <remarks>Three, by measurement (BENCHMARKS.md, issue 10): with two the server sat idle while it published a batch; four
     /// was no faster on 2 cores and holds one more pack writer's blocks on the server.</remarks>
-    private const int UploadsInFlight = 3;
+    internal const int UploadsInFlight = 3;
 
     /// <summary>Chunks read ahead of the socket.</summary>
     private const int PrefetchChunks = 32;
