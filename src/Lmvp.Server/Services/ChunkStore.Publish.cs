@@ -75,7 +75,18 @@ internal sealed partial class ChunkStore
                 _pending = [];
             }
 
-            await PublishGroupAsync(group).ConfigureAwait(false);
+            try
+            {
+                await PublishGroupAsync(group).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                // Never leave a request waiting, nor the publisher stopped for the uploads after it.
+                foreach (var p in group)
+                {
+                    p.Done.TrySetException(e);
+                }
+            }
         }
     }
 
