@@ -107,20 +107,38 @@ internal static class SyncEndpoints
         ChunkStore chunks, CancellationToken cancellationToken)
     {
         await using var batch = chunks.BeginBatch(repo.Id);
-        // Pooled: one 4 MiB array per request would be a fresh large-object allocation each time, which the GC frees late.
-        var scratch = ArrayPool<byte>.Shared.Rent(ProtocolLimits.MaxChunkFrame);
+        // Pooled and sized by the largest chunk decoded (256 KiB at most from lmvp): a 4 MiB array per request was a fresh
+        // large-object allocation each time, which the GC frees only at a full collection.
+        byte[]? scratch = null;
         try
         {
-            return await ReceiveChunksAsync(request, batch, scratch, cancellationToken);
+            return await ReceiveChunksAsync(request, batch, length =>
+            {
+                if (scratch is null || scratch.Length < length)
+                {
+                    Return(scratch);
+                    scratch = ArrayPool<byte>.Shared.Rent(length);
+                }
+
+                return scratch;
+            }, cancellationToken);
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(scratch);
+            Return(scratch);
+        }
+
+        static void Return(byte[]? buffer)
+        {
+            if (buffer is not null)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
     }
 
     private static async Task<Results<Ok<StoredResponse>, JsonHttpResult<ApiError>>> ReceiveChunksAsync(HttpRequest request, ChunkStore.ChunkBatch batch,
-        byte[] scratch, CancellationToken cancellationToken)
+        Func<int, byte[]> scratchOf, CancellationToken cancellationToken)
     {
         var refused = await ReadUploadAsync(request, ProtocolLimits.MaxChunkFrame, (frame, number) =>
         {
@@ -151,7 +169,7 @@ internal static class SyncEndpoints
             try
             {
                 PackFormat.DecodeEntry(new PackEntry(frame.Id, ObjectKind.Chunk, frame.Encoding, 0, frame.Data.Length, frame.RawLength), frame.Data.Span,
-                    scratch.AsSpan(0, frame.RawLength));
+                    scratchOf(frame.RawLength).AsSpan(0, frame.RawLength));
             }
             catch (CorruptObjectException e)
             {

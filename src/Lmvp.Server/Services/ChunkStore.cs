@@ -25,8 +25,9 @@ internal sealed partial class ChunkStore
     /// <summary>Chunks looked up in the index at once.</summary>
     private const int LookupBatch = 256;
 
-    /// <summary>The most bytes one range read covers.</summary>
-    private const int MaxRunBytes = 8 << 20;
+    /// <summary>The most chunk bytes one range read covers: 7 MiB, so that with the gaps read through a run's buffer is
+    /// usually one of 8 MiB, not 16 (the pool keeps what it lends).</summary>
+    private const int MaxRunBytes = 7 << 20;
 
     /// <summary>A gap up to this size between two chunks is read through rather than split into two reads.</summary>
     private const int MaxGapBytes = 64 << 10;
