@@ -10,15 +10,15 @@ namespace Lmvp.Store.Sync;
 /// and verifying each from the packs while the previous ones are on the wire. Chunks travel in their stored encoding (frame
 /// stream version 2), so compressed chunks cost their compressed size on the wire.</summary>
 /// <remarks>The first request is small, so a refusal comes back before much is streamed; after it three requests are kept in
-/// flight, so while the server publishes batches (a group commit of fsyncs and one index transaction) the next are streaming. A killed push loses at most
-/// the requests in flight; a re-run asks again what is missing.</remarks>
+/// flight, so while the server publishes batches (a group commit: fsyncs together, one index transaction) the next are
+/// streaming. A killed push loses at most the requests in flight; a re-run asks again what is missing.</remarks>
 internal sealed class ChunkUploader(Repository repository, SyncConnection connection, int requestBytes, int maxFrames, PushSession progress)
 {
     private const int FirstRequestBytes = 1024 * 1024;
 
     /// <summary>Chunk uploads kept in flight at once after the first.</summary>
-    /// <remarks>Three, by measurement (BENCHMARKS.md, issue 10): with two the server sat idle while it published a batch; four
-    /// was no faster on 2 cores and holds one more pack writer's blocks on the server.</remarks>
+    /// <remarks>Three, by measurement (BENCHMARKS.md, issue 10: a 512 MiB push took 16.3 s with two, 10.4 s with three and 17.5 s
+    /// with four on a busy 2-core machine); each one more holds another pack writer's blocks on the server.</remarks>
     internal const int UploadsInFlight = 3;
 
     /// <summary>Chunks read ahead of the socket.</summary>
