@@ -22,7 +22,7 @@ internal sealed class BackgroundWriter : IDisposable
 
     /// <summary>Blocks of buffered writers, shared by every writer of the process, at most 4 kept idle: a fresh 4 MiB block per
     /// pack is a large-object allocation the GC frees only at a full collection (lmvp-server writes one pack per upload
-    /// request and grew by 100+ MB during a push), and the shared array pool keeps one per thread besides.</summary>
+    /// request), and the shared array pool would keep one per thread besides.</summary>
     private static readonly ArrayPool<byte> Blocks = ArrayPool<byte>.Create(BlockSize, 4);
 
     private readonly Stream _stream;
