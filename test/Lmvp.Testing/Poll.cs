@@ -23,6 +23,25 @@ public static class Poll
         }
     }
 
+    /// <summary>Blocks until <paramref name="condition"/> holds, for set-up code that cannot be asynchronous (starting a service);
+    /// throws <see cref="TimeoutException"/> with <paramref name="what"/> after <paramref name="limit"/>, or at once when
+    /// <paramref name="giveUp"/> says the condition can no longer come (the process that would bring it has died).
+    /// <paramref name="between"/> spaces out checks that cost something themselves (10 ms unless given).</summary>
+    public static void Until(Func<bool> condition, string what, TimeSpan limit, Func<bool>? giveUp = null, TimeSpan? between = null)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!condition())
+        {
+            if (clock.Elapsed > limit || giveUp?.Invoke() == true)
+            {
+                throw new TimeoutException($"gave up waiting for {what} after {clock.Elapsed.TotalSeconds:0} s");
+            }
+
+            Thread.Sleep(between ?? TimeSpan.FromMilliseconds(10));
+        }
+    }
+
     /// <summary>Returns once the asynchronous <paramref name="condition"/> holds; fails the test with <paramref name="what"/> after <see cref="Limit"/>.</summary>
     public static async Task UntilAsync(Func<Task<bool>> condition, string what)
     {

@@ -9,40 +9,27 @@ namespace Lmvp.Server.Tests.EndToEnd;
 /// against a real lmvp-server on a loopback port.</summary>
 [TestFixture]
 [NonParallelizable]
-public sealed class ParamsAndAccountEndToEndTests
+public sealed class ParamsAndAccountEndToEndTests : ServerWithAliceFixture
 {
-    private TestServer _server = null!;
-    private TestUser _alice = null!;
-
-    [OneTimeSetUp]
-    public async Task StartServerAsync()
-    {
-        _server = await TestServer.StartAsync();
-        _alice = await _server.CreateUserAsync("alice");
-    }
-
-    [OneTimeTearDown]
-    public async Task StopServerAsync() => await _server.DisposeAsync();
-
     private async Task<(string Name, string Url)> NewRepositoryAsync(bool isPrivate = true)
     {
         var name = "run-" + Guid.NewGuid().ToString("N")[..10];
-        var fullName = await _server.CreateRepositoryAsync(_alice.WriteToken, name, isPrivate);
-        return (name, $"{_server.BaseUrl}/{fullName}");
+        var fullName = await Server.CreateRepositoryAsync(Alice.WriteToken, name, isPrivate);
+        return (name, $"{Server.BaseUrl}/{fullName}");
     }
 
     [Test]
     public async Task PushAndClone_CarryNaNMetricsAndParams_WithTheSameCommitIds()
     {
         var (name, url) = await NewRepositoryAsync();
-        using var alice = new ClientMachine(_alice.WriteToken);
+        using var alice = new ClientMachine(Alice.WriteToken);
         alice.Write("work/model.bin", TestData.Random(200_000, 7));
         await alice.LmvpOkAsync("work", "init");
         await alice.LmvpOkAsync("work", "commit", "-m", "diverged", "--metric", "loss=nan", "--metric", "grad_norm=inf", "--param", "lr=10", "--param", "optimizer=sgd");
         await alice.LmvpOkAsync("work", "remote", "add", "origin", url);
         await alice.LmvpOkAsync("work", "push");
 
-        using var bob = new ClientMachine(_alice.ReadToken);
+        using var bob = new ClientMachine(Alice.ReadToken);
         await bob.LmvpOkAsync("", "clone", url, "copy");
 
         using var mine = Repository.Open(alice.PathOf("work"));
@@ -66,14 +53,14 @@ public sealed class ParamsAndAccountEndToEndTests
 
         var fromEnvironment = await machine.LmvpAsync("work", "push");
         fromEnvironment.ExitCode.Should().Be(1);
-        fromEnvironment.Error.Should().StartWith($"error: authentication failed for {_server.BaseUrl}: the token in LMVP_TOKEN was rejected (unknown, expired or revoked); "
+        fromEnvironment.Error.Should().StartWith($"error: authentication failed for {Server.BaseUrl}: the token in LMVP_TOKEN was rejected (unknown, expired or revoked); "
             + "set a valid one, or unset LMVP_TOKEN to use the token saved by 'lmvp login'");
 
         machine.Environment.Remove(CredentialStore.TokenVariable);
-        new CredentialStore(machine.ConfigDirectory).SaveToken(_server.BaseUrl, "lmvp_pat_revoked-or-unknown");
+        new CredentialStore(machine.ConfigDirectory).SaveToken(Server.BaseUrl, "lmvp_pat_revoked-or-unknown");
         var saved = await machine.LmvpAsync("work", "push");
-        saved.Error.Should().StartWith($"error: authentication failed for {_server.BaseUrl}: the token saved for it was rejected (unknown, expired or revoked); "
-            + $"run 'lmvp login {_server.BaseUrl}' again");
+        saved.Error.Should().StartWith($"error: authentication failed for {Server.BaseUrl}: the token saved for it was rejected (unknown, expired or revoked); "
+            + $"run 'lmvp login {Server.BaseUrl}' again");
     }
 
     [Test]
@@ -81,32 +68,32 @@ public sealed class ParamsAndAccountEndToEndTests
     {
         var (_, url) = await NewRepositoryAsync();
         using var machine = new ClientMachine();
-        var login = await machine.RunProcessAsync("", _alice.WriteToken + "\n", "login", _server.BaseUrl, "--token-stdin");
+        var login = await machine.RunProcessAsync("", Alice.WriteToken + "\n", "login", Server.BaseUrl, "--token-stdin");
         login.ExitCode.Should().Be(0, login.ToString());
 
-        (await machine.LmvpOkAsync("", "whoami")).Out.Should().Be($"alice on {_server.BaseUrl} (token from lmvp login, scope write)\n");
+        (await machine.LmvpOkAsync("", "whoami")).Out.Should().Be($"alice on {Server.BaseUrl} (token from lmvp login, scope write)\n");
         machine.Write("work/a.txt", "a"u8.ToArray());
         await machine.LmvpOkAsync("work", "init");
         await machine.LmvpOkAsync("work", "remote", "add", "origin", url);
         var json = JsonDocument.Parse((await machine.LmvpOkAsync("work", "whoami", "--json")).Out).RootElement;
         json.GetProperty("username").GetString().Should().Be("alice");
-        json.GetProperty("server").GetString().Should().Be(_server.BaseUrl, "inside a repository, origin's server is asked");
+        json.GetProperty("server").GetString().Should().Be(Server.BaseUrl, "inside a repository, origin's server is asked");
 
-        machine.Environment[CredentialStore.TokenVariable] = _alice.ReadToken;
-        (await machine.LmvpOkAsync("", "whoami", _server.BaseUrl)).Out.Should().Be($"alice on {_server.BaseUrl} (token from LMVP_TOKEN, scope read)\n");
+        machine.Environment[CredentialStore.TokenVariable] = Alice.ReadToken;
+        (await machine.LmvpOkAsync("", "whoami", Server.BaseUrl)).Out.Should().Be($"alice on {Server.BaseUrl} (token from LMVP_TOKEN, scope read)\n");
         machine.Environment[CredentialStore.TokenVariable] = "lmvp_pat_nope";
-        var rejected = await machine.LmvpAsync("", "whoami", _server.BaseUrl);
+        var rejected = await machine.LmvpAsync("", "whoami", Server.BaseUrl);
         rejected.ExitCode.Should().Be(1);
-        rejected.ErrorLines.Should().ContainSingle().Which.Should().StartWith($"error: {_server.BaseUrl} rejected the token in LMVP_TOKEN");
+        rejected.ErrorLines.Should().ContainSingle().Which.Should().StartWith($"error: {Server.BaseUrl} rejected the token in LMVP_TOKEN");
         machine.Environment.Remove(CredentialStore.TokenVariable);
 
         var logout = await machine.LmvpOkAsync("", "logout");
-        logout.Out.Should().StartWith($"Logged out of {_server.BaseUrl}");
+        logout.Out.Should().StartWith($"Logged out of {Server.BaseUrl}");
         new CredentialStore(machine.ConfigDirectory).ListServers().Should().BeEmpty();
-        var after = await machine.LmvpAsync("", "whoami", _server.BaseUrl);
+        var after = await machine.LmvpAsync("", "whoami", Server.BaseUrl);
         after.ExitCode.Should().Be(1);
-        after.ErrorLines.Should().Equal($"error: not logged in to {_server.BaseUrl}: run 'lmvp login {_server.BaseUrl}' (or set LMVP_TOKEN)");
-        (await machine.LmvpAsync("", "logout", _server.BaseUrl)).ErrorLines.Should().Equal($"error: No token is saved for {_server.BaseUrl} (see 'lmvp whoami').");
+        after.ErrorLines.Should().Equal($"error: not logged in to {Server.BaseUrl}: run 'lmvp login {Server.BaseUrl}' (or set LMVP_TOKEN)");
+        (await machine.LmvpAsync("", "logout", Server.BaseUrl)).ErrorLines.Should().Equal($"error: No token is saved for {Server.BaseUrl} (see 'lmvp whoami').");
     }
 
     [Test]

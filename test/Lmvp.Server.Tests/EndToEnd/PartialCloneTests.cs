@@ -8,29 +8,16 @@ namespace Lmvp.Server.Tests.EndToEnd;
 /// chunks come from the remote on demand, verified, and are kept; fsck and gc know what the remote promises.</summary>
 [TestFixture]
 [NonParallelizable]
-public sealed class PartialCloneTests
+public sealed class PartialCloneTests : ServerWithAliceFixture
 {
     private const int VersionSize = 8 * TestData.MiB;
-
-    private TestServer _server = null!;
-    private TestUser _alice = null!;
-
-    [OneTimeSetUp]
-    public async Task StartServerAsync()
-    {
-        _server = await TestServer.StartAsync();
-        _alice = await _server.CreateUserAsync("alice");
-    }
-
-    [OneTimeTearDown]
-    public async Task StopServerAsync() => await _server.DisposeAsync();
 
     /// <summary>A repository of alice's with three versions of model.bin, each all new bytes, pushed; returns its URL and the commits, oldest first.</summary>
     private async Task<(string Url, ClientMachine Alice, List<ObjectId> Commits)> PushThreeVersionsAsync()
     {
         var name = "partial-" + Guid.NewGuid().ToString("N")[..10];
-        var url = $"{_server.BaseUrl}/{await _server.CreateRepositoryAsync(_alice.WriteToken, name)}";
-        var alice = new ClientMachine(_alice.WriteToken);
+        var url = $"{Server.BaseUrl}/{await Server.CreateRepositoryAsync(Alice.WriteToken, name)}";
+        var alice = new ClientMachine(Alice.WriteToken);
         var commits = new List<ObjectId>();
         alice.Write("work/notes.txt", "three epochs\n"u8.ToArray());
         await alice.LmvpOkAsync("work", "init");
@@ -56,8 +43,8 @@ public sealed class PartialCloneTests
     {
         var (url, alice, commits) = await PushThreeVersionsAsync();
         using var _ = alice;
-        await using var relay = new TcpRelay(_server.Port);
-        using var bob = new ClientMachine(_alice.ReadToken);
+        await using var relay = new TcpRelay(Server.Port);
+        using var bob = new ClientMachine(Alice.ReadToken);
         var snapshot = VersionSize + "three epochs\n".Length;
 
         var clone = Json(await bob.LmvpOkAsync("", "clone", ViaRelay(url, relay), "copy", "--json"));
@@ -111,13 +98,13 @@ public sealed class PartialCloneTests
     {
         var (url, alice, commits) = await PushThreeVersionsAsync();
         using var _ = alice;
-        using var bob = new ClientMachine(_alice.ReadToken);
+        using var bob = new ClientMachine(Alice.ReadToken);
         await bob.LmvpOkAsync("", "clone", url, "partial");
         var full = Json(await bob.LmvpOkAsync("", "clone", "--all-chunks", url, "full", "--json"));
         full.GetProperty("fetch").GetProperty("transfer").GetProperty("chunkBytesReceived").GetInt64().Should().BeGreaterThanOrEqualTo(3L * VersionSize);
         var before = bob.Fingerprint("partial");
 
-        await _server.StopAsync();
+        await Server.StopAsync();
         try
         {
             var refused = await bob.LmvpAsync("partial", "checkout", commits[0].ToString());
@@ -138,7 +125,7 @@ public sealed class PartialCloneTests
         }
         finally
         {
-            await _server.RestartAsync();
+            await Server.RestartAsync();
         }
     }
 }

@@ -9,7 +9,7 @@ namespace Lmvp.Server.Tests.EndToEnd;
 /// server's web history show it all, and the best checkpoint comes back torch.equal.</summary>
 [TestFixture]
 [NonParallelizable]
-public sealed partial class TorchTrainingLoopTests
+public sealed partial class TorchTrainingLoopTests : ServerWithAliceFixture
 {
     private const string Script = """
         import json, os, subprocess, sys
@@ -50,25 +50,12 @@ public sealed partial class TorchTrainingLoopTests
         print(all(torch.equal(a[k], b[k]) for k in a) and a.keys() == b.keys())
         """;
 
-    private TestServer _server = null!;
-    private TestUser _alice = null!;
-
-    [OneTimeSetUp]
-    public async Task StartServerAsync()
-    {
-        _server = await TestServer.StartAsync();
-        _alice = await _server.CreateUserAsync("alice");
-    }
-
-    [OneTimeTearDown]
-    public async Task StopServerAsync() => await _server.DisposeAsync();
-
     [Test]
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public async Task TrainingLoop_RecordsParamsAndANaNLoss_ThatLogDiffBestAndTheWebHistoryShow()
     {
-        var fullName = await _server.CreateRepositoryAsync(_alice.WriteToken, "mlp", isPrivate: false);
-        using var machine = new ClientMachine(_alice.WriteToken);
+        var fullName = await Server.CreateRepositoryAsync(Alice.WriteToken, "mlp", isPrivate: false);
+        using var machine = new ClientMachine(Alice.WriteToken);
         using var bin = new TempDirectory("torch-bin");
         using var outside = new TempDirectory("torch-copies");
         LmvpProcess.WriteShim(bin.Path);
@@ -99,9 +86,9 @@ public sealed partial class TorchTrainingLoopTests
         same.Out.Trim().Should().Be("True", same.ToString());
         await machine.LmvpOkAsync("run", "checkout", "main");
 
-        await machine.LmvpOkAsync("run", "remote", "add", "origin", $"{_server.BaseUrl}/{fullName}");
+        await machine.LmvpOkAsync("run", "remote", "add", "origin", $"{Server.BaseUrl}/{fullName}");
         await machine.LmvpOkAsync("run", "push");
-        using var site = await SiteClient.SignInAsync(_server.BaseUrl, _alice.Name, _alice.Password);
+        using var site = await SiteClient.SignInAsync(Server.BaseUrl, Alice.Name, Alice.Password);
         var http = site.Http;
         var history = await http.GetStringAsync($"repos/{fullName}/history?branch=main");
         history.Should().Contain("data-param=\"lr\"").And.Contain("data-param=\"optimizer\"").And.Contain("data-param=\"model.hidden\"");

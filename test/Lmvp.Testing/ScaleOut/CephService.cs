@@ -153,15 +153,14 @@ public sealed class CephService : IDisposable
 
     private void WaitFor(Func<bool> condition, string what, string log)
     {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (!condition())
+        try
         {
-            if (clock.Elapsed > TimeSpan.FromSeconds(90) || _watchdogs.Any(w => w.HasExited))
-            {
-                throw new InvalidOperationException($"Ceph: gave up waiting for {what}; see {log} and {Path.Combine(_directory, "log")}");
-            }
-
-            Thread.Sleep(100);
+            // A check runs the ceph command line (a Python program) or an HTTP request: 100 ms apart, not 10.
+            Poll.Until(condition, what, TimeSpan.FromSeconds(90), giveUp: () => _watchdogs.Any(w => w.HasExited), between: TimeSpan.FromMilliseconds(100));
+        }
+        catch (TimeoutException e)
+        {
+            throw new InvalidOperationException($"Ceph: gave up waiting for {what}; see {log} and {Path.Combine(_directory, "log")}", e);
         }
     }
 

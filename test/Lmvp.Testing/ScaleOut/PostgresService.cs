@@ -102,22 +102,28 @@ public sealed class PostgresService : IDisposable
 
     private void WaitReady(string log)
     {
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        while (true)
+        NpgsqlException? last = null;
+        try
+        {
+            Poll.Until(Accepts, "PostgreSQL to accept connections", TimeSpan.FromSeconds(60), giveUp: () => _watchdog.HasExited);
+        }
+        catch (TimeoutException e)
+        {
+            throw new InvalidOperationException($"PostgreSQL did not start: {last?.Message ?? e.Message}; its log: {SafeRead(log)}", last ?? (Exception)e);
+        }
+
+        bool Accepts()
         {
             try
             {
                 using var connection = new NpgsqlConnection(AdminConnectionString + ";Pooling=false;Timeout=2");
                 connection.Open();
-                return;
-            }
-            catch (NpgsqlException) when (clock.Elapsed < TimeSpan.FromSeconds(60) && !_watchdog.HasExited)
-            {
-                Thread.Sleep(50);
+                return true;
             }
             catch (NpgsqlException e)
             {
-                throw new InvalidOperationException($"PostgreSQL did not start: {e.Message}; its log: {SafeRead(log)}", e);
+                last = e;
+                return false;
             }
         }
     }

@@ -64,7 +64,15 @@ public sealed partial class ServerChild : IAsyncDisposable
         }
 
         await _process.WaitForExitAsync();
-        await Task.WhenAny(_drain, Task.Delay(TimeSpan.FromSeconds(5)));
+        try
+        {
+            // The killed tree's pipes close with it; the bound is for a grandchild that kept one open.
+            await _drain.WaitAsync(LmvpProcess.Timeout);
+        }
+        catch (TimeoutException)
+        {
+        }
+
         _process.Dispose();
     }
 
