@@ -7,7 +7,7 @@ namespace Lmvp.Store.Packs;
 /// <summary>Appends to a file through large blocks that a background thread writes, so the kernel's copy of the bytes
 /// into the page cache overlaps with the caller's hashing instead of stalling it.</summary>
 /// <remarks>
-/// The caller copies into a 4 MiB block (cheap); full blocks go to a writer thread, at most <see cref="BlocksInFlight"/>
+/// The caller copies into a block (4 MiB unless it asks for another size; cheap); full blocks go to a writer thread, a few
 /// at a time, so memory stays bounded. The thread starts with the first full block: small packs never pay for it.
 /// A write error surfaces on the caller's next write or on <see cref="Drain"/>.
 /// A file that will be fsynced (<c>durable</c>) is written around the page cache where the file system allows (Linux
@@ -17,18 +17,30 @@ namespace Lmvp.Store.Packs;
 /// </remarks>
 internal sealed class BackgroundWriter : IDisposable
 {
-    private const int BlockSize = 4 * 1024 * 1024;
-    private const int BlocksInFlight = 3;
+    /// <summary>The block size of a writer that does not ask for another.</summary>
+    internal const int DefaultBlockSize = 4 * 1024 * 1024;
 
-    /// <summary>Blocks of buffered writers, shared by every writer of the process, at most 4 kept idle: a fresh 4 MiB block per
-    /// pack is a large-object allocation the GC frees only at a full collection (lmvp-server writes one pack per upload
-    /// request), and the shared array pool would keep one per thread besides.</summary>
-    private static readonly ArrayPool<byte> Blocks = ArrayPool<byte>.Create(BlockSize, 4);
+    /// <summary>Full blocks queued for the writer thread of a writer that does not ask for another number.</summary>
+    internal const int DefaultBlocksInFlight = 3;
+
+    /// <summary>Blocks of buffered writers, shared by every writer of the process, at most 4 of each size kept idle: a fresh
+    /// 4 MiB block per pack is a large-object allocation the GC frees only at a full collection (lmvp-server writes one pack
+    /// per upload request), and the shared array pool would keep one per thread besides.</summary>
+    private static readonly ArrayPool<byte> Blocks = ArrayPool<byte>.Create(DefaultBlockSize, 4);
+
+    /// <summary>The pinned blocks of direct writers by block size, kept for the next writer for the same reason (a pinned array
+    /// is freed only at a full collection too).</summary>
+    private static readonly ConcurrentDictionary<int, ConcurrentBag<byte[]>> PinnedBlocks = new();
+
+    /// <summary>The most idle pinned blocks kept of each size.</summary>
+    private const int MaxIdlePinnedBlocks = 8;
 
     private readonly Stream _stream;
-    private readonly BlockingCollection<(ArraySegment<byte> Block, int Length)> _full = new(BlocksInFlight);
+    private readonly BlockingCollection<(ArraySegment<byte> Block, int Length)> _full;
     private readonly BlockingCollection<ArraySegment<byte>> _free = new();
     private readonly DirectFile? _direct;
+    private readonly int _blockSize;
+    private readonly int _blocksInFlight;
     private Task? _writer;
     private ExceptionDispatchInfo? _error;
     private ArraySegment<byte> _block;
@@ -37,8 +49,22 @@ internal sealed class BackgroundWriter : IDisposable
     private long _written;
     private bool _disposed;
 
-    public BackgroundWriter(Stream stream, bool durable = false)
+    /// <param name="stream">The file written, from its position.</param>
+    /// <param name="durable">A file the caller will fsync: written around the page cache where it can.</param>
+    /// <param name="blockSize">The bytes of each write (a multiple of <see cref="DirectFile.Alignment"/>, at most 4 MiB).</param>
+    /// <param name="blocksInFlight">Full blocks queued for the writer thread at most; a writer holds two more than this.</param>
+    public BackgroundWriter(Stream stream, bool durable = false, int blockSize = DefaultBlockSize, int blocksInFlight = DefaultBlocksInFlight)
     {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(blockSize, DefaultBlockSize);
+        if (blockSize <= 0 || blockSize % DirectFile.Alignment != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(blockSize), "A block is a positive multiple of the direct-write alignment.");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(blocksInFlight, 1);
+        _blockSize = blockSize;
+        _blocksInFlight = blocksInFlight;
+        _full = new(blocksInFlight);
         _stream = stream;
         Position = stream.Position;
         _written = Position;
@@ -115,13 +141,10 @@ internal sealed class BackgroundWriter : IDisposable
             }
         }
 
-        if (_direct is null)
+        ReturnBlock(_block);
+        while (_free.TryTake(out var free))
         {
-            Blocks.Return(_block.Array!);
-            while (_free.TryTake(out var free))
-            {
-                Blocks.Return(free.Array!);
-            }
+            ReturnBlock(free);
         }
 
         _full.Dispose();
@@ -129,16 +152,33 @@ internal sealed class BackgroundWriter : IDisposable
         _direct?.Dispose();
     }
 
-    /// <summary>A block of <see cref="BlockSize"/> bytes; for direct writes pinned and aligned as O_DIRECT requires.</summary>
+    /// <summary>A block of the writer's block size; for direct writes pinned and aligned as O_DIRECT requires.</summary>
     private ArraySegment<byte> NewBlock()
     {
         if (_direct is null)
         {
-            return new ArraySegment<byte>(Blocks.Rent(BlockSize), 0, BlockSize);
+            return new ArraySegment<byte>(Blocks.Rent(_blockSize), 0, _blockSize);
         }
 
-        var array = GC.AllocateUninitializedArray<byte>(BlockSize + DirectFile.Alignment, pinned: true);
-        return new ArraySegment<byte>(array, DirectFile.AlignedOffset(array), BlockSize);
+        // A pinned array does not move, so its aligned offset is the same every time it is lent.
+        if (!PinnedBlocks.GetOrAdd(_blockSize, _ => []).TryTake(out var array))
+        {
+            array = GC.AllocateUninitializedArray<byte>(_blockSize + DirectFile.Alignment, pinned: true);
+        }
+
+        return new ArraySegment<byte>(array, DirectFile.AlignedOffset(array), _blockSize);
+    }
+
+    private void ReturnBlock(ArraySegment<byte> block)
+    {
+        if (_direct is null)
+        {
+            Blocks.Return(block.Array!);
+        }
+        else if (PinnedBlocks.GetOrAdd(_blockSize, _ => []) is { Count: < MaxIdlePinnedBlocks } idle)
+        {
+            idle.Add(block.Array!);
+        }
     }
 
     private void Hand()
@@ -148,7 +188,7 @@ internal sealed class BackgroundWriter : IDisposable
         _error?.Throw();
         if (!_free.TryTake(out var next))
         {
-            if (_blocksMade < BlocksInFlight + 2)
+            if (_blocksMade < _blocksInFlight + 2)
             {
                 _blocksMade++;
                 next = NewBlock();
