@@ -49,7 +49,7 @@ public sealed partial class Repository
     private async Task<PushResult> PushCoreAsync(RemoteUrl url, string remote, string branch, PushOptions push, SyncOptions options, CancellationToken cancellationToken)
     {
         using var connection = Connect(url, options);
-        return await new PushSession(this, connection, options, RequestBytes(options)).RunAsync(remote, branch, push, cancellationToken).ConfigureAwait(false);
+        return await new PushSession(this, connection, options, RequestBytes(options, upload: true)).RunAsync(remote, branch, push, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Downloads what a remote has and this repository lacks: every branch moves its refs/remotes/REMOTE/NAME, and new tags arrive.</summary>
@@ -230,7 +230,7 @@ public sealed partial class Repository
         return new SyncConnection(url, token, options) { TokenSource = credentials.EnvironmentToken is not null ? CredentialStore.TokenVariable : "saved" };
     }
 
-    private int RequestBytes(SyncOptions options)
+    private int RequestBytes(SyncOptions options, bool upload = false)
     {
         if (options.RequestBytes is { } explicitly)
         {
@@ -247,6 +247,6 @@ public sealed partial class Repository
             return value;
         }
 
-        return SyncOptions.DefaultRequestBytes;
+        return upload ? SyncOptions.DefaultUploadRequestBytes : SyncOptions.DefaultRequestBytes;
     }
 }

@@ -12,9 +12,10 @@ namespace Lmvp.Bench.Scenarios;
 internal static partial class SyncScenarios
 {
     private const double TargetMBps = 500;
-    private const int SmallRequestBytes = 16 * 1024 * 1024;
+    /// <summary>The request size of the second push: the download batch size (the upload default until issue 10), for comparison.</summary>
+    private const int OtherRequestBytes = SyncOptions.DefaultRequestBytes;
 
-    /// <summary>Push a new file, clone it, fetch it alone, and push again with smaller requests to show how requests scale.</summary>
+    /// <summary>Push a new file, clone it, fetch it alone, and push again with 64 MiB requests to show how requests scale.</summary>
     public static void PushClone(ScenarioContext context)
     {
         var size = context.Sizes.FileBytes;
@@ -30,7 +31,7 @@ internal static partial class SyncScenarios
         var token = server.Admin(["--data", serverData], "create-token", "bench", "--scope", "write").Trim();
         Environment.SetEnvironmentVariable("LMVP_TOKEN", token);
         server.Admin(["--data", serverData], "create-repo", "bench/model");
-        server.Admin(["--data", serverData], "create-repo", "bench/model-small-requests");
+        server.Admin(["--data", serverData], "create-repo", "bench/model-other-requests");
         server.Admin(["--data", serverData], "create-repo", "bench/history");
 
         context.Log($"generating a {label} file of float32 weights");
@@ -46,15 +47,15 @@ internal static partial class SyncScenarios
         context.Log($"lmvp-server pid {running.Pid} at {running.Url}");
         context.Note($"lmvp-server: {server.Describe()} --data DIR --urls http://127.0.0.1:0 (a child process; Kestrel over loopback)");
         context.Cli.Run(work, "remote", "add", "origin", $"{running.Url}/bench/model").EnsureSuccess("remote add");
-        context.Cli.Run(work, "remote", "add", "small", $"{running.Url}/bench/model-small-requests").EnsureSuccess("remote add");
+        context.Cli.Run(work, "remote", "add", "other", $"{running.Url}/bench/model-other-requests").EnsureSuccess("remote add");
 
         // Push with the default request size.
         var push = Measure(context, running, $"lmvp push of a new {label} file", work, "push", "--json", "origin");
         var pushTransfer = Transfer(push.Run.Output, "transfer");
         context.Add($"push new {label} file, lmvp binary (wall time incl. process start)", ScenarioContext.MBps(size, push.Run.Elapsed), "MB/s", Goal.Min(TargetMBps),
             note: $"{pushTransfer.Describe(sent: true)}; client {push.Run.DescribeCpu()}; server CPU {push.Server.CpuSeconds:0.00} s (kernel {push.Server.SystemSeconds:0.00} s)");
-        context.Add($"HTTP requests of the push ({ScenarioContext.Size(SyncOptions.DefaultRequestBytes)} requests, the default)", pushTransfer.Requests, "count",
-            note: $"{pushTransfer.Chunks} chunks sent; {size / (double)SyncOptions.DefaultRequestBytes:0.0} = file bytes / request size");
+        context.Add($"HTTP requests of the push ({ScenarioContext.Size(SyncOptions.DefaultUploadRequestBytes)} requests, the default)", pushTransfer.Requests, "count",
+            note: $"{pushTransfer.Chunks} chunks sent; {size / (double)SyncOptions.DefaultUploadRequestBytes:0.0} = file bytes / request size");
         context.Add("bytes on the wire of the push, % of the file", 100.0 * pushTransfer.WireBytes / size, "%",
             note: $"{pushTransfer.WireBytes / 1e6:0.0} MB sent, {pushTransfer.OtherWayBytes / 1e6:0.00} MB received");
         context.AddPeakMemory("peak RSS of lmvp push", push.Run.PeakRss);
@@ -93,20 +94,20 @@ internal static partial class SyncScenarios
         context.AddPeakMemory("peak RSS of lmvp fetch", fetch.Run.PeakRss);
         Directory.Delete(fetchDir, recursive: true);
 
-        // The same push with requests of 16 MiB: requests follow bytes / request size, not the number of chunks.
+        // The same push with requests of 64 MiB: requests follow bytes / request size, not the number of chunks.
         using (var repository = Repository.Open(work))
         {
-            repository.SetConfig(SyncOptions.RequestBytesConfigKey, SmallRequestBytes.ToString(CultureInfo.InvariantCulture));
+            repository.SetConfig(SyncOptions.RequestBytesConfigKey, OtherRequestBytes.ToString(CultureInfo.InvariantCulture));
         }
 
         ProcessStats.SyncDisks();
-        var small = Measure(context, running, $"lmvp push of the {label} file with 16 MiB requests", work, "push", "--json", "small");
-        var smallTransfer = Transfer(small.Run.Output, "transfer");
-        context.Add($"HTTP requests of the same push with {SyncOptions.RequestBytesConfigKey} = {ScenarioContext.Size(SmallRequestBytes)}", smallTransfer.Requests, "count",
-            note: $"{smallTransfer.Chunks} chunks sent; {size / (double)SmallRequestBytes:0.0} = file bytes / request size");
-        context.Add($"push with {ScenarioContext.Size(SmallRequestBytes)} requests (for reference)", ScenarioContext.MBps(size, small.Run.Elapsed), "MB/s",
-            note: $"{smallTransfer.Describe(sent: true)}");
-        context.AddPeakMemory($"peak RSS of lmvp-server during the upload with {ScenarioContext.Size(SmallRequestBytes)} requests", small.Server.PeakRss);
+        var other = Measure(context, running, $"lmvp push of the {label} file with {ScenarioContext.Size(OtherRequestBytes)} requests", work, "push", "--json", "other");
+        var otherTransfer = Transfer(other.Run.Output, "transfer");
+        context.Add($"HTTP requests of the same push with {SyncOptions.RequestBytesConfigKey} = {ScenarioContext.Size(OtherRequestBytes)}", otherTransfer.Requests, "count",
+            note: $"{otherTransfer.Chunks} chunks sent; {size / (double)OtherRequestBytes:0.0} = file bytes / request size");
+        context.Add($"push with {ScenarioContext.Size(OtherRequestBytes)} requests (for reference)", ScenarioContext.MBps(size, other.Run.Elapsed), "MB/s",
+            note: $"{otherTransfer.Describe(sent: true)}");
+        context.AddPeakMemory($"peak RSS of lmvp-server during the upload with {ScenarioContext.Size(OtherRequestBytes)} requests", other.Server.PeakRss);
 
         HistoryClone(context, running, token);
     }

@@ -318,7 +318,7 @@ internal static class SyncEndpoints
 
     private static async IAsyncEnumerable<MetadataObject> ReadSpoolAsync(Stream spool, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var reader = new FrameReader(spool, ProtocolLimits.MaxObjectFrame);
+        using var reader = new FrameReader(spool, ProtocolLimits.MaxObjectFrame);
         while (await reader.ReadAsync(cancellationToken) is { } frame)
         {
             yield return new MetadataObject(frame.Id, frame.Kind, frame.Data);
@@ -335,7 +335,7 @@ internal static class SyncEndpoints
             return wrongType;
         }
 
-        var reader = new FrameReader(request.Body, maxFrame);
+        using var reader = new FrameReader(request.Body, maxFrame);
         var frames = 0;
         try
         {

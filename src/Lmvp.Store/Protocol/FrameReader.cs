@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using Lmvp.Store.Packs;
 
@@ -12,13 +13,15 @@ namespace Lmvp.Store.Protocol;
 public readonly record struct Frame(ObjectKind Kind, ObjectId Id, ReadOnlyMemory<byte> Data, ChunkEncoding Encoding, int RawLength);
 
 /// <summary>Reads a frame stream of either version, enforcing the size limits; malformed input throws <see cref="CorruptObjectException"/>.</summary>
-/// <remarks>Frames are not verified here: the receiver decodes and hashes each one before keeping it.</remarks>
-public sealed class FrameReader
+/// <remarks>Frames are not verified here: the receiver decodes and hashes each one before keeping it. The frame buffer is
+/// borrowed from the shared array pool and given back on <see cref="Dispose"/> (a server reads one stream per upload request,
+/// and a buffer grown per request was large-object garbage each time); a reader never disposed leaves it to the GC.</remarks>
+public sealed class FrameReader : IDisposable
 {
     private readonly Stream _stream;
     private readonly int _maxFrame;
     private readonly byte[] _header = new byte[FrameFormat.FrameHeaderSizeV2];
-    private byte[] _buffer = new byte[64 * 1024];
+    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
     private bool _started;
     private bool _ended;
 
@@ -40,6 +43,7 @@ public sealed class FrameReader
     /// <see cref="FrameStreamErrorException"/>.</summary>
     public async ValueTask<Frame?> ReadAsync(CancellationToken cancellationToken = default)
     {
+        ObjectDisposedException.ThrowIf(_buffer.Length == 0, this);
         if (_ended)
         {
             return null;
@@ -114,12 +118,24 @@ public sealed class FrameReader
 
         if (_buffer.Length < stored)
         {
-            _buffer = new byte[Math.Max(stored, _buffer.Length * 2)];
+            var grown = ArrayPool<byte>.Shared.Rent((int)Math.Max(stored, (uint)_buffer.Length * 2));
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = grown;
         }
 
         var data = _buffer.AsMemory(0, (int)stored);
         await FillAsync(data, cancellationToken).ConfigureAwait(false);
         return new Frame(kind, id, data, encoding, (int)raw);
+    }
+
+    /// <summary>Gives the frame buffer back to the pool; the last frame read is no longer valid.</summary>
+    public void Dispose()
+    {
+        if (_buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+            _buffer = [];
+        }
     }
 
     private async ValueTask FillAsync(Memory<byte> destination, CancellationToken cancellationToken)
