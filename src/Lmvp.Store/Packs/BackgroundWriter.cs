@@ -32,8 +32,8 @@ internal sealed class BackgroundWriter : IDisposable
     /// is freed only at a full collection too).</summary>
     private static readonly ConcurrentDictionary<int, ConcurrentBag<byte[]>> PinnedBlocks = new();
 
-    /// <summary>The most idle pinned blocks kept of each size.</summary>
-    private const int MaxIdlePinnedBlocks = 8;
+    /// <summary>The most bytes of idle pinned blocks kept of each size: 16 of 1 MiB (a server's concurrent uploads), 4 of 4 MiB.</summary>
+    private const int MaxIdlePinnedBytes = 16 * 1024 * 1024;
 
     private readonly Stream _stream;
     private readonly BlockingCollection<(ArraySegment<byte> Block, int Length)> _full;
@@ -175,7 +175,7 @@ internal sealed class BackgroundWriter : IDisposable
         {
             Blocks.Return(block.Array!);
         }
-        else if (PinnedBlocks.GetOrAdd(_blockSize, _ => []) is { Count: < MaxIdlePinnedBlocks } idle)
+        else if (PinnedBlocks.GetOrAdd(_blockSize, _ => []) is var idle && idle.Count < MaxIdlePinnedBytes / _blockSize)
         {
             idle.Add(block.Array!);
         }
