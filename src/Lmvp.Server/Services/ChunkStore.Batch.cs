@@ -65,7 +65,7 @@ internal sealed partial class ChunkStore
                 _spoolPath = Path.Combine(_store._spoolDirectory, "pack-" + Guid.NewGuid().ToString("N"));
                 _spool = new FileStream(_spoolPath, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 0);
                 // Around the page cache: the spool is fsynced before it is published anyway, and copying every upload into fresh
-                // page-cache pages cost the server more CPU than hashing it (BENCHMARKS.md, issue 10).
+                // page-cache pages was a fifth of the server's CPU during a push (BENCHMARKS.md, issue 10).
                 _pack = PackWriter.ForSpool(_spool, leaveOpen: true);
             }
 

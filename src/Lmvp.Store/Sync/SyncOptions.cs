@@ -6,9 +6,9 @@ public sealed class SyncOptions
     /// <summary>The default size of one download batch.</summary>
     public const int DefaultRequestBytes = 64 * 1024 * 1024;
 
-    /// <summary>The default size of one chunk upload request: smaller than a download batch, because a server answers an upload
-    /// only once its pack is durable and indexed, and with three requests in flight smaller ones keep it streaming while it
-    /// publishes (a 2 GiB push: 228-280 MB/s at 16 MiB against 138-172 MB/s at 64 MiB; BENCHMARKS.md, issue 10).</summary>
+    /// <summary>The default size of one chunk upload request: smaller than a download batch, so that a killed push loses at most
+    /// three of them (three are in flight) and a server spools less per request; pushes at 16 and 64 MiB were within noise of
+    /// each other when measured in alternation on one server (BENCHMARKS.md, issue 10).</summary>
     public const int DefaultUploadRequestBytes = 16 * 1024 * 1024;
 
     /// <summary>The repository config key that overrides <see cref="RequestBytes"/> (smaller loses less on a flaky link).</summary>
