@@ -13,7 +13,7 @@ internal static class ConfigCommand
         ("user.name", "the author's name of new commits (before git's user.name)", false),
         ("user.email", "the author's email of new commits (before git's user.email)", false),
         (Repository.IncludeGitTrackedKey, "true: snapshot files git tracks too (default false: git versions them)", true),
-        (SyncOptions.RequestBytesConfigKey, "the bytes of chunk data per upload or download request", false),
+        (SyncOptions.RequestBytesConfigKey, "the bytes of chunk data per upload request or download batch (default 16 MiB up, 64 MiB down)", false),
     ];
 
     public static Command Create(CliContext context)
