@@ -1,4 +1,5 @@
 using Lmvp.Store.Sync;
+using Lmvp.Store.WorkingTree;
 
 namespace Lmvp.Store;
 
@@ -79,6 +80,13 @@ public sealed partial class Repository
 
         using (repository)
         {
+            if (resumed)
+            {
+                StreamingCheckout.RemoveStaleTemporaries(root);
+            }
+
+            var rules = repository.LoadIgnoreRules();
+            var streamed = new StreamingCheckout(root, repository._store, path => !rules.IsGitTracked(path));
             try
             {
                 string? chosen = null;
@@ -87,12 +95,20 @@ public sealed partial class Repository
                     chosen = ChooseBranch(refs, clone.Branch, url);
                     repository.SetHeadToBranch(chosen);
                     return RefName.HeadsPrefix + chosen;
-                }, clone.AllChunks, cancellationToken).ConfigureAwait(false);
+                }, clone.AllChunks, streamed, cancellationToken).ConfigureAwait(false);
+                streamed.Dispose();
 
+                // The files streamed in are in place and in the stat cache: this checkout finds them by a stat and writes the rest
+                // (links, empty files, paths that were taken), refusing as a checkout does to overwrite what is not its own.
                 CheckoutResult? checkout = null;
                 if (repository._database.GetRef(RefName.RemoteTracking(DefaultRemote, chosen!).FullName) is { } target && repository.Head is null)
                 {
                     checkout = repository.FastForwardTo(chosen!, target, $"clone: from {url.Url}", options.Progress, cancellationToken);
+                    checkout = checkout with
+                    {
+                        FilesWritten = checkout.FilesWritten + streamed.FilesWritten,
+                        BytesWritten = checkout.BytesWritten + streamed.BytesWritten,
+                    };
                 }
 
                 repository._database.InTransaction(() =>
@@ -105,9 +121,15 @@ public sealed partial class Repository
             catch when (!resumed && repository.NothingArrived())
             {
                 // Nothing worth keeping (refused, unreachable, cancelled early): leave no directory that looks like a clone.
+                streamed.Dispose();
+                streamed.RemovePlaced();
                 repository.Dispose();
                 RemoveCreated(root, created);
                 throw;
+            }
+            finally
+            {
+                streamed.Dispose();
             }
         }
     }

@@ -71,17 +71,17 @@ public sealed partial class Repository
         var upstream = CurrentBranch is { } branch && (_database.GetConfig($"branch.{branch}.remote") ?? DefaultRemote) == remote
             ? RefName.HeadsPrefix + branch
             : null;
-        return FetchCoreAsync(url, remote, options, _ => upstream, fetch.AllChunks, cancellationToken);
+        return FetchCoreAsync(url, remote, options, _ => upstream, fetch.AllChunks, null, cancellationToken);
     }
 
     private async Task<FetchResult> FetchCoreAsync(RemoteUrl url, string remote, SyncOptions options, Func<RemoteRefs, string?> checkoutRef, bool allChunks,
-        CancellationToken cancellationToken)
+        StreamingCheckout? streamInto, CancellationToken cancellationToken)
     {
         // Fetched chunks are unreachable until the remote-tracking refs move at the end: gc must not run meanwhile.
         using var maintenance = Maintenance.MaintenanceLock.AcquireShared(RepositoryDirectory, "fetch");
         using var connection = Connect(url, options);
         RemoteOptions ??= options;
-        return await new FetchSession(this, connection, options, RequestBytes(options)).RunAsync(remote, checkoutRef, allChunks, cancellationToken).ConfigureAwait(false);
+        return await new FetchSession(this, connection, options, RequestBytes(options)).RunAsync(remote, checkoutRef, allChunks, streamInto, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Fetches, then brings the current branch up to REMOTE/BRANCH (the same name by default) and updates the working tree.</summary>
@@ -103,7 +103,7 @@ public sealed partial class Repository
     private async Task<PullResult> PullCoreAsync(RemoteUrl url, string remote, string local, string remoteBranch, PullMode mode, SyncOptions options,
         CancellationToken cancellationToken)
     {
-        var fetch = await FetchCoreAsync(url, remote, options, _ => RefName.HeadsPrefix + remoteBranch, allChunks: false, cancellationToken).ConfigureAwait(false);
+        var fetch = await FetchCoreAsync(url, remote, options, _ => RefName.HeadsPrefix + remoteBranch, allChunks: false, null, cancellationToken).ConfigureAwait(false);
         var upstreamName = $"{remote}/{remoteBranch}";
         var upstream = _database.GetRef(RefName.RemoteTracking(remote, remoteBranch).FullName)
             ?? throw new ObjectNotFoundException($"There is no branch '{remoteBranch}' on {remote} ({url.Url}).");

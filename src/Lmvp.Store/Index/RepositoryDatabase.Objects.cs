@@ -104,24 +104,32 @@ internal sealed partial class RepositoryDatabase
         InTransaction(() =>
         {
             NonQuery("DELETE FROM stat_cache");
-            using var cmd = Command("INSERT INTO stat_cache(path, size, mtime_ns, ctime_ns, inode, file_id) VALUES($p, $s, $m, $c, $i, $f)");
-            var pp = cmd.Parameters.Add("$p", SqliteType.Text);
-            var ps = cmd.Parameters.Add("$s", SqliteType.Integer);
-            var pm = cmd.Parameters.Add("$m", SqliteType.Integer);
-            var pc = cmd.Parameters.Add("$c", SqliteType.Integer);
-            var pi = cmd.Parameters.Add("$i", SqliteType.Integer);
-            var pf = cmd.Parameters.Add("$f", SqliteType.Blob);
-            cmd.Prepare();
-            foreach (var (path, e) in entries)
-            {
-                pp.Value = path;
-                ps.Value = e.Size;
-                pm.Value = e.MtimeNs;
-                pc.Value = e.CtimeNs;
-                pi.Value = e.Inode;
-                pf.Value = e.FileId.ToArray();
-                cmd.ExecuteNonQuery();
-            }
+            InsertStatCache(entries);
         });
+    }
+
+    /// <summary>Adds <paramref name="entries"/> to the stat cache, replacing those of the same paths.</summary>
+    public void PutStatCache(IEnumerable<KeyValuePair<string, StatCacheEntry>> entries) => InTransaction(() => InsertStatCache(entries));
+
+    private void InsertStatCache(IEnumerable<KeyValuePair<string, StatCacheEntry>> entries)
+    {
+        using var cmd = Command("INSERT OR REPLACE INTO stat_cache(path, size, mtime_ns, ctime_ns, inode, file_id) VALUES($p, $s, $m, $c, $i, $f)");
+        var pp = cmd.Parameters.Add("$p", SqliteType.Text);
+        var ps = cmd.Parameters.Add("$s", SqliteType.Integer);
+        var pm = cmd.Parameters.Add("$m", SqliteType.Integer);
+        var pc = cmd.Parameters.Add("$c", SqliteType.Integer);
+        var pi = cmd.Parameters.Add("$i", SqliteType.Integer);
+        var pf = cmd.Parameters.Add("$f", SqliteType.Blob);
+        cmd.Prepare();
+        foreach (var (path, e) in entries)
+        {
+            pp.Value = path;
+            ps.Value = e.Size;
+            pm.Value = e.MtimeNs;
+            pc.Value = e.CtimeNs;
+            pi.Value = e.Inode;
+            pf.Value = e.FileId.ToArray();
+            cmd.ExecuteNonQuery();
+        }
     }
 }

@@ -5,6 +5,7 @@ using Lmvp.Store.Codecs;
 using Lmvp.Store.Objects;
 using Lmvp.Store.Packs;
 using Lmvp.Store.Protocol;
+using Lmvp.Store.WorkingTree;
 
 namespace Lmvp.Store.Sync;
 
@@ -15,10 +16,11 @@ namespace Lmvp.Store.Sync;
 /// the compressed bytes and nothing is compressed twice; a server that sends raw frames (version 1) has them encoded here.
 /// Chunks are published in batches (one pack per batch), so an interrupted fetch keeps what arrived and a re-run asks only
 /// for the rest. Within a batch, one thread receives and checks order and sizes while a second decodes, hashes and writes
-/// each chunk to the pack, so network and hashing overlap.
+/// each chunk to the pack, so network and hashing overlap. With a <see cref="StreamingCheckout"/> (a clone), each verified chunk
+/// is also written into the checked-out files that hold it, and the files placed go to the stat cache with each batch.
 /// </remarks>
 internal sealed class ChunkDownloader(Repository repository, SyncConnection connection, SyncOptions options, int batchBytes,
-    Func<ObjectId, string?>? describeFile = null)
+    Func<ObjectId, string?>? describeFile = null, StreamingCheckout? checkout = null)
 {
     /// <summary>Chunks received but not yet hashed and written.</summary>
     private const int PipelineDepth = 32;
@@ -47,6 +49,8 @@ internal sealed class ChunkDownloader(Repository repository, SyncConnection conn
         // One index query per 128 ids, not one per chunk.
         var present = database.FindExistingChunks(needed.ConvertAll(c => c.Id));
         needed.RemoveAll(c => present.Contains(c.Id));
+        checkout?.WritePresent(present);
+        checkout?.RecordPlaced(database);
 
         var total = needed.Sum(n => (long)n.Length);
         long done = 0;
@@ -86,6 +90,7 @@ internal sealed class ChunkDownloader(Repository repository, SyncConnection conn
                 {
                     // Given up or cancelled part-way: keep the verified chunks of this batch too, so a re-run skips them.
                     writer.Publish(null);
+                    checkout?.RecordPlaced(database);
                     if (e is RemoteException { StatusCode: 404 } r)
                     {
                         throw LacksChunks(r);
@@ -99,6 +104,7 @@ internal sealed class ChunkDownloader(Repository repository, SyncConnection conn
                 }
 
                 writer.Publish(null);
+                checkout?.RecordPlaced(database);
             }
 
             start = end;
@@ -159,6 +165,8 @@ internal sealed class ChunkDownloader(Repository repository, SyncConnection conn
                         {
                             writer.AcceptStored(chunk.Id, chunk.Encoding, stored, chunk.RawLength);
                         }
+
+                        checkout?.Accept(chunk.Id, raw.AsSpan(0, chunk.RawLength));
 
                         state.Next++;
                         onChunk(chunk.RawLength, chunk.StoredLength);

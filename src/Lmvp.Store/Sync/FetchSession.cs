@@ -2,6 +2,7 @@ using Lmvp.Store.Graph;
 using Lmvp.Store.Objects;
 using Lmvp.Store.Packs;
 using Lmvp.Store.Protocol;
+using Lmvp.Store.WorkingTree;
 
 namespace Lmvp.Store.Sync;
 
@@ -47,8 +48,10 @@ internal sealed class FetchSession
     }
 
     /// <summary>Fetches every branch (to refs/remotes/REMOTE/...) and tag; <paramref name="checkoutRef"/> sees the server's refs
-    /// before any data moves and names the server's ref whose snapshot will be checked out (its chunks are fetched), or null.</summary>
-    public async Task<FetchResult> RunAsync(string remote, Func<RemoteRefs, string?> checkoutRef, bool allChunks, CancellationToken cancellationToken)
+    /// before any data moves and names the server's ref whose snapshot will be checked out (its chunks are fetched), or null;
+    /// with <paramref name="streamInto"/> (a clone), that snapshot's files are written as its chunks arrive.</summary>
+    public async Task<FetchResult> RunAsync(string remote, Func<RemoteRefs, string?> checkoutRef, bool allChunks, StreamingCheckout? streamInto,
+        CancellationToken cancellationToken)
     {
         var remoteRefs = await GetRefsAsync(_connection, cancellationToken).ConfigureAwait(false);
         var checkout = checkoutRef(remoteRefs) is { } wanted && remoteRefs.Refs.TryGetValue(wanted, out var tip) ? tip : (ObjectId?)null;
@@ -106,10 +109,12 @@ internal sealed class FetchSession
             received.CheckComplete(wants);
         }
 
+        var snapshot = Snapshot(received, checkout);
         var manifests = allChunks
             ? Everything(received, updates.Where(u => u.Status != RefUpdateStatus.Rejected).Select(u => u.New))
-            : Snapshot(received, checkout);
-        await new ChunkDownloader(_repository, _connection, _options, _batchBytes, fileId => received.PathOf(wants, fileId))
+            : snapshot.ConvertAll(f => f.Manifest);
+        streamInto?.Plan(snapshot);
+        await new ChunkDownloader(_repository, _connection, _options, _batchBytes, fileId => received.PathOf(wants, fileId), streamInto)
             .DownloadAsync(manifests, cancellationToken).ConfigureAwait(false);
 
         // Decided only now that the commits are here: whether each move is a fast-forward.
@@ -144,8 +149,8 @@ internal sealed class FetchSession
         return new FetchResult(remote, _connection.Url.Url, remoteRefs.Head, updates, _connection.Counter.ToStats());
     }
 
-    /// <summary>The files of one commit's snapshot (none for null): the chunks a checkout of it needs.</summary>
-    private static List<FileManifest> Snapshot(ReceivedObjects objects, ObjectId? commitId)
+    /// <summary>The files of one commit's snapshot (none for null), in path order: the chunks a checkout of it needs.</summary>
+    private static List<(string Path, TreeEntry Entry, FileManifest Manifest)> Snapshot(ReceivedObjects objects, ObjectId? commitId)
     {
         var source = (IObjectSource)objects;
         if (commitId is not { } id || Synchronously.Wait(source.FindCommitAsync(id, CancellationToken.None)) is not { } commit)
@@ -153,16 +158,16 @@ internal sealed class FetchSession
             return [];
         }
 
-        var manifests = new List<FileManifest>();
-        foreach (var (_, entry) in TreeWalk.Flatten(source, commit.TreeId))
+        var files = new List<(string Path, TreeEntry Entry, FileManifest Manifest)>();
+        foreach (var (path, entry) in TreeWalk.Flatten(source, commit.TreeId))
         {
             if (entry.Kind == TreeEntryKind.File && Synchronously.Wait(source.FindManifestAsync(entry.Id, CancellationToken.None)) is { } manifest)
             {
-                manifests.Add(manifest);
+                files.Add((path, entry, manifest));
             }
         }
 
-        return manifests;
+        return files;
     }
 
     /// <summary>Every file of every commit the fetched refs and the local refs reach: what an offline copy needs.</summary>

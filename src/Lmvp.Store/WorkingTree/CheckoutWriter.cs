@@ -246,16 +246,7 @@ internal sealed class CheckoutWriter
                 }
             }
 
-            if (!OperatingSystem.IsWindows())
-            {
-                var mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
-                if (entry.IsExecutable)
-                {
-                    mode |= UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
-                }
-
-                File.SetUnixFileMode(temp, mode);
-            }
+            CheckoutFiles.SetMode(temp, entry.IsExecutable);
 
             if (Directory.Exists(fullPath) && FileStatReader.TryLstat(fullPath) is { IsDirectory: true })
             {
