@@ -27,4 +27,4 @@ export LMVP_TEST_NATIVE_LMVP="$native/lmvp"
 dotnet test test/Lmvp.Cli.Tests -c Release --no-build --filter "FullyQualifiedName~ProgramTests|FullyQualifiedName~Shell"
 dotnet test test/Lmvp.Store.Tests -c Release --no-build --filter "FullyQualifiedName~Reliability"
 dotnet test test/Lmvp.Server.Tests -c Release --no-build \
-  --filter "FullyQualifiedName~SyncEndToEndTests|FullyQualifiedName~PartialCloneTests|FullyQualifiedName~GetCommandTests|FullyQualifiedName~ParamsAndAccountEndToEndTests"
+  --filter "FullyQualifiedName~SyncEndToEndTests|FullyQualifiedName~PartialCloneTests|FullyQualifiedName~StreamingCloneTests|FullyQualifiedName~GetCommandTests|FullyQualifiedName~ParamsAndAccountEndToEndTests"
