@@ -80,15 +80,17 @@ public sealed partial class Repository
 
         using (repository)
         {
-            if (resumed)
-            {
-                StreamingCheckout.RemoveStaleTemporaries(root);
-            }
-
-            var rules = repository.LoadIgnoreRules();
-            var streamed = new StreamingCheckout(root, repository._store, path => !rules.IsGitTracked(path));
+            StreamingCheckout? streamed = null;
             try
             {
+                if (resumed)
+                {
+                    StreamingCheckout.RemoveStaleTemporaries(root);
+                }
+
+                // The snapshot's files are written as their chunks arrive, except those the checkout would leave to git.
+                var rules = repository.LoadIgnoreRules();
+                streamed = new StreamingCheckout(root, repository._store, path => !rules.IsGitTracked(path));
                 string? chosen = null;
                 var fetch = await repository.FetchCoreAsync(url, DefaultRemote, options, refs =>
                 {
@@ -121,15 +123,15 @@ public sealed partial class Repository
             catch when (!resumed && repository.NothingArrived())
             {
                 // Nothing worth keeping (refused, unreachable, cancelled early): leave no directory that looks like a clone.
-                streamed.Dispose();
-                streamed.RemovePlaced();
+                streamed?.Dispose();
+                streamed?.RemovePlaced();
                 repository.Dispose();
                 RemoveCreated(root, created);
                 throw;
             }
             finally
             {
-                streamed.Dispose();
+                streamed?.Dispose();
             }
         }
     }

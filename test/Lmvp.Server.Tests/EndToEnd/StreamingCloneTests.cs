@@ -137,6 +137,23 @@ public sealed class StreamingCloneTests : ServerWithAliceFixture
     }
 
     [Test]
+    public async Task Clone_IntoAnEmptyDirectory_CorruptChunkInTheFirstBatch_LeavesTheDirectoryEmpty_EvenOfFilesAlreadyPlaced()
+    {
+        var (url, alice) = await PushAsync(new Dictionary<string, byte[]> { ["a.txt"] = "placed first\n"u8.ToArray(), ["b.bin"] = TestData.Random(4 * TestData.MiB, 33) });
+        using var _ = alice;
+        await using var relay = new TcpRelay(Server.Port);
+        using var bob = new ClientMachine(Alice.ReadToken);
+        Directory.CreateDirectory(bob.PathOf("empty"));
+
+        relay.CorruptDownstreamAt(3 * TestData.MiB);
+        var corrupted = await bob.LmvpAsync("", "clone", ViaRelay(url, relay), "empty");
+
+        corrupted.ExitCode.Should().Be(1, corrupted.ToString());
+        corrupted.Error.Should().Contain("is corrupt: its bytes do not hash to its id");
+        Directory.EnumerateFileSystemEntries(bob.PathOf("empty")).Should().BeEmpty("nothing arrived that a re-run could use, so nothing is left, as before any file was streamed");
+    }
+
+    [Test]
     public async Task Clone_SnapshotWithSharedChunks_WritesEveryCopyAtEveryOffset_WithModesLinksAndHoles_AndAllChunksCloneToo()
     {
         var a = TestData.Random(3 * TestData.MiB, 41);
