@@ -119,9 +119,10 @@ internal sealed class StreamingCheckout(string root, ObjectStore store, Func<str
         var hole = raw.IndexOfAnyExcept((byte)0) < 0;
         foreach (var (file, index) in slots)
         {
+            var handle = Open(file); // made even for a hole: a file of zeros alone still needs its temporary file
             if (!hole)
             {
-                RandomAccess.Write(Open(file), raw, file.Offsets[index]);
+                RandomAccess.Write(handle, raw, file.Offsets[index]);
             }
 
             file.Written[index] = true;

@@ -59,6 +59,20 @@ public sealed class StreamingCheckoutTests
     }
 
     [Test]
+    public void Accept_FileOfZeroChunksOnly_IsPlacedWithItsFullSize()
+    {
+        using var scratch = new ScratchRepository("stream-zeros");
+        var zeros = (new ChunkRef(ObjectId.Compute(new byte[65_536]), 65_536), new byte[65_536]);
+        using var checkout = new StreamingCheckout(scratch.Root, scratch.Repository.Store, _ => true);
+        checkout.Plan([FileOf("padding.bin", zeros, zeros, zeros)]);
+
+        checkout.Accept(zeros.Item1.Id, zeros.Item2);
+
+        File.ReadAllBytes(scratch.Combine("padding.bin")).Should().Equal(new byte[3 * 65_536]);
+        checkout.FilesWritten.Should().Be(1);
+    }
+
+    [Test]
     public void Accept_FileWhoseChunksDoNotHashToItsId_IsCorrupt_AndNothingTakesItsName()
     {
         using var scratch = new ScratchRepository("stream-lie");
