@@ -1,7 +1,5 @@
 using System.Buffers.Binary;
 using Lmvp.Store.Packs;
-using ZstdSharp;
-using ZstdSharp.Unsafe;
 
 namespace Lmvp.Store.Codecs;
 
@@ -22,10 +20,19 @@ internal sealed class EncoderScratch : IDisposable
 {
     public const int ProbeBytes = 8192;
 
-    private readonly Compressor _bytes = new(1);
-    private readonly Compressor _planes = CreatePlaneCompressor();
+    private readonly ZstdCompressor _bytes;
+    private readonly ZstdCompressor _planes;
     private byte[] _output = [];
     private byte[] _split = [];
+
+    /// <summary>Contexts through libzstd when it loads, else (or with <paramref name="nativeZstd"/> false) ZstdSharp.</summary>
+    public EncoderScratch(bool nativeZstd = true)
+    {
+        _bytes = new ZstdCompressor(1, native: nativeZstd);
+        // Planes get almost no matching (hash log 6, minimum match 7): on exponent bytes short matches cost more than the
+        // literals they replace, so what remains is zstd's entropy stage.
+        _planes = new ZstdCompressor(1, hashLog: 6, minMatch: 7, native: nativeZstd);
+    }
 
     /// <summary>Encodes <paramref name="raw"/> as planned; the result's bytes live in this scratch (or are <paramref name="raw"/>)
     /// until its next use. <paramref name="paid"/> says which planes zstd shrank.</summary>
@@ -96,19 +103,11 @@ internal sealed class EncoderScratch : IDisposable
         _planes.Dispose();
     }
 
-    private static Compressor CreatePlaneCompressor()
-    {
-        var compressor = new Compressor(1);
-        compressor.SetParameter(ZSTD_cParameter.ZSTD_c_hashLog, 6);
-        compressor.SetParameter(ZSTD_cParameter.ZSTD_c_minMatch, 7);
-        return compressor;
-    }
-
     private EncodedChunk EncodeBytes(ReadOnlySpan<byte> raw, Span<byte> output)
     {
         // Kept only when it saves 10%: below that, decoding costs more than the bytes are worth.
         var limit = raw.Length - (raw.Length / 10);
-        return _bytes.TryWrap(raw, output[..limit], out var written)
+        return _bytes.TryCompress(raw, output[..limit], out var written)
             ? new(ChunkEncoding.Zstd, output[..written])
             : new(ChunkEncoding.Raw, raw);
     }
@@ -140,7 +139,7 @@ internal sealed class EncoderScratch : IDisposable
             var codec = PlaneCodec.PlaneRaw;
             var length = count;
             // A plane is kept compressed only when it saves 3%.
-            if ((planes & (1 << k)) != 0 && _planes.TryWrap(plane, output.Slice(offset, count - (count / 33)), out var written))
+            if ((planes & (1 << k)) != 0 && _planes.TryCompress(plane, output.Slice(offset, count - (count / 33)), out var written))
             {
                 codec = PlaneCodec.PlaneZstd;
                 length = written;
@@ -162,10 +161,10 @@ internal sealed class EncoderScratch : IDisposable
     }
 
     /// <summary>The size <paramref name="compressor"/> brings <paramref name="data"/> to, or its own size when it does not shrink it.</summary>
-    private int TryCompress(Compressor compressor, ReadOnlySpan<byte> data)
+    private int TryCompress(ZstdCompressor compressor, ReadOnlySpan<byte> data)
     {
         Grow(ref _output, data.Length);
-        return compressor.TryWrap(data, _output.AsSpan(0, data.Length), out var written) ? written : data.Length;
+        return compressor.TryCompress(data, _output.AsSpan(0, data.Length), out var written) ? written : data.Length;
     }
 
     private static void Grow(ref byte[] buffer, int size)
