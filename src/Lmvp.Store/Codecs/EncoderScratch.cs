@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Numerics;
 using Lmvp.Store.Packs;
 
 namespace Lmvp.Store.Codecs;
@@ -124,30 +125,47 @@ internal sealed class EncoderScratch : IDisposable
         var count = values.Length / width;
         var tail = values.Length - (count * width);
         var header = PlaneCodec.HeaderSize(width);
-        Grow(ref _split, count * width);
-        BytePlanes.Split(values, width, _split);
         output[0] = PlaneCodec.Version;
         output[1] = (byte)width;
         output[2] = 0;
         output[3] = (byte)lead;
         raw[..lead].CopyTo(output[header..]);
         values[(count * width)..].CopyTo(output[(header + lead)..]);
-        var offset = header + lead + tail;
+        var start = header + lead + tail;
+
+        // The planes before the first one zstd tries keep their place in the stored bytes whatever follows them, so they are
+        // split straight there (for fp32 the three mantissa planes); the rest go to scratch first.
+        var direct = BitOperations.TrailingZeroCount(planes);
+        Grow(ref _split, count * width);
+        if (width == 4)
+        {
+            BytePlanes.Split4(values, PlaneTarget(output, 0, direct, start, count), PlaneTarget(output, 1, direct, start, count),
+                PlaneTarget(output, 2, direct, start, count), PlaneTarget(output, 3, direct, start, count));
+        }
+        else
+        {
+            BytePlanes.Split2(values, PlaneTarget(output, 0, direct, start, count), PlaneTarget(output, 1, direct, start, count));
+        }
+
+        var offset = start;
         for (var k = 0; k < width; k++)
         {
-            var plane = _split.AsSpan(k * count, count);
             var codec = PlaneCodec.PlaneRaw;
             var length = count;
-            // A plane is kept compressed only when it saves 3%.
-            if ((planes & (1 << k)) != 0 && _planes.TryCompress(plane, output.Slice(offset, count - (count / 33)), out var written))
+            if (k >= direct)
             {
-                codec = PlaneCodec.PlaneZstd;
-                length = written;
-                paid |= 1 << k;
-            }
-            else
-            {
-                plane.CopyTo(output[offset..]);
+                var plane = _split.AsSpan(k * count, count);
+                // A plane is kept compressed only when it saves 3%.
+                if ((planes & (1 << k)) != 0 && _planes.TryCompress(plane, output.Slice(offset, count - (count / 33)), out var written))
+                {
+                    codec = PlaneCodec.PlaneZstd;
+                    length = written;
+                    paid |= 1 << k;
+                }
+                else
+                {
+                    plane.CopyTo(output[offset..]);
+                }
             }
 
             output[PlaneCodec.FixedHeaderSize + (k * PlaneCodec.PlaneHeaderSize)] = codec;
@@ -159,6 +177,11 @@ internal sealed class EncoderScratch : IDisposable
             ? new(ChunkEncoding.Raw, raw)
             : new(ChunkEncoding.BytePlanes, output[..offset]);
     }
+
+    /// <summary>Where plane <paramref name="k"/> is split to: its place in <paramref name="output"/> when it comes before the first
+    /// plane zstd tries (<paramref name="direct"/>), else its place in scratch.</summary>
+    private Span<byte> PlaneTarget(Span<byte> output, int k, int direct, int start, int count) =>
+        k < direct ? output.Slice(start + (k * count), count) : _split.AsSpan(k * count, count);
 
     /// <summary>The size <paramref name="compressor"/> brings <paramref name="data"/> to, or its own size when it does not shrink it.</summary>
     private int TryCompress(ZstdCompressor compressor, ReadOnlySpan<byte> data)

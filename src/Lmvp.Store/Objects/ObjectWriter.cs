@@ -67,6 +67,8 @@ internal sealed class ObjectWriter(ObjectStore store) : IChunkSink, IDisposable
         }
 
         var existing = _candidates.Count == 0 ? null : store.Database.FindExistingChunks(_candidates);
+        // Room for every chunk of the batch at once: grown step by step, the arena was copied at each doubling into fresh pages.
+        EnsureArena(data.Length + (chunks.Length * ArenaSlack));
         _batch.Clear();
         var offset = 0;
         var arena = 0;
