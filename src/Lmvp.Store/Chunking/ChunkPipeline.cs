@@ -9,8 +9,8 @@ namespace Lmvp.Store.Chunking;
 /// <summary>Reads a stream once and produces its file id, its content-defined chunks and their ids.</summary>
 /// <remarks>
 /// Three stages overlap across cores: this thread reads and finds cut points; one worker hashes the whole
-/// content (the file id); another hashes each chunk and hands it to the sink. Buffers come from a fixed ring,
-/// so memory stays at <see cref="BufferCount"/> x <see cref="BufferSize"/> whatever the file size.
+/// content (the file id); another hashes the chunks (a segment's many on every core) and hands them to the sink.
+/// Buffers come from a fixed ring, so memory stays at <see cref="BufferCount"/> x <see cref="BufferSize"/> whatever the file size.
 /// Small inputs take a single-threaded path: thread hand-offs cost more than they save there.
 /// One instance processes one file at a time (it keeps its buffers between files).
 /// </remarks>
