@@ -30,6 +30,33 @@ public sealed class ProgramTests
     }
 
     [Test]
+    public async Task Program_PacksWrittenWithZstdSharp_ReadWithLibZstd_AndBack()
+    {
+        // LMVP_ZSTD=managed is the fallback for a machine without libzstd.so.1: what either writes, the other checks out and fscks.
+        using var dir = new TempDirectory("cli-e2e");
+        var managed = new Dictionary<string, string> { ["LMVP_ZSTD"] = "managed" };
+        var weights = ModelFiles.Safetensors([new TestTensor("w", "F32", [256, 256], ModelFiles.NormalFloats(65536, 7))]);
+        (await LmvpProcess.RunAsync(dir.Path, "init")).ExitCode.Should().Be(0);
+        File.WriteAllBytes(dir.Combine("model.safetensors"), weights);
+        File.WriteAllText(dir.Combine("log.txt"), string.Concat(Enumerable.Range(0, 3000).Select(i => $"step {i} loss 0.{i % 97}\n")));
+        var first = await LmvpProcess.RunAsync(dir.Path, ["commit", "-m", "by ZstdSharp"], managed);
+        first.ExitCode.Should().Be(0, first.ToString());
+        var weights2 = ModelFiles.Safetensors([new TestTensor("w", "F32", [256, 256], ModelFiles.NormalFloats(65536, 8))]);
+        File.WriteAllBytes(dir.Combine("model.safetensors"), weights2);
+        (await LmvpProcess.RunAsync(dir.Path, "commit", "-m", "by libzstd")).ExitCode.Should().Be(0);
+
+        var fsck = await LmvpProcess.RunAsync(dir.Path, "fsck");
+        fsck.ExitCode.Should().Be(0, fsck.ToString());
+        var fsckManaged = await LmvpProcess.RunAsync(dir.Path, ["fsck"], managed);
+        fsckManaged.ExitCode.Should().Be(0, fsckManaged.ToString());
+
+        (await LmvpProcess.RunAsync(dir.Path, "checkout", "HEAD~1")).ExitCode.Should().Be(0);
+        File.ReadAllBytes(dir.Combine("model.safetensors")).Should().Equal(weights);
+        (await LmvpProcess.RunAsync(dir.Path, ["checkout", "main"], managed)).ExitCode.Should().Be(0);
+        File.ReadAllBytes(dir.Combine("model.safetensors")).Should().Equal(weights2);
+    }
+
+    [Test]
     public async Task Program_UnknownRevision_ExitsOneWithOneStderrLineAndNoStackTrace()
     {
         using var dir = new TempDirectory("cli-e2e");

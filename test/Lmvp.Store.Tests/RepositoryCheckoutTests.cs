@@ -284,4 +284,38 @@ public class RepositoryCheckoutTests
         FileStatReader.TryLstat(scratch.Combine("models"))!.Value.IsDirectory.Should().BeTrue();
         File.ReadAllBytes(scratch.Combine("models/w.bin")).Should().Equal(1, 2, 3);
     }
+
+    [Test]
+    public void Restore_OfAModelWithAZeroTensor_LeavesItAHole_AndAFileWithoutZeros_IsWrittenWhole()
+    {
+        // Files of 1 MiB or more get their blocks allocated before they are written, unless some chunk is all zeros: those are
+        // left as holes, so a sparse checkpoint stays sparse.
+        using var scratch = new ScratchRepository("checkout-holes");
+        var sparse = ModelFiles.Safetensors([
+            new TestTensor("a", "F32", [512, 512], ModelFiles.NormalFloats(512 * 512, 1)),
+            new TestTensor("zero", "F32", [1024, 1024], new byte[4 << 20]),
+            new TestTensor("b", "F32", [512, 512], ModelFiles.NormalFloats(512 * 512, 2)),
+        ]);
+        var dense = TestData.Random(3 << 20, 3);
+        scratch.Write("sparse.safetensors", sparse);
+        scratch.Write("dense.bin", dense);
+        scratch.Commit("one");
+        File.Delete(scratch.Combine("sparse.safetensors"));
+        File.Delete(scratch.Combine("dense.bin"));
+
+        scratch.Repository.Restore([scratch.Combine("sparse.safetensors"), scratch.Combine("dense.bin")]);
+
+        File.ReadAllBytes(scratch.Combine("sparse.safetensors")).Should().Equal(sparse);
+        File.ReadAllBytes(scratch.Combine("dense.bin")).Should().Equal(dense);
+        AllocatedBytes(scratch.Combine("sparse.safetensors")).Should().BeLessThan(sparse.Length - (3 << 20), "the zero tensor is a hole");
+        AllocatedBytes(scratch.Combine("dense.bin")).Should().BeGreaterThanOrEqualTo(dense.Length);
+    }
+
+    private static long AllocatedBytes(string path)
+    {
+        using var stat = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("stat", ["-c", "%b %B", path]) { RedirectStandardOutput = true })!;
+        var parts = stat.StandardOutput.ReadToEnd().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        stat.WaitForExit();
+        return long.Parse(parts[0]) * long.Parse(parts[1]);
+    }
 }

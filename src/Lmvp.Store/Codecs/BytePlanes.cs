@@ -8,13 +8,13 @@ namespace Lmvp.Store.Codecs;
 /// <remarks>With SSSE3, 16 values at a time: one byte shuffle per 16 bytes, then a 4x4 (or 2x8) transpose of 32-bit lanes.</remarks>
 internal static class BytePlanes
 {
-    private static readonly Vector128<byte> Split4 = Vector128.Create((byte)0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
-    private static readonly Vector128<byte> Split2 = Vector128.Create((byte)0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
+    private static readonly Vector128<byte> Split4Mask = Vector128.Create((byte)0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    private static readonly Vector128<byte> Split2Mask = Vector128.Create((byte)0, 2, 4, 6, 8, 10, 12, 14, 1, 3, 5, 7, 9, 11, 13, 15);
     private static readonly Vector128<byte> Join2Mask = Vector128.Create((byte)0, 8, 1, 9, 2, 10, 3, 11, 4, 12, 5, 13, 6, 14, 7, 15);
 
     /// <summary>Writes the <paramref name="width"/> planes of the <c>count</c> whole values of <paramref name="values"/> to
     /// <paramref name="planes"/>, plane after plane (<c>count</c> bytes each); trailing bytes of a partial value are ignored.</summary>
-    public static unsafe void Split(ReadOnlySpan<byte> values, int width, Span<byte> planes)
+    public static void Split(ReadOnlySpan<byte> values, int width, Span<byte> planes)
     {
         var count = values.Length / width;
         if (planes.Length < count * width)
@@ -22,44 +22,100 @@ internal static class BytePlanes
             throw new ArgumentException("The planes buffer is too small.", nameof(planes));
         }
 
+        if (width == 4)
+        {
+            Split4(values, planes[..count], planes.Slice(count, count), planes.Slice(2 * count, count), planes.Slice(3 * count, count));
+        }
+        else if (width == 2)
+        {
+            Split2(values, planes[..count], planes.Slice(count, count));
+        }
+        else
+        {
+            for (var i = 0; i < count; i++)
+            {
+                for (var k = 0; k < width; k++)
+                {
+                    planes[(k * count) + i] = values[(i * width) + k];
+                }
+            }
+        }
+    }
+
+    /// <summary>Splits the whole 4-byte values of <paramref name="values"/> into four planes, each wherever it is to stay (a raw
+    /// plane straight into the stored bytes, one to be compressed into scratch): no copy of the planes afterwards.</summary>
+    public static unsafe void Split4(ReadOnlySpan<byte> values, Span<byte> plane0, Span<byte> plane1, Span<byte> plane2, Span<byte> plane3)
+    {
+        var count = values.Length / 4;
+        if (plane0.Length < count || plane1.Length < count || plane2.Length < count || plane3.Length < count)
+        {
+            throw new ArgumentException("A plane is too small for the values.", nameof(values));
+        }
+
         fixed (byte* src = values)
-        fixed (byte* dst = planes)
+        fixed (byte* d0 = plane0)
+        fixed (byte* d1 = plane1)
+        fixed (byte* d2 = plane2)
+        fixed (byte* d3 = plane3)
         {
             var i = 0;
-            if (Ssse3.IsSupported && width == 4)
+            if (Ssse3.IsSupported)
             {
                 for (; i + 16 <= count; i += 16)
                 {
                     var p = src + (i * 4);
-                    var s0 = Ssse3.Shuffle(Sse2.LoadVector128(p), Split4).AsInt32();
-                    var s1 = Ssse3.Shuffle(Sse2.LoadVector128(p + 16), Split4).AsInt32();
-                    var s2 = Ssse3.Shuffle(Sse2.LoadVector128(p + 32), Split4).AsInt32();
-                    var s3 = Ssse3.Shuffle(Sse2.LoadVector128(p + 48), Split4).AsInt32();
+                    var s0 = Ssse3.Shuffle(Sse2.LoadVector128(p), Split4Mask).AsInt32();
+                    var s1 = Ssse3.Shuffle(Sse2.LoadVector128(p + 16), Split4Mask).AsInt32();
+                    var s2 = Ssse3.Shuffle(Sse2.LoadVector128(p + 32), Split4Mask).AsInt32();
+                    var s3 = Ssse3.Shuffle(Sse2.LoadVector128(p + 48), Split4Mask).AsInt32();
                     Transpose(s0, s1, s2, s3, out var r0, out var r1, out var r2, out var r3);
-                    Sse2.Store(dst + i, r0.AsByte());
-                    Sse2.Store(dst + count + i, r1.AsByte());
-                    Sse2.Store(dst + (2 * count) + i, r2.AsByte());
-                    Sse2.Store(dst + (3 * count) + i, r3.AsByte());
-                }
-            }
-            else if (Ssse3.IsSupported && width == 2)
-            {
-                for (; i + 16 <= count; i += 16)
-                {
-                    var p = src + (i * 2);
-                    var s0 = Ssse3.Shuffle(Sse2.LoadVector128(p), Split2).AsInt64();
-                    var s1 = Ssse3.Shuffle(Sse2.LoadVector128(p + 16), Split2).AsInt64();
-                    Sse2.Store(dst + i, Sse2.UnpackLow(s0, s1).AsByte());
-                    Sse2.Store(dst + count + i, Sse2.UnpackHigh(s0, s1).AsByte());
+                    Sse2.Store(d0 + i, r0.AsByte());
+                    Sse2.Store(d1 + i, r1.AsByte());
+                    Sse2.Store(d2 + i, r2.AsByte());
+                    Sse2.Store(d3 + i, r3.AsByte());
                 }
             }
 
             for (; i < count; i++)
             {
-                for (var k = 0; k < width; k++)
+                d0[i] = src[i * 4];
+                d1[i] = src[(i * 4) + 1];
+                d2[i] = src[(i * 4) + 2];
+                d3[i] = src[(i * 4) + 3];
+            }
+        }
+    }
+
+    /// <summary>Splits the whole 2-byte values of <paramref name="values"/> into two planes, each wherever it is to stay.</summary>
+    public static unsafe void Split2(ReadOnlySpan<byte> values, Span<byte> plane0, Span<byte> plane1)
+    {
+        var count = values.Length / 2;
+        if (plane0.Length < count || plane1.Length < count)
+        {
+            throw new ArgumentException("A plane is too small for the values.", nameof(values));
+        }
+
+        fixed (byte* src = values)
+        fixed (byte* d0 = plane0)
+        fixed (byte* d1 = plane1)
+        {
+            var i = 0;
+            if (Ssse3.IsSupported)
+            {
+                for (; i + 16 <= count; i += 16)
                 {
-                    dst[(k * count) + i] = src[(i * width) + k];
+                    var p = src + (i * 2);
+                    var s0 = Ssse3.Shuffle(Sse2.LoadVector128(p), Split2Mask).AsInt64();
+                    var s1 = Ssse3.Shuffle(Sse2.LoadVector128(p + 16), Split2Mask).AsInt64();
+                    Sse2.Store(d0 + i, Sse2.UnpackLow(s0, s1).AsByte());
+                    Sse2.Store(d1 + i, Sse2.UnpackHigh(s0, s1).AsByte());
                 }
+            }
+
+            for (; i < count; i++)
+            {
+                d0[i] = src[i * 2];
+                d1[i] = src[(i * 2) + 1];
             }
         }
     }
@@ -117,10 +173,10 @@ internal static class BytePlanes
                     Transpose(Sse2.LoadVector128(s0 + i).AsInt32(), Sse2.LoadVector128(s1 + i).AsInt32(), Sse2.LoadVector128(s2 + i).AsInt32(),
                         Sse2.LoadVector128(s3 + i).AsInt32(), out var r0, out var r1, out var r2, out var r3);
                     var q = dst + (i * 4);
-                    Sse2.Store(q, Ssse3.Shuffle(r0.AsByte(), Split4));
-                    Sse2.Store(q + 16, Ssse3.Shuffle(r1.AsByte(), Split4));
-                    Sse2.Store(q + 32, Ssse3.Shuffle(r2.AsByte(), Split4));
-                    Sse2.Store(q + 48, Ssse3.Shuffle(r3.AsByte(), Split4));
+                    Sse2.Store(q, Ssse3.Shuffle(r0.AsByte(), Split4Mask));
+                    Sse2.Store(q + 16, Ssse3.Shuffle(r1.AsByte(), Split4Mask));
+                    Sse2.Store(q + 32, Ssse3.Shuffle(r2.AsByte(), Split4Mask));
+                    Sse2.Store(q + 48, Ssse3.Shuffle(r3.AsByte(), Split4Mask));
                 }
             }
 

@@ -1,5 +1,4 @@
 using Lmvp.Store.Packs;
-using ZstdSharp;
 
 namespace Lmvp.Store.Codecs;
 
@@ -8,13 +7,13 @@ namespace Lmvp.Store.Codecs;
 internal static class ChunkDecoder
 {
     [ThreadStatic]
-    private static Decompressor? t_decompressor;
+    private static ZstdDecompressor? t_decompressor;
 
     [ThreadStatic]
     private static byte[]? t_planes;
 
     /// <summary>Decodes <paramref name="stored"/> into exactly <paramref name="destination"/>; null when good, else what is wrong.</summary>
-    public static string? Decode(ChunkEncoding encoding, ReadOnlySpan<byte> stored, Span<byte> destination, Decompressor? decompressor = null)
+    public static string? Decode(ChunkEncoding encoding, ReadOnlySpan<byte> stored, Span<byte> destination, ZstdDecompressor? decompressor = null)
     {
         switch (encoding)
         {
@@ -27,15 +26,10 @@ internal static class ChunkDecoder
                 stored.CopyTo(destination);
                 return null;
             case ChunkEncoding.Zstd:
-                int written;
-                try
+                // The destination is exactly the declared raw length: a frame that expands further fails, it cannot overrun.
+                if ((decompressor ?? Decompressor()).TryDecompress(stored, destination, out var written) is { } failed)
                 {
-                    // The destination is exactly the declared raw length: a frame that expands further fails, it cannot overrun.
-                    written = (decompressor ?? Decompressor()).Unwrap(stored, destination);
-                }
-                catch (ZstdException e)
-                {
-                    return $"does not decompress within {destination.Length} bytes ({e.Message.TrimEnd('.')})";
+                    return $"does not decompress within {destination.Length} bytes ({failed})";
                 }
 
                 return written == destination.Length ? null : $"decompresses to {written} bytes, not {destination.Length}";
@@ -52,5 +46,5 @@ internal static class ChunkDecoder
         }
     }
 
-    private static Decompressor Decompressor() => t_decompressor ??= new Decompressor();
+    private static ZstdDecompressor Decompressor() => t_decompressor ??= new ZstdDecompressor();
 }

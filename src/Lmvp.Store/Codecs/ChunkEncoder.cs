@@ -33,9 +33,21 @@ public sealed class ChunkEncoder : IDisposable
     private const int SampleEvery = 16;
     private const int MinEncodedSize = 512;
 
-    private readonly EncoderScratch _scratch = new();
+    private readonly EncoderScratch _scratch;
     private readonly KindState[] _states = [new(), new(), new(), new(), new()];
     private bool _disposed;
+
+    /// <summary>An encoder whose zstd is the system's libzstd when it loads, else ZstdSharp.</summary>
+    public ChunkEncoder()
+        : this(nativeZstd: true)
+    {
+    }
+
+    /// <summary>An encoder; <paramref name="nativeZstd"/> false uses ZstdSharp even when libzstd loads (tests compare the two).</summary>
+    internal ChunkEncoder(bool nativeZstd)
+    {
+        _scratch = new EncoderScratch(nativeZstd);
+    }
 
     /// <summary>Forgets the decisions made on the previous stream.</summary>
     public void BeginStream()

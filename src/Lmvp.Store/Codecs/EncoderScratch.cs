@@ -1,7 +1,6 @@
 using System.Buffers.Binary;
+using System.Numerics;
 using Lmvp.Store.Packs;
-using ZstdSharp;
-using ZstdSharp.Unsafe;
 
 namespace Lmvp.Store.Codecs;
 
@@ -22,10 +21,19 @@ internal sealed class EncoderScratch : IDisposable
 {
     public const int ProbeBytes = 8192;
 
-    private readonly Compressor _bytes = new(1);
-    private readonly Compressor _planes = CreatePlaneCompressor();
+    private readonly ZstdCompressor _bytes;
+    private readonly ZstdCompressor _planes;
     private byte[] _output = [];
     private byte[] _split = [];
+
+    /// <summary>Contexts through libzstd when it loads, else (or with <paramref name="nativeZstd"/> false) ZstdSharp.</summary>
+    public EncoderScratch(bool nativeZstd = true)
+    {
+        _bytes = new ZstdCompressor(1, native: nativeZstd);
+        // Planes get almost no matching (hash log 6, minimum match 7): on exponent bytes short matches cost more than the
+        // literals they replace, so what remains is zstd's entropy stage.
+        _planes = new ZstdCompressor(1, hashLog: 6, minMatch: 7, native: nativeZstd);
+    }
 
     /// <summary>Encodes <paramref name="raw"/> as planned; the result's bytes live in this scratch (or are <paramref name="raw"/>)
     /// until its next use. <paramref name="paid"/> says which planes zstd shrank.</summary>
@@ -96,19 +104,11 @@ internal sealed class EncoderScratch : IDisposable
         _planes.Dispose();
     }
 
-    private static Compressor CreatePlaneCompressor()
-    {
-        var compressor = new Compressor(1);
-        compressor.SetParameter(ZSTD_cParameter.ZSTD_c_hashLog, 6);
-        compressor.SetParameter(ZSTD_cParameter.ZSTD_c_minMatch, 7);
-        return compressor;
-    }
-
     private EncodedChunk EncodeBytes(ReadOnlySpan<byte> raw, Span<byte> output)
     {
         // Kept only when it saves 10%: below that, decoding costs more than the bytes are worth.
         var limit = raw.Length - (raw.Length / 10);
-        return _bytes.TryWrap(raw, output[..limit], out var written)
+        return _bytes.TryCompress(raw, output[..limit], out var written)
             ? new(ChunkEncoding.Zstd, output[..written])
             : new(ChunkEncoding.Raw, raw);
     }
@@ -125,30 +125,47 @@ internal sealed class EncoderScratch : IDisposable
         var count = values.Length / width;
         var tail = values.Length - (count * width);
         var header = PlaneCodec.HeaderSize(width);
-        Grow(ref _split, count * width);
-        BytePlanes.Split(values, width, _split);
         output[0] = PlaneCodec.Version;
         output[1] = (byte)width;
         output[2] = 0;
         output[3] = (byte)lead;
         raw[..lead].CopyTo(output[header..]);
         values[(count * width)..].CopyTo(output[(header + lead)..]);
-        var offset = header + lead + tail;
+        var start = header + lead + tail;
+
+        // The planes before the first one zstd tries keep their place in the stored bytes whatever follows them, so they are
+        // split straight there (for fp32 the three mantissa planes); the rest go to scratch first.
+        var direct = BitOperations.TrailingZeroCount(planes);
+        Grow(ref _split, count * width);
+        if (width == 4)
+        {
+            BytePlanes.Split4(values, PlaneTarget(output, 0, direct, start, count), PlaneTarget(output, 1, direct, start, count),
+                PlaneTarget(output, 2, direct, start, count), PlaneTarget(output, 3, direct, start, count));
+        }
+        else
+        {
+            BytePlanes.Split2(values, PlaneTarget(output, 0, direct, start, count), PlaneTarget(output, 1, direct, start, count));
+        }
+
+        var offset = start;
         for (var k = 0; k < width; k++)
         {
-            var plane = _split.AsSpan(k * count, count);
             var codec = PlaneCodec.PlaneRaw;
             var length = count;
-            // A plane is kept compressed only when it saves 3%.
-            if ((planes & (1 << k)) != 0 && _planes.TryWrap(plane, output.Slice(offset, count - (count / 33)), out var written))
+            if (k >= direct)
             {
-                codec = PlaneCodec.PlaneZstd;
-                length = written;
-                paid |= 1 << k;
-            }
-            else
-            {
-                plane.CopyTo(output[offset..]);
+                var plane = _split.AsSpan(k * count, count);
+                // A plane is kept compressed only when it saves 3%.
+                if ((planes & (1 << k)) != 0 && _planes.TryCompress(plane, output.Slice(offset, count - (count / 33)), out var written))
+                {
+                    codec = PlaneCodec.PlaneZstd;
+                    length = written;
+                    paid |= 1 << k;
+                }
+                else
+                {
+                    plane.CopyTo(output[offset..]);
+                }
             }
 
             output[PlaneCodec.FixedHeaderSize + (k * PlaneCodec.PlaneHeaderSize)] = codec;
@@ -161,11 +178,16 @@ internal sealed class EncoderScratch : IDisposable
             : new(ChunkEncoding.BytePlanes, output[..offset]);
     }
 
+    /// <summary>Where plane <paramref name="k"/> is split to: its place in <paramref name="output"/> when it comes before the first
+    /// plane zstd tries (<paramref name="direct"/>), else its place in scratch.</summary>
+    private Span<byte> PlaneTarget(Span<byte> output, int k, int direct, int start, int count) =>
+        k < direct ? output.Slice(start + (k * count), count) : _split.AsSpan(k * count, count);
+
     /// <summary>The size <paramref name="compressor"/> brings <paramref name="data"/> to, or its own size when it does not shrink it.</summary>
-    private int TryCompress(Compressor compressor, ReadOnlySpan<byte> data)
+    private int TryCompress(ZstdCompressor compressor, ReadOnlySpan<byte> data)
     {
         Grow(ref _output, data.Length);
-        return compressor.TryWrap(data, _output.AsSpan(0, data.Length), out var written) ? written : data.Length;
+        return compressor.TryCompress(data, _output.AsSpan(0, data.Length), out var written) ? written : data.Length;
     }
 
     private static void Grow(ref byte[] buffer, int size)

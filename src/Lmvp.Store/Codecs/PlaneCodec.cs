@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using ZstdSharp;
 
 namespace Lmvp.Store.Codecs;
 
@@ -36,7 +35,7 @@ internal static class PlaneCodec
     public static bool IsWidth(int width) => width is 2 or 4;
 
     /// <summary>Decodes into <paramref name="destination"/> (exactly the raw length); null when good, else what is wrong.</summary>
-    public static string? Decode(ReadOnlySpan<byte> stored, Span<byte> destination, Decompressor decompressor, Span<byte> scratch)
+    public static string? Decode(ReadOnlySpan<byte> stored, Span<byte> destination, ZstdDecompressor decompressor, Span<byte> scratch)
     {
         if (stored.Length < FixedHeaderSize)
         {
@@ -112,15 +111,10 @@ internal static class PlaneCodec
             var plane = scratch.Slice(k * count, count);
             at[k] = k * count;
             inScratch[k] = true;
-            int written;
-            try
+            // The destination is exactly one plane: a frame that would expand past it fails here, it cannot overrun.
+            if (decompressor.TryDecompress(payload, plane, out var written) is { } failed)
             {
-                // The destination is exactly one plane: a frame that would expand past it fails here, it cannot overrun.
-                written = decompressor.Unwrap(payload, plane);
-            }
-            catch (ZstdException e)
-            {
-                return $"has byte plane {k} that does not decompress within {count} bytes ({e.Message.TrimEnd('.')})";
+                return $"has byte plane {k} that does not decompress within {count} bytes ({failed})";
             }
 
             if (written != count)

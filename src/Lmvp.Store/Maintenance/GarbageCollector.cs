@@ -1,9 +1,9 @@
 using System.Buffers;
+using Lmvp.Store.Codecs;
 using Lmvp.Store.Graph;
 using Lmvp.Store.Index;
 using Lmvp.Store.Objects;
 using Lmvp.Store.Packs;
-using ZstdSharp;
 
 namespace Lmvp.Store.Maintenance;
 
@@ -283,7 +283,7 @@ internal sealed class GarbageCollector
         string newName;
         using (var reader = PackReader.Open(plan.Path))
         using (var pack = new PackFile(_packDirectory))
-        using (var decompressor = new Decompressor())
+        using (var decompressor = new ZstdDecompressor())
         {
             var buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
             try

@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using Lmvp.Store.Codecs;
 using Lmvp.Store.Objects;
 using Lmvp.Store.Packs;
-using ZstdSharp;
 
 namespace Lmvp.Store.Maintenance;
 
@@ -99,7 +99,7 @@ internal static class PackVerifier
     /// <param name="decompressor">A decompressor this thread may use.</param>
     /// <param name="keepRaw">Whether to return the raw bytes (metadata the caller wants).</param>
     /// <param name="raw">The raw bytes when <paramref name="keepRaw"/> and the entry is good.</param>
-    public static string? VerifyEntry(in PackEntry entry, ReadOnlySpan<byte> header, ReadOnlySpan<byte> stored, Decompressor decompressor, bool keepRaw, out byte[]? raw)
+    public static string? VerifyEntry(in PackEntry entry, ReadOnlySpan<byte> header, ReadOnlySpan<byte> stored, ZstdDecompressor decompressor, bool keepRaw, out byte[]? raw)
     {
         raw = null;
         PackEntry fromHeader;
@@ -211,7 +211,7 @@ internal static class PackVerifier
                     reader.ReadAt(start, buffer.AsSpan(0, regionLength));
                     var region = buffer;
                     var first = i;
-                    Parallel.For(i, j, new ParallelOptions { CancellationToken = cancellationToken }, () => new Decompressor(), (k, _, decompressor) =>
+                    Parallel.For(i, j, new ParallelOptions { CancellationToken = cancellationToken }, () => new ZstdDecompressor(), (k, _, decompressor) =>
                     {
                         var e = entries[k];
                         var at = (int)(e.Offset - start);

@@ -67,6 +67,15 @@ internal sealed class ObjectWriter(ObjectStore store) : IChunkSink, IDisposable
         }
 
         var existing = _candidates.Count == 0 ? null : store.Database.FindExistingChunks(_candidates);
+        // Room for every chunk of the batch at once, in whole MiB (what it held belongs to the last batch, so nothing is copied):
+        // grown as chunks were planned, it was copied at each doubling into fresh pages, and a batch a little larger than the
+        // last doubled it again.
+        var bound = data.Length + (chunks.Length * ArenaSlack);
+        if (_arena.Length < bound)
+        {
+            _arena = GC.AllocateUninitializedArray<byte>((bound + (1 << 20) - 1) & ~((1 << 20) - 1));
+        }
+
         _batch.Clear();
         var offset = 0;
         var arena = 0;

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using Lmvp.Store.Codecs;
-using ZstdSharp;
 
 namespace Lmvp.Store.Packs;
 
@@ -147,7 +146,7 @@ public static class PackFormat
     }
 
     /// <summary>Decodes and verifies; null when good, else what is wrong (for messages that name the entry themselves).</summary>
-    internal static string? DecodeEntry(in PackEntry entry, ReadOnlySpan<byte> stored, Span<byte> destination, bool verify, Decompressor? decompressor)
+    internal static string? DecodeEntry(in PackEntry entry, ReadOnlySpan<byte> stored, Span<byte> destination, bool verify, ZstdDecompressor? decompressor)
     {
         if (destination.Length != entry.RawLength || stored.Length != entry.StoredLength)
         {

@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
-using ZstdSharp;
+using Lmvp.Store.Codecs;
 
 namespace Lmvp.Store.Packs;
 
@@ -19,7 +19,7 @@ public sealed class PackWriter : IDisposable
     private readonly bool _leaveOpen;
     private readonly BackgroundWriter _out;
     private readonly List<PackEntry> _entries = [];
-    private readonly Compressor _compressor = new(CompressionLevel);
+    private readonly ZstdCompressor _compressor = new(CompressionLevel);
     private readonly byte[] _header = new byte[PackFormat.EntryHeaderSize];
     private bool _finished;
     private bool _disposed;
@@ -77,9 +77,8 @@ public sealed class PackWriter : IDisposable
             var encoding = ChunkEncoding.Raw;
             if (tryCompress && raw.Length >= 512)
             {
-                rented = ArrayPool<byte>.Shared.Rent(Compressor.GetCompressBound(raw.Length));
-                var written = _compressor.Wrap(raw, rented);
-                if (written <= raw.Length - (raw.Length / 10))
+                rented = ArrayPool<byte>.Shared.Rent(ZstdCompressor.CompressBound(raw.Length));
+                if (_compressor.TryCompress(raw, rented, out var written) && written <= raw.Length - (raw.Length / 10))
                 {
                     stored = rented.AsSpan(0, written);
                     encoding = ChunkEncoding.Zstd;
