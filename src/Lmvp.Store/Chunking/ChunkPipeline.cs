@@ -9,8 +9,8 @@ namespace Lmvp.Store.Chunking;
 /// <summary>Reads a stream once and produces its file id, its content-defined chunks and their ids.</summary>
 /// <remarks>
 /// Three stages overlap across cores: this thread reads and finds cut points; one worker hashes the whole
-/// content (the file id); another hashes the chunks (a segment's many on every core) and hands them to the sink.
-/// Buffers come from a fixed ring, so memory stays at <see cref="BufferCount"/> x <see cref="BufferSize"/> whatever the file size.
+/// content (the file id); another hashes each chunk and hands it to the sink. Buffers come from a fixed ring,
+/// so memory stays at <see cref="BufferCount"/> x <see cref="BufferSize"/> whatever the file size.
 /// Small inputs take a single-threaded path: thread hand-offs cost more than they save there.
 /// One instance processes one file at a time (it keeps its buffers between files).
 /// </remarks>
@@ -23,9 +23,6 @@ internal sealed class ChunkPipeline
     public const int BufferCount = 4;
 
     private const int SmallFileLimit = 4 * 1024 * 1024;
-
-    /// <summary>Segments with at least this many chunks have them hashed on every core.</summary>
-    private const int ParallelHashFrom = 16;
 
     private readonly Chunker _chunker;
 
@@ -152,11 +149,9 @@ internal sealed class ChunkPipeline
                     var first = chunks.Count;
                     var pos = 0;
                     kinds.Clear();
-                    var ids = HashChunks(segment, zeroIds);
-                    for (var i = 0; i < segment.ChunkLengths.Count; i++)
+                    foreach (var len in segment.ChunkLengths)
                     {
-                        var len = segment.ChunkLengths[i];
-                        chunks.Add(new ChunkRef(ids[i], len));
+                        chunks.Add(new ChunkRef(HashChunk(segment.Buffer.AsSpan(pos, len), zeroIds), len));
                         kinds.Add(cuts?.KindAt(offset + pos) ?? ElementKind.Unknown);
                         pos += len;
                     }
@@ -249,52 +244,6 @@ internal sealed class ChunkPipeline
         workerError?.Throw();
         cancellationToken.ThrowIfCancellationRequested();
         return new ChunkedFile(fileId, total, chunks);
-    }
-
-    /// <summary>The ids of a segment's chunks. Many chunks are hashed on every core: this thread then hands them to the sink,
-    /// whose encoding is the longest stage of a commit, and hashing them all here first kept the other cores waiting.</summary>
-    private static ObjectId[] HashChunks(Segment segment, Dictionary<int, ObjectId> zeroIds)
-    {
-        var lengths = segment.ChunkLengths;
-        var ids = new ObjectId[lengths.Count];
-        if (lengths.Count < ParallelHashFrom || Environment.ProcessorCount == 1)
-        {
-            var pos = 0;
-            for (var i = 0; i < lengths.Count; i++)
-            {
-                ids[i] = HashChunk(segment.Buffer.AsSpan(pos, lengths[i]), zeroIds);
-                pos += lengths[i];
-            }
-
-            return ids;
-        }
-
-        var offsets = new int[lengths.Count];
-        for (var i = 1; i < lengths.Count; i++)
-        {
-            offsets[i] = offsets[i - 1] + lengths[i - 1];
-        }
-
-        // Runs of 8 chunks per work item: one per chunk spent more on hand-offs than a 64 KiB hash takes.
-        Parallel.For(0, (lengths.Count + 7) / 8, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount }, run =>
-        {
-            for (var i = run * 8; i < Math.Min(lengths.Count, (run * 8) + 8); i++)
-            {
-                var chunk = segment.Buffer.AsSpan(offsets[i], lengths[i]);
-                if (chunk.IndexOfAnyExcept((byte)0) >= 0)
-                {
-                    ids[i] = ObjectId.Compute(chunk);
-                }
-                else
-                {
-                    lock (zeroIds)
-                    {
-                        ids[i] = HashChunk(chunk, zeroIds);
-                    }
-                }
-            }
-        });
-        return ids;
     }
 
     /// <summary>Hashes a chunk; all-zero chunks (holes, padding) are hashed once per length.</summary>
