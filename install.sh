@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Build lmvp and lmvp-server and install them as .NET tools into $LMVP_PREFIX/bin (default ~/.lmvp/bin), nothing else.
-#   ./install.sh              build (Release), pack and install; lmvp is the native (ahead-of-time compiled) executable
-#   ./install.sh --no-build   pack what 'dotnet build -c Release' already made (lmvp framework-dependent, JIT), and install it
-# Native AOT links with the platform's C toolchain (clang or gcc, and zlib). Without one (or if the native build fails), lmvp
-# is installed ReadyToRun (precompiled IL, still on the .NET runtime: slower to start), and one line says which build was
-# installed and why; LMVP_BUILD=native|readytorun|jit chooses.
+#   ./install.sh              build (Release), pack and install; both are native (ahead-of-time compiled) executables
+#   ./install.sh --no-build   pack what 'dotnet build -c Release' already made (framework-dependent, JIT), and install it
+# Native AOT links with the platform's C toolchain (clang or gcc, and zlib). Without one (or if a native build fails), that
+# program is installed ReadyToRun (precompiled IL, still on the .NET runtime: slower to start, more memory), and one line per
+# program says which build was installed and why; LMVP_BUILD=native|readytorun|jit chooses.
 # When that directory is not on PATH, the last line printed is the one command that puts it there.
 set -euo pipefail
 
@@ -28,9 +28,8 @@ install_tool() {
 }
 fail() { cat "$PACKAGES/pack.log" >&2; echo "install.sh: $1" >&2; exit 1; }
 
-# lmvp: which build, and why.
+# Which build, and why: the same for both programs.
 RID="$(dotnet --info | sed -n 's/^ *RID: *//p' | head -n 1)"
-CLI="$ROOT/src/Lmvp.Cli"
 if [ "${#BUILD[@]}" -gt 0 ]; then
   KIND=jit; WHY="--no-build packs what 'dotnet build' made"
 elif [ -n "${LMVP_BUILD:-}" ]; then
@@ -41,31 +40,36 @@ else
   KIND=readytorun; WHY="no clang or gcc for Native AOT (install clang and zlib1g-dev, then run ./install.sh again)"
 fi
 case "$KIND" in
-  native)
+  native|readytorun|jit) ;;
+  *) echo "install.sh: LMVP_BUILD is native, readytorun or jit, not '$KIND'" >&2; exit 2 ;;
+esac
+
+# install_program NAME PROJECT PACKAGE: packs PROJECT as $KIND and installs it, then prints which build NAME is and why.
+install_program() {
+  local name=$1 project=$2 package=$3 kind=$KIND why=$WHY
+  if [ "$kind" = native ]; then
     # The RID-specific package holds the native executable; the top-level one points 'dotnet tool install' at it.
     # Where it cannot be built (a linker or library missing, a platform Native AOT lacks), ReadyToRun is tried instead:
     # code that does not compile fails there too. It is built for this machine's instruction set (AVX2/AVX-512 where
     # present): the baseline x86-64 build hashes with 128-bit BLAKE3 and took twice the CPU for a commit (BENCHMARKS.md).
-    if ! pack "$CLI" -r "$RID" -p:IlcInstructionSet=native; then
-      KIND=readytorun; WHY="Native AOT failed here: $(grep -m1 -iE "error" "$PACKAGES/pack.log" | sed 's/^ *//' | cut -c1-200)"
+    if ! pack "$project" -r "$RID" -p:IlcInstructionSet=native; then
+      kind=readytorun; why="Native AOT failed here: $(grep -m1 -iE "error" "$PACKAGES/pack.log" | sed 's/^ *//' | cut -c1-200)"
     fi
-    ;;
-esac
-case "$KIND" in
-  native) pack "$CLI" || fail "dotnet pack of lmvp failed" ;;
-  readytorun) { pack "$CLI" -r "$RID" -p:PublishAot=false -p:PublishReadyToRun=true && pack "$CLI"; } || fail "dotnet pack of lmvp failed" ;;
-  jit) pack "$CLI" -p:ToolPackageRuntimeIdentifiers= -p:PublishAot=false "${BUILD[@]}" || fail "dotnet pack of lmvp failed" ;;
-  *) echo "install.sh: LMVP_BUILD is native, readytorun or jit, not '$KIND'" >&2; exit 2 ;;
-esac
-install_tool Lmvp.Cli
-pack "$ROOT/src/Lmvp.Server" "${BUILD[@]}" || fail "dotnet pack of lmvp-server failed"
-install_tool Lmvp.Server
-
-case "$KIND" in
-  native) echo "lmvp: the native build (Native AOT, $RID): $WHY" ;;
-  readytorun) echo "lmvp: the ReadyToRun build ($RID, on the .NET runtime; starts slower than native): $WHY" ;;
-  jit) echo "lmvp: the framework-dependent build (JIT; starts slower than native): $WHY" ;;
-esac
+  fi
+  case "$kind" in
+    native) pack "$project" ;;
+    readytorun) pack "$project" -r "$RID" -p:PublishAot=false -p:PublishReadyToRun=true && pack "$project" ;;
+    jit) pack "$project" -p:ToolPackageRuntimeIdentifiers= -p:PublishAot=false "${BUILD[@]}" ;;
+  esac || fail "dotnet pack of $name failed"
+  install_tool "$package"
+  case "$kind" in
+    native) echo "$name: the native build (Native AOT, $RID): $why" ;;
+    readytorun) echo "$name: the ReadyToRun build ($RID, on the .NET runtime; starts slower than native): $why" ;;
+    jit) echo "$name: the framework-dependent build (JIT; starts slower than native): $why" ;;
+  esac
+}
+install_program lmvp "$ROOT/src/Lmvp.Cli" Lmvp.Cli
+install_program lmvp-server "$ROOT/src/Lmvp.Server" Lmvp.Server
 echo "installed lmvp and lmvp-server $VERSION into $BIN"
 case ":$PATH:" in
   *":$BIN:"*) echo "both are on your PATH: try 'lmvp --help'" ;;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: the .NET tests (store, CLI, server, web UI in headless Chromium), then the Python package's tests
 # against a real lmvp-server and the real lmvp command line that the .NET build just made, then the tests that run lmvp as
-# a child process once more against the native (Native AOT) lmvp that ./install.sh installs.
+# a child process once more against the native (Native AOT) lmvp and lmvp-server that ./install.sh installs.
 set -euo pipefail
 cd "$(dirname "$0")"
 dotnet test Lmvp.Vcs.sln -c Release
@@ -22,8 +22,16 @@ if ! command -v clang >/dev/null 2>&1 && ! command -v gcc >/dev/null 2>&1; then
 fi
 native="$(mktemp -d "${TMPDIR:-/tmp}/lmvp-native.XXXXXX")"
 trap 'rm -rf "$native"' EXIT
-dotnet publish src/Lmvp.Cli -c Release -r "$(dotnet --info | sed -n 's/^ *RID: *//p' | head -n 1)" -p:IlcInstructionSet=native -o "$native" --nologo -v quiet
-export LMVP_TEST_NATIVE_LMVP="$native/lmvp"
+rid="$(dotnet --info | sed -n 's/^ *RID: *//p' | head -n 1)"
+dotnet publish src/Lmvp.Cli -c Release -r "$rid" -p:IlcInstructionSet=native -o "$native/lmvp.d" --nologo -v quiet
+dotnet publish src/Lmvp.Server -c Release -r "$rid" -p:IlcInstructionSet=native -o "$native/server.d" --nologo -v quiet
+export LMVP_TEST_NATIVE_LMVP="$native/lmvp.d/lmvp"
+# The native lmvp-server as install.sh installs it (source-generated JSON only, no reflection): the Python package's tests
+# through both native programs, and the tests that start lmvp-server as a child (its command line; a server on PostgreSQL
+# and Ceph RGW killed mid-push).
+export LMVP_TEST_NATIVE_SERVER="$native/server.d/lmvp-server"
+LMVP_SERVER_BIN="$LMVP_TEST_NATIVE_SERVER" LMVP_BIN="$LMVP_TEST_NATIVE_LMVP" "$PYTHON" -m pytest -q python/tests
+dotnet test test/Lmvp.Server.Tests -c Release --no-build --filter "FullyQualifiedName~ServerCommandTests|FullyQualifiedName~TwoServerTests"
 dotnet test test/Lmvp.Cli.Tests -c Release --no-build --filter "FullyQualifiedName~ProgramTests|FullyQualifiedName~Shell"
 dotnet test test/Lmvp.Store.Tests -c Release --no-build --filter "FullyQualifiedName~Reliability"
 dotnet test test/Lmvp.Server.Tests -c Release --no-build \

@@ -52,6 +52,10 @@ internal sealed class BenchOptions
           --wait-idle S   before each scenario, wait up to S seconds for the machine to be idle
                           (Linux CPU pressure under 5%); figures taken on a busy machine are pessimistic
           -h, --help      show this text
+
+        Environment:
+          LMVP_BENCH_SERVER=PATH  the lmvp-server to run: a build's lmvp-server.dll, or a native one (dotnet publish
+                                  src/Lmvp.Server -r linux-x64); default: the one built next to this benchmark
         """;
 
     private static readonly string[] KnownScenarios = ["chunking", "blake3", "commit", "recommit", "edit5", "checkout", "checkpoint", "log", "gitstatus", "sync", "api", "web", "scaleout", "models", "tensordiff", "startup"];

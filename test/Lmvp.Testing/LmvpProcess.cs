@@ -27,6 +27,8 @@ public static class LmvpProcess
 
     private const string NativeVariable = "LMVP_TEST_NATIVE_LMVP";
 
+    private const string NativeServerVariable = "LMVP_TEST_NATIVE_SERVER";
+
     private static readonly Dictionary<string, string> EmptyEnvironment = [];
 
     /// <summary>Output that <see cref="Start"/> reads from the moment the child starts, for <see cref="WaitAsync"/>.</summary>
@@ -74,7 +76,12 @@ public static class LmvpProcess
     public static Process Start(string workingDirectory, IEnumerable<string> args, IReadOnlyDictionary<string, string>? environment = null,
         string? stdin = null, string program = Lmvp, bool captureOutput = true)
     {
-        var native = program == Lmvp ? NativeLmvp() : null;
+        var native = program switch
+        {
+            Lmvp => NativeLmvp(),
+            Server => NativeProgram(NativeServerVariable),
+            _ => null,
+        };
         var start = new ProcessStartInfo(native ?? DotnetHost())
         {
             WorkingDirectory = workingDirectory,
@@ -193,14 +200,18 @@ public static class LmvpProcess
 
     /// <summary>With <c>LMVP_TEST_NATIVE_LMVP=PATH</c> (a native, ahead-of-time compiled lmvp: <c>dotnet publish src/Lmvp.Cli -r linux-x64
     /// -p:PublishAot=true</c>), every child lmvp is that binary instead of <c>dotnet lmvp.dll</c>; the in-process tests are unchanged.</summary>
-    public static string? NativeLmvp()
+    public static string? NativeLmvp() => NativeProgram(NativeVariable);
+
+    /// <summary>The native executable that <paramref name="variable"/> names (<c>LMVP_TEST_NATIVE_SERVER</c>: every child lmvp-server),
+    /// or null when it is unset.</summary>
+    private static string? NativeProgram(string variable)
     {
-        if (Environment.GetEnvironmentVariable(NativeVariable) is not { Length: > 0 } path)
+        if (Environment.GetEnvironmentVariable(variable) is not { Length: > 0 } path)
         {
             return null;
         }
 
-        return File.Exists(path) ? Path.GetFullPath(path) : throw new InvalidOperationException($"{NativeVariable}={path}: no such file.");
+        return File.Exists(path) ? Path.GetFullPath(path) : throw new InvalidOperationException($"{variable}={path}: no such file.");
     }
 
     /// <summary>The dotnet host that runs the tests (the SDK sets DOTNET_HOST_PATH for its children), else dotnet on PATH.</summary>

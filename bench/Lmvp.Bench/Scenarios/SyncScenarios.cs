@@ -197,6 +197,13 @@ internal static partial class SyncScenarios
 
         public static ServerBinary Locate()
         {
+            // A native (ahead-of-time compiled) lmvp-server: an executable with no dll beside it.
+            if (Environment.GetEnvironmentVariable("LMVP_BENCH_SERVER") is { Length: > 0 } named && !named.EndsWith(".dll", StringComparison.Ordinal)
+                && File.Exists(named))
+            {
+                return new ServerBinary(Path.GetFullPath(named), []);
+            }
+
             var candidates = new[]
             {
                 Environment.GetEnvironmentVariable("LMVP_BENCH_SERVER"),
@@ -212,7 +219,7 @@ internal static partial class SyncScenarios
                 }
             }
 
-            throw new FileNotFoundException("Cannot find lmvp-server.dll next to the bench; build the bench (it references src/Lmvp.Server) or set LMVP_BENCH_SERVER to the dll.");
+            throw new FileNotFoundException("Cannot find lmvp-server.dll next to the bench; build the bench (it references src/Lmvp.Server) or set LMVP_BENCH_SERVER to the dll (or to a native lmvp-server).");
         }
 
         /// <summary>Another build's lmvp-server.dll (a baseline measured in the same run).</summary>

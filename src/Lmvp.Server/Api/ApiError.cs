@@ -17,7 +17,7 @@ internal static class Errors
         return group;
     }
 
-    public static JsonHttpResult<ApiError> Status(int statusCode, string message) => TypedResults.Json(new ApiError(message), statusCode: statusCode);
+    public static JsonHttpResult<ApiError> Status(int statusCode, string message) => TypedResults.Json(new ApiError(message), Lmvp.Store.Protocol.ProtocolJsonContext.Default.ApiError, statusCode: statusCode);
 
     public static JsonHttpResult<ApiError> BadRequest(string message) => Status(StatusCodes.Status400BadRequest, message);
 
@@ -43,13 +43,13 @@ internal static class Errors
 
     /// <summary>An error with a machine-readable code (<see cref="Lmvp.Store.Protocol.ApiErrorCodes"/>).</summary>
     public static JsonHttpResult<ApiError> Coded(int statusCode, string code, string message) =>
-        TypedResults.Json(new ApiError(message) { Code = code }, statusCode: statusCode);
+        TypedResults.Json(new ApiError(message) { Code = code }, Lmvp.Store.Protocol.ProtocolJsonContext.Default.ApiError, statusCode: statusCode);
 
     /// <summary>Writes an error directly, for middleware and authentication handlers that have no result pipeline.</summary>
     public static async Task WriteAsync(HttpContext context, int statusCode, string message, string? code = null)
     {
         context.Response.StatusCode = statusCode;
         context.Response.ContentType = "application/json; charset=utf-8";
-        await context.Response.WriteAsJsonAsync(new ApiError(message) { Code = code }, context.RequestAborted).ConfigureAwait(false);
+        await context.Response.WriteAsJsonAsync(new ApiError(message) { Code = code }, Lmvp.Store.Protocol.ProtocolJsonContext.Default.ApiError, cancellationToken: context.RequestAborted).ConfigureAwait(false);
     }
 }

@@ -140,7 +140,8 @@ internal sealed record CreateCommitRequest(string Branch, string Message, string
 internal sealed record CommitFileRequest(string Path, string Upload, bool Executable = false);
 
 /// <summary>Source-generated serialization of the content API's bodies: a 5,000-commit page is serialized without reflection.</summary>
-[System.Text.Json.Serialization.JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web)]
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web, RespectNullableAnnotations = true,
+    RespectRequiredConstructorParameters = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals)]
 [System.Text.Json.Serialization.JsonSerializable(typeof(CommitPageResponse))]
 [System.Text.Json.Serialization.JsonSerializable(typeof(CommitResponse))]
 [System.Text.Json.Serialization.JsonSerializable(typeof(MetricSeriesResponse))]

@@ -62,3 +62,48 @@ internal sealed record MemberResponse(string Username, string Role);
 
 /// <summary>Set a member's role.</summary>
 internal sealed record SetMemberRequest(string Role);
+
+/// <summary>Source-generated serialization of the account, repository, safety and tensor API's bodies. With
+/// <see cref="ContentJsonContext"/> and the protocol's context these are the only JSON metadata the server has: no reflection,
+/// so the native (ahead-of-time compiled) lmvp-server and the tests' server serialize alike.</summary>
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web, RespectNullableAnnotations = true,
+    RespectRequiredConstructorParameters = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(LoginRequest))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(RefreshRequest))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(LogoutRequest))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(RegisterRequest))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(SessionTokensResponse))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(CreateTokenRequest))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(CreatedTokenResponse))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(TokenResponse))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(List<TokenResponse>))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(CreateUserRequest))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(UpdateUserRequest))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(UserResponse))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(List<UserResponse>))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(CreateInvitationRequest))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(CreatedInvitationResponse))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(InvitationResponse))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(List<InvitationResponse>))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(CreateRepositoryRequest))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(UpdateRepositoryRequest))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(RepositoryResponse))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(List<RepositoryResponse>))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(SetMemberRequest))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(MemberResponse))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(List<MemberResponse>))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(ProtectionRequest))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(ProtectionResponse))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(RestoreRefRequest))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(RefHistoryResponse))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(AuditLogResponse))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(FileTensorsResponse))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(TensorDiffResponse))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(byte[]))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(int))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(int?))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(long))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(long?))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(bool))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(bool?))]
+internal sealed partial class ServerJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

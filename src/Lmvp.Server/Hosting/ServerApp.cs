@@ -111,6 +111,20 @@ internal static class ServerApp
                 o.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals;
                 o.SerializerOptions.TypeInfoResolverChain.Insert(0, Lmvp.Store.Protocol.ProtocolJsonContext.Default);
                 o.SerializerOptions.TypeInfoResolverChain.Insert(1, ContentJsonContext.Default);
+                o.SerializerOptions.TypeInfoResolverChain.Insert(2, ServerJsonContext.Default);
+            });
+
+            // Without reflection: a body type missing from the contexts fails in the tests' server as it would in the native one.
+            services.PostConfigure<Microsoft.AspNetCore.Http.Json.JsonOptions>(o =>
+            {
+                var chain = o.SerializerOptions.TypeInfoResolverChain;
+                for (var i = chain.Count - 1; i >= 0; i--)
+                {
+                    if (chain[i] is System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver)
+                    {
+                        chain.RemoveAt(i);
+                    }
+                }
             });
             services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
             services.AddOpenApi(o =>

@@ -56,6 +56,7 @@ internal static class WebUi
             options.HeaderName = null;
             options.SuppressXFrameOptionsHeader = true;
         });
+        services.Configure<RouteOptions>(o => o.SetParameterPolicy<OutsideApiConstraint>(OutsideApiConstraint.Name));
         services.AddSingleton<WebSessions>();
         services.AddSingleton<ModelCard>();
         services.AddPageCompression();
@@ -84,7 +85,8 @@ internal static class WebUi
         AuditPages.Map(web);
 
         // Every other GET outside the API gets the styled 404 page; the API keeps its JSON errors (and its 405s).
-        app.MapFallback("{**path:regex(^(?!api/|openapi/).*$)}", (Delegate)NotFoundAsync).WithMetadata(new HttpMethodMetadata([HttpMethods.Get, HttpMethods.Head]))
+        // A RequestDelegate, not a Delegate: the request delegate generator's MapFallback(pattern, Delegate) drops the pattern.
+        app.MapFallback($"{{**path:{OutsideApiConstraint.Name}}}", async http => await (await NotFoundAsync(http)).ExecuteAsync(http)).WithMetadata(new HttpMethodMetadata([HttpMethods.Get, HttpMethods.Head]))
             .ExcludeFromDescription();
         return app;
     }
@@ -163,4 +165,17 @@ internal static class WebUi
                 "This repository's stored data could not be read or did not verify: " + e.Message);
         }
     }
+}
+
+/// <summary>Matches a path outside the API (<c>api/</c>, <c>openapi/</c>): a route constraint without a regex, which the native
+/// server's routing leaves out.</summary>
+internal sealed class OutsideApiConstraint : IRouteConstraint
+{
+    /// <summary>The constraint's name in route templates.</summary>
+    public const string Name = "outsideapi";
+
+    /// <inheritdoc />
+    public bool Match(HttpContext? httpContext, IRouter? route, string routeKey, RouteValueDictionary values, RouteDirection routeDirection) =>
+        !(values.TryGetValue(routeKey, out var value) && Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture) is { } path
+            && (path.StartsWith("api/", StringComparison.OrdinalIgnoreCase) || path.StartsWith("openapi/", StringComparison.OrdinalIgnoreCase)));
 }

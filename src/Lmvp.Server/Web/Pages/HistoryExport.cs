@@ -51,7 +51,7 @@ internal static class HistoryExport
         var names = await ContentViews.RefNamesAsync(repo.Graph, repo.Web.Service<Storage.IRefStore>(), repo.Web.Aborted);
         var body = new CommitPageResponse(run.Name, run.Head.ToString(), [.. selection.Rows.Select(r => ContentViews.ToResponse(r.Commit, names))], null);
         SetFileName(repo, run, "json");
-        return TypedResults.Json(body, contentType: "application/json; charset=utf-8");
+        return TypedResults.Json(body, Api.ContentJsonContext.Default.CommitPageResponse, contentType: "application/json; charset=utf-8");
     }
 
     private static async Task<(RunView Run, HistoryPages.Selection Selection, HistoryQuery Query, ILookup<ObjectId, RefLabel> Labels)?> LoadAsync(
