@@ -17,7 +17,9 @@ namespace Lmvp.Store.Chunking;
 internal sealed class ChunkPipeline
 {
     /// <summary>The size of one read buffer.</summary>
-    public const int BufferSize = 8 * 1024 * 1024;
+    /// <remarks>2 MiB: eight maximum-size chunks, and the encoding arena of a segment is as large again. With 8 MiB buffers a
+    /// 2 GiB `lmvp commit` peaked at 115 MB, with 2 MiB at 78 MB, no slower (quiet runs, BENCHMARKS.md, issue 10).</remarks>
+    public const int BufferSize = 2 * 1024 * 1024;
 
     /// <summary>How many buffers may be in flight at once.</summary>
     public const int BufferCount = 4;

@@ -15,7 +15,8 @@ internal sealed class PackFile : IDisposable
         _directory = directory;
         _tempPath = Path.Combine(directory, PackFormat.TempPrefix + Guid.NewGuid().ToString("N") + PackFormat.Extension);
         _stream = new FileStream(_tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.Read, bufferSize: 0);
-        Writer = new PackWriter(_stream, leaveOpen: true, durable: true);
+        // 2 MiB blocks: a commit whose disk lags holds five of them (20 MiB of pinned blocks at the default 4 MiB).
+        Writer = new PackWriter(_stream, leaveOpen: true, durable: true, blockSize: 2 * 1024 * 1024);
     }
 
     /// <summary>Appends entries.</summary>
