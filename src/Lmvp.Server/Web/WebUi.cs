@@ -167,8 +167,8 @@ internal static class WebUi
     }
 }
 
-/// <summary>Matches a path outside the API (<c>api/</c>, <c>openapi/</c>): a route constraint without a regex, which the native
-/// server's routing leaves out.</summary>
+/// <summary>Matches a path outside the API (<c>api/</c>, <c>openapi/</c>, in any case, as the regex constraint it replaces did):
+/// a prefix test instead of routing's regex constraint, which a trimmed native build may not carry.</summary>
 internal sealed class OutsideApiConstraint : IRouteConstraint
 {
     /// <summary>The constraint's name in route templates.</summary>
