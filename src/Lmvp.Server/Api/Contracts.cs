@@ -99,6 +99,7 @@ internal sealed record SetMemberRequest(string Role);
 [System.Text.Json.Serialization.JsonSerializable(typeof(AuditLogResponse))]
 [System.Text.Json.Serialization.JsonSerializable(typeof(FileTensorsResponse))]
 [System.Text.Json.Serialization.JsonSerializable(typeof(TensorDiffResponse))]
+// The OpenAPI document asks the serializer for the schemas of route, query and body parameters too.
 [System.Text.Json.Serialization.JsonSerializable(typeof(byte[]))]
 [System.Text.Json.Serialization.JsonSerializable(typeof(int))]
 [System.Text.Json.Serialization.JsonSerializable(typeof(int?))]
