@@ -154,7 +154,7 @@ public sealed partial class Repository
                 entries.Add((f.Path, new TreeEntry(name, TreeEntryKind.File, stat.IsExecutable, manifest.Size, manifest.FileId)));
                 if (now - DateTimeOffset.FromUnixTimeMilliseconds(stat.MtimeNs / 1_000_000) > RacyWindow)
                 {
-                    newCache.Add(new(f.Path, new StatCacheEntry(stat.Size, stat.MtimeNs, stat.CtimeNs, stat.Inode, manifest.FileId)));
+                    newCache.Add(new(f.Path, StatCacheEntry.Of(stat, manifest.FileId)));
                 }
             }
 

@@ -141,7 +141,7 @@ public sealed partial class Repository
                 id = HashFile(f.FullPath, cancellationToken);
                 if (now - DateTimeOffset.FromUnixTimeMilliseconds(f.Stat.MtimeNs / 1_000_000) > RacyWindow && _store.HasManifest(id))
                 {
-                    cache[f.Path] = new StatCacheEntry(f.Stat.Size, f.Stat.MtimeNs, f.Stat.CtimeNs, f.Stat.Inode, id);
+                    cache[f.Path] = StatCacheEntry.Of(f.Stat, id);
                     refreshed = true;
                 }
             }

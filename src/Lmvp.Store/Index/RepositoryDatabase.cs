@@ -10,7 +10,11 @@ internal readonly record struct ChunkLocation(long PackId, long Offset, int Stor
 }
 
 /// <summary>One cached stat of a working-tree file.</summary>
-internal readonly record struct StatCacheEntry(long Size, long MtimeNs, long CtimeNs, long Inode, ObjectId FileId);
+internal readonly record struct StatCacheEntry(long Size, long MtimeNs, long CtimeNs, long Inode, ObjectId FileId)
+{
+    /// <summary>The entry of a file whose stat is <paramref name="stat"/> and whose content is <paramref name="fileId"/>.</summary>
+    public static StatCacheEntry Of(WorkingTree.FileStat stat, ObjectId fileId) => new(stat.Size, stat.MtimeNs, stat.CtimeNs, stat.Inode, fileId);
+}
 
 /// <summary>The SQLite index of a repository: objects, chunk locations, packs, refs, HEAD, stat cache and config.</summary>
 /// <remarks>One connection, used from one thread at a time. WAL with synchronous=FULL: a committed transaction survives

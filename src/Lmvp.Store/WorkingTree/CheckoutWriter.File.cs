@@ -46,7 +46,7 @@ internal sealed partial class CheckoutWriter
         }
 
         var groups = Groups(manifest);
-        var temp = Path.Combine(Path.GetDirectoryName(fullPath)!, CheckoutNames.TempPrefix + Guid.NewGuid().ToString("N"));
+        var temp = CheckoutNames.TempPathBeside(fullPath);
         try
         {
             var options = new FileStreamOptions

@@ -57,7 +57,7 @@ internal sealed partial class CheckoutWriter
             if (FileStatReader.TryLstat(full) is { } stat)
             {
                 // We just wrote and verified this content, so its stat may be cached even inside the racy window.
-                cache[path] = new StatCacheEntry(stat.Size, stat.MtimeNs, stat.CtimeNs, stat.Inode, entry.Id);
+                cache[path] = StatCacheEntry.Of(stat, entry.Id);
             }
         }
 

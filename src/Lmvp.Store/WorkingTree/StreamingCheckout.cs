@@ -236,7 +236,7 @@ internal sealed class StreamingCheckout(string root, ObjectStore store, Func<str
         if (file.Temp is null)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(file.FullPath)!);
-            file.Temp = Path.Combine(Path.GetDirectoryName(file.FullPath)!, CheckoutNames.TempPrefix + Guid.NewGuid().ToString("N"));
+            file.Temp = CheckoutNames.TempPathBeside(file.FullPath);
             file.Handle = File.OpenHandle(file.Temp, FileMode.CreateNew, FileAccess.ReadWrite);
             RandomAccess.SetLength(file.Handle, file.Entry.Size);
         }
@@ -327,7 +327,7 @@ internal sealed class StreamingCheckout(string root, ObjectStore store, Func<str
         if (FileStatReader.TryLstat(file.FullPath) is { } stat)
         {
             // Just written and verified, so its stat may be cached even inside the racy window (as checkout does).
-            _placed.Add(new(file.Path, new StatCacheEntry(stat.Size, stat.MtimeNs, stat.CtimeNs, stat.Inode, file.Entry.Id)));
+            _placed.Add(new(file.Path, StatCacheEntry.Of(stat, file.Entry.Id)));
         }
     }
 }

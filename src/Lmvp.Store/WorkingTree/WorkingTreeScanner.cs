@@ -78,4 +78,8 @@ internal static class CheckoutNames
 {
     /// <summary>Temp files start with this; scans skip them and checkout removes stale ones.</summary>
     public const string TempPrefix = ".lmvp-tmp-";
+
+    /// <summary>A fresh temporary name beside <paramref name="fullPath"/>, in its directory, for the file that will take its name.</summary>
+    public static string TempPathBeside(string fullPath) =>
+        Path.Combine(Path.GetDirectoryName(fullPath)!, TempPrefix + Guid.NewGuid().ToString("N"));
 }
