@@ -117,7 +117,7 @@ internal static class SyncEndpoints
                 if (scratch is null || scratch.Length < length)
                 {
                     Return(scratch);
-                    scratch = ArrayPool<byte>.Shared.Rent(length);
+                    scratch = ServerBuffers.Pool.Rent(length);
                 }
 
                 return scratch;
@@ -132,7 +132,7 @@ internal static class SyncEndpoints
         {
             if (buffer is not null)
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                ServerBuffers.Pool.Return(buffer);
             }
         }
     }
@@ -318,7 +318,7 @@ internal static class SyncEndpoints
 
     private static async IAsyncEnumerable<MetadataObject> ReadSpoolAsync(Stream spool, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        using var reader = new FrameReader(spool, ProtocolLimits.MaxObjectFrame);
+        using var reader = new FrameReader(spool, ProtocolLimits.MaxObjectFrame, ServerBuffers.Pool);
         while (await reader.ReadAsync(cancellationToken) is { } frame)
         {
             yield return new MetadataObject(frame.Id, frame.Kind, frame.Data);
@@ -335,7 +335,7 @@ internal static class SyncEndpoints
             return wrongType;
         }
 
-        using var reader = new FrameReader(request.Body, maxFrame);
+        using var reader = new FrameReader(request.Body, maxFrame, ServerBuffers.Pool);
         var frames = 0;
         try
         {

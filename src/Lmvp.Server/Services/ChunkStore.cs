@@ -131,7 +131,7 @@ internal sealed partial class ChunkStore
         if (decoded is null || decoded.Length < entry.RawLength)
         {
             Return(decoded);
-            decoded = ArrayPool<byte>.Shared.Rent(Math.Max(entry.RawLength, 256 << 10));
+            decoded = ServerBuffers.Pool.Rent(Math.Max(entry.RawLength, 256 << 10));
         }
 
         try
@@ -175,8 +175,9 @@ internal sealed partial class ChunkStore
                     var length = plan.Runs.Sum(r => r.Length);
                     if (run is null || run.Length < length)
                     {
+                        // Straight to the size a full run needs: grown step by step, the pool kept one buffer of each step.
                         Return(run);
-                        run = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1 << 20));
+                        run = ServerBuffers.Pool.Rent(Math.Max(length, run is null && length <= 1 << 20 ? 1 << 20 : MaxRunBytes));
                     }
 
                     var at = 0;
@@ -309,7 +310,7 @@ internal sealed partial class ChunkStore
     {
         if (buffer is not null)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            ServerBuffers.Pool.Return(buffer);
         }
     }
 

@@ -57,7 +57,7 @@ internal sealed class FileDigests(IFileDigestStore store)
         var manifest = await graph.FindManifestAsync(fileId, CancellationToken.None).ConfigureAwait(false)
             ?? throw new ObjectNotFoundException($"File {fileId.ToShortString()} not found.");
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buffer = ArrayPool<byte>.Shared.Rent(ReadBuffer);
+        var buffer = ServerBuffers.Pool.Rent(ReadBuffer);
         try
         {
             await using var stream = new VerifiedFileStream(graph, manifest, CancellationToken.None);
@@ -69,7 +69,7 @@ internal sealed class FileDigests(IFileDigestStore store)
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            ServerBuffers.Pool.Return(buffer);
         }
 
         var digest = sha.GetHashAndReset();

@@ -32,8 +32,8 @@ internal sealed class BackgroundWriter : IDisposable
     /// is freed only at a full collection too).</summary>
     private static readonly ConcurrentDictionary<int, ConcurrentBag<byte[]>> PinnedBlocks = new();
 
-    /// <summary>The most bytes of idle pinned blocks kept of each size: 16 of 1 MiB (a server's concurrent uploads), 4 of 4 MiB.</summary>
-    private const int MaxIdlePinnedBytes = 16 * 1024 * 1024;
+    /// <summary>The most bytes of idle pinned blocks kept of each size: 16 of 512 KiB (a server's concurrent uploads), 4 of 2 MiB.</summary>
+    private const int MaxIdlePinnedBytes = 8 * 1024 * 1024;
 
     private readonly Stream _stream;
     private readonly BlockingCollection<(ArraySegment<byte> Block, int Length)> _full;

@@ -14,23 +14,28 @@ public readonly record struct Frame(ObjectKind Kind, ObjectId Id, ReadOnlyMemory
 
 /// <summary>Reads a frame stream of either version, enforcing the size limits; malformed input throws <see cref="CorruptObjectException"/>.</summary>
 /// <remarks>Frames are not verified here: the receiver decodes and hashes each one before keeping it. The frame buffer is
-/// borrowed from the shared array pool and given back on <see cref="Dispose"/> (a server reads one stream per upload request,
-/// and a buffer grown per request was large-object garbage each time); a reader never disposed leaves it to the GC.</remarks>
+/// borrowed from an array pool (the shared one unless the caller names another) and given back on <see cref="Dispose"/> (a server
+/// reads one stream per upload request, and a buffer grown per request was large-object garbage each time); a reader never
+/// disposed leaves it to the GC.</remarks>
 public sealed class FrameReader : IDisposable
 {
     private readonly Stream _stream;
     private readonly int _maxFrame;
     private readonly byte[] _header = new byte[FrameFormat.FrameHeaderSizeV2];
-    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+    private readonly ArrayPool<byte> _pool;
+    private byte[] _buffer;
     private bool _started;
     private bool _ended;
 
-    /// <summary>Reads from <paramref name="stream"/>; frames larger than <paramref name="maxFrame"/> are refused.</summary>
-    public FrameReader(Stream stream, int maxFrame = ProtocolLimits.MaxObjectFrame)
+    /// <summary>Reads from <paramref name="stream"/>; frames larger than <paramref name="maxFrame"/> are refused; the frame buffer
+    /// comes from <paramref name="pool"/> (the shared pool if null).</summary>
+    public FrameReader(Stream stream, int maxFrame = ProtocolLimits.MaxObjectFrame, ArrayPool<byte>? pool = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
         _stream = stream;
         _maxFrame = maxFrame;
+        _pool = pool ?? ArrayPool<byte>.Shared;
+        _buffer = _pool.Rent(64 * 1024);
     }
 
     /// <summary>Bytes read so far.</summary>
@@ -118,8 +123,8 @@ public sealed class FrameReader : IDisposable
 
         if (_buffer.Length < stored)
         {
-            var grown = ArrayPool<byte>.Shared.Rent((int)Math.Max(stored, (uint)_buffer.Length * 2));
-            ArrayPool<byte>.Shared.Return(_buffer);
+            var grown = _pool.Rent((int)Math.Max(stored, (uint)_buffer.Length * 2));
+            _pool.Return(_buffer);
             _buffer = grown;
         }
 
@@ -133,7 +138,7 @@ public sealed class FrameReader : IDisposable
     {
         if (_buffer.Length > 0)
         {
-            ArrayPool<byte>.Shared.Return(_buffer);
+            _pool.Return(_buffer);
             _buffer = [];
         }
     }

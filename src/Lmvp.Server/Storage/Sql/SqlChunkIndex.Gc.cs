@@ -30,7 +30,9 @@ internal sealed partial class SqlChunkIndex
 
     public async Task<int> SetCondemnedAsync(long repositoryId, IReadOnlyList<ObjectId> ids, bool condemn, CancellationToken cancellationToken)
     {
-        var sorted = ids.Distinct().Order().ToList();
+        // In id order, so that two updates lock rows in the same order; a repeated id changes its row once either way.
+        var sorted = ids.ToArray();
+        Array.Sort(sorted);
         await using var c = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
         return await NonQueryBatchedAsync(c, null, count => condemn
                 ? $"UPDATE chunks SET condemned_at = @now WHERE repo_id = @r AND condemned_at IS NULL AND id IN ({InList(count)})"
