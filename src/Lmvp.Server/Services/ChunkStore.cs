@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Runtime.CompilerServices;
 using Lmvp.Server.Storage;
 using Lmvp.Store;
