@@ -197,16 +197,16 @@ internal static partial class SyncScenarios
 
         public static ServerBinary Locate()
         {
+            var named = Environment.GetEnvironmentVariable("LMVP_BENCH_SERVER") is { Length: > 0 } value ? value : null;
             // A native (ahead-of-time compiled) lmvp-server: an executable with no dll beside it.
-            if (Environment.GetEnvironmentVariable("LMVP_BENCH_SERVER") is { Length: > 0 } named && !named.EndsWith(".dll", StringComparison.Ordinal)
-                && File.Exists(named))
+            if (named is not null && !named.EndsWith(".dll", StringComparison.Ordinal) && File.Exists(named))
             {
                 return new ServerBinary(Path.GetFullPath(named), []);
             }
 
             var candidates = new[]
             {
-                Environment.GetEnvironmentVariable("LMVP_BENCH_SERVER"),
+                named,
                 Path.Combine(AppContext.BaseDirectory, "lmvp-server.dll"),
                 Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "Lmvp.Server", new DirectoryInfo(AppContext.BaseDirectory).Name, "lmvp-server.dll")),
             };

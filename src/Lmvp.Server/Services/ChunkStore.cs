@@ -174,9 +174,11 @@ internal sealed partial class ChunkStore
                     var length = plan.Runs.Sum(r => r.Length);
                     if (run is null || run.Length < length)
                     {
-                        // Straight to the size a full run needs: grown step by step, the pool kept one buffer of each step.
+                        // A first small run gets 1 MiB; past that, straight to the size a full run needs (grown step by step,
+                        // the pool kept one buffer of each step).
+                        var size = run is null && length <= 1 << 20 ? 1 << 20 : Math.Max(length, MaxRunBytes);
                         Return(run);
-                        run = ServerBuffers.Pool.Rent(Math.Max(length, run is null && length <= 1 << 20 ? 1 << 20 : MaxRunBytes));
+                        run = ServerBuffers.Pool.Rent(size);
                     }
 
                     var at = 0;
