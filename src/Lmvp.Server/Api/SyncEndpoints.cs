@@ -115,7 +115,7 @@ internal static class SyncEndpoints
             {
                 if (scratch is null || scratch.Length < length)
                 {
-                    Return(scratch);
+                    Return(ref scratch);
                     scratch = ServerBuffers.Pool.Rent(length);
                 }
 
@@ -124,14 +124,15 @@ internal static class SyncEndpoints
         }
         finally
         {
-            Return(scratch);
+            Return(ref scratch);
         }
 
-        static void Return(byte[]? buffer)
+        static void Return(ref byte[]? buffer)
         {
             if (buffer is not null)
             {
                 ServerBuffers.Pool.Return(buffer);
+                buffer = null; // never given back twice, whatever fails before the next rent
             }
         }
     }

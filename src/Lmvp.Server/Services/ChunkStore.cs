@@ -89,7 +89,7 @@ internal sealed partial class ChunkStore
         }
         finally
         {
-            Return(decoded);
+            Return(ref decoded);
         }
     }
 
@@ -111,7 +111,7 @@ internal sealed partial class ChunkStore
         }
         finally
         {
-            Return(decoded);
+            Return(ref decoded);
         }
     }
 
@@ -129,7 +129,7 @@ internal sealed partial class ChunkStore
 
         if (decoded is null || decoded.Length < entry.RawLength)
         {
-            Return(decoded);
+            Return(ref decoded);
             decoded = ServerBuffers.Pool.Rent(Math.Max(entry.RawLength, 256 << 10));
         }
 
@@ -177,7 +177,7 @@ internal sealed partial class ChunkStore
                         // A first small run gets 1 MiB; past that, straight to the size a full run needs (grown step by step,
                         // the pool kept one buffer of each step).
                         var size = run is null && length <= 1 << 20 ? 1 << 20 : Math.Max(length, MaxRunBytes);
-                        Return(run);
+                        Return(ref run);
                         run = ServerBuffers.Pool.Rent(size);
                     }
 
@@ -200,7 +200,7 @@ internal sealed partial class ChunkStore
         }
         finally
         {
-            Return(run);
+            Return(ref run);
         }
     }
 
@@ -307,11 +307,14 @@ internal sealed partial class ChunkStore
         }
     }
 
-    private static void Return(byte[]? buffer)
+    /// <summary>Gives a pooled buffer back and forgets it, so that a failure before the next rent cannot give it back twice (the
+    /// pool would then lend it to two requests at once).</summary>
+    private static void Return(ref byte[]? buffer)
     {
         if (buffer is not null)
         {
             ServerBuffers.Pool.Return(buffer);
+            buffer = null;
         }
     }
 

@@ -141,7 +141,11 @@ internal sealed class BackgroundWriter : IDisposable
             }
         }
 
-        ReturnBlock(_block);
+        if (_block.Array is not null)
+        {
+            ReturnBlock(_block);
+        }
+
         while (_free.TryTake(out var free))
         {
             ReturnBlock(free);
@@ -185,6 +189,11 @@ internal sealed class BackgroundWriter : IDisposable
     {
         _writer ??= Task.Factory.StartNew(WriteBlocks, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         _full.Add((_block, _used));
+        // The writer thread owns the block now and puts it in _free, written or not. Kept here as well, a write error thrown
+        // below left it to be given back twice on dispose, and the pool then lent it to two writers at once: one upload's bytes
+        // in another's pack.
+        _block = default;
+        _used = 0;
         _error?.Throw();
         if (!_free.TryTake(out var next))
         {
@@ -200,7 +209,6 @@ internal sealed class BackgroundWriter : IDisposable
         }
 
         _block = next;
-        _used = 0;
     }
 
     private void WriteBlocks()
