@@ -117,6 +117,9 @@ public sealed class CephService : IDisposable
         ServiceProcess.Run("ceph-mon", null, null, [.. c, "--mkfs", "-i", "a", "--monmap", Path.Combine(d, "monmap")]);
         _watchdogs.Add(ServiceProcess.StartWatched(log, null, "ceph-mon", [.. c, "-i", "a", "-f"]));
 
+        // The monitor answers before `osd new` (which must not be retried blindly) is sent, and a monitor that exited is said so
+        // at once: `osd new` alone waited its 30 s and said only "timed out" when the monitor had refused to start.
+        WaitFor(() => Answers([.. c, "--connect-timeout", "10", "mon", "stat"]), "the monitor to answer", log);
         var osdUuid = Guid.NewGuid().ToString();
         var id = ServiceProcess.Run("ceph", null, null, [.. c, "--connect-timeout", "30", "osd", "new", osdUuid]).Trim();
         Directory.CreateDirectory(Path.Combine(d, "osd", "osd." + id));
@@ -151,6 +154,24 @@ public sealed class CephService : IDisposable
         CreateBucketAsync(Bucket).GetAwaiter().GetResult();
     }
 
+    /// <summary>The last lines of a log, on one line; empty when there is none.</summary>
+    private static string Tail(string path) =>
+        File.Exists(path) ? string.Join(" / ", File.ReadLines(path).Where(l => l.Length > 0).TakeLast(3)) : "";
+
+    /// <summary>True when a ceph command succeeds; false when it fails or times out.</summary>
+    private static bool Answers(string[] args)
+    {
+        try
+        {
+            ServiceProcess.Run("ceph", null, null, args);
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
     private void WaitFor(Func<bool> condition, string what, string log)
     {
         try
@@ -160,10 +181,14 @@ public sealed class CephService : IDisposable
         }
         catch (TimeoutException e)
         {
-            throw new InvalidOperationException($"Ceph: gave up waiting for {what}; see {log} and {Path.Combine(_directory, "log")}", e);
+            // The directory goes when the service is disposed, so what the daemons said last goes into the message.
+            throw new InvalidOperationException($"Ceph: gave up waiting for {what}; the logs end with: "
+                + $"{Tail(log)} | ceph-mon: {Tail(Path.Combine(_directory, "log", "mon.a.log"))}", e);
         }
     }
 
+    /// <remarks>The monitor's store is a few megabytes, so it may start on a file system under 5% free (its default floor, below
+    /// which it exits at once: a clean-clone run here failed so on a disk left 86% full); the OSD keeps its data in memory.</remarks>
     private static string Config(string d, string fsid, int monPort, int s3Port) => $"""
         [global]
         fsid = {fsid}
@@ -202,6 +227,7 @@ public sealed class CephService : IDisposable
         mon allow pool delete = true
         mon max pg per osd = 1000
         mon warn on pool no redundancy = false
+        mon data avail crit = 1
         osd crush chooseleaf type = 0
         osd op num shards = 1
         osd op num threads per shard = 2
