@@ -115,7 +115,7 @@ internal static class SyncEndpoints
             {
                 if (scratch is null || scratch.Length < length)
                 {
-                    Return(ref scratch);
+                    ServerBuffers.Return(ref scratch);
                     scratch = ServerBuffers.Pool.Rent(length);
                 }
 
@@ -124,16 +124,7 @@ internal static class SyncEndpoints
         }
         finally
         {
-            Return(ref scratch);
-        }
-
-        static void Return(ref byte[]? buffer)
-        {
-            if (buffer is not null)
-            {
-                ServerBuffers.Pool.Return(buffer);
-                buffer = null; // never given back twice, whatever fails before the next rent
-            }
+            ServerBuffers.Return(ref scratch);
         }
     }
 

@@ -89,7 +89,7 @@ internal sealed partial class ChunkStore
         }
         finally
         {
-            Return(ref decoded);
+            ServerBuffers.Return(ref decoded);
         }
     }
 
@@ -111,7 +111,7 @@ internal sealed partial class ChunkStore
         }
         finally
         {
-            Return(ref decoded);
+            ServerBuffers.Return(ref decoded);
         }
     }
 
@@ -129,7 +129,7 @@ internal sealed partial class ChunkStore
 
         if (decoded is null || decoded.Length < entry.RawLength)
         {
-            Return(ref decoded);
+            ServerBuffers.Return(ref decoded);
             decoded = ServerBuffers.Pool.Rent(Math.Max(entry.RawLength, 256 << 10));
         }
 
@@ -177,7 +177,7 @@ internal sealed partial class ChunkStore
                         // A first small run gets 1 MiB; past that, straight to the size a full run needs (grown step by step,
                         // the pool kept one buffer of each step).
                         var size = run is null && length <= 1 << 20 ? 1 << 20 : Math.Max(length, MaxRunBytes);
-                        Return(ref run);
+                        ServerBuffers.Return(ref run);
                         run = ServerBuffers.Pool.Rent(size);
                     }
 
@@ -200,7 +200,7 @@ internal sealed partial class ChunkStore
         }
         finally
         {
-            Return(ref run);
+            ServerBuffers.Return(ref run);
         }
     }
 
@@ -304,17 +304,6 @@ internal sealed partial class ChunkStore
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new StorageFailedException($"the server could not read its pack storage ({e.Message.Split('\n')[0].TrimEnd('.')})", e);
-        }
-    }
-
-    /// <summary>Gives a pooled buffer back and forgets it, so that a failure before the next rent cannot give it back twice (the
-    /// pool would then lend it to two requests at once).</summary>
-    private static void Return(ref byte[]? buffer)
-    {
-        if (buffer is not null)
-        {
-            ServerBuffers.Pool.Return(buffer);
-            buffer = null;
         }
     }
 

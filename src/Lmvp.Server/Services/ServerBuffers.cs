@@ -17,4 +17,15 @@ internal static class ServerBuffers
 
     /// <summary>The pool.</summary>
     public static ArrayPool<byte> Pool { get; } = ArrayPool<byte>.Create(MaxKeptLength, KeptPerSize);
+
+    /// <summary>Gives a buffer rented from <see cref="Pool"/> back, if there is one, and forgets it, so that a failure before the
+    /// next rent cannot give it back twice (the pool would then lend it to two requests at once).</summary>
+    public static void Return(ref byte[]? buffer)
+    {
+        if (buffer is not null)
+        {
+            Pool.Return(buffer);
+            buffer = null;
+        }
+    }
 }

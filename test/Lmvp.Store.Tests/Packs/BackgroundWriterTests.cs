@@ -16,13 +16,12 @@ public class BackgroundWriterTests
     [Test]
     public void AWriteErrorMidStream_GivesEachBlockBackOnce_SoLaterWritersNeverShareOne()
     {
-        const bool durable = true;
         const int blockSize = 3 * DirectFile.Alignment;
         using var dir = new TempDirectory("background-writer");
 
         // An unaligned start keeps the durable writer off O_DIRECT, so every block goes through the failing stream.
         using (var failing = new FailingFileStream(Path.Combine(dir.Path, "full")))
-        using (var writer = new BackgroundWriter(failing, durable, blockSize, blocksInFlight: 1))
+        using (var writer = new BackgroundWriter(failing, durable: true, blockSize, blocksInFlight: 1))
         {
             // Ten blocks in one write: the third hand-over waits until the writer thread took the second, so by then the first
             // has failed, and the error is thrown right after a block was handed over.
@@ -34,7 +33,7 @@ public class BackgroundWriterTests
         var writers = Enumerable.Range(0, 8).Select(i =>
         {
             var stream = new FileStream(Path.Combine(dir.Path, $"after-{i}"), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 0);
-            var w = new BackgroundWriter(stream, durable, blockSize, blocksInFlight: 1);
+            var w = new BackgroundWriter(stream, durable: true, blockSize, blocksInFlight: 1);
             w.Write(Pattern(i));
             return (Stream: stream, Writer: w);
         }).ToList();
