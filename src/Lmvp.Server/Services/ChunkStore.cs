@@ -24,10 +24,6 @@ internal sealed partial class ChunkStore
     /// <summary>Chunks looked up in the index at once.</summary>
     private const int LookupBatch = 256;
 
-    /// <summary>The most chunk bytes one range read covers: 7 MiB, so that with the gaps read through a run's buffer is
-    /// usually one of 8 MiB, not 16 (the pool keeps what it lends).</summary>
-    private const int MaxRunBytes = 7 << 20;
-
     /// <summary>A gap up to this size between two chunks is read through rather than split into two reads.</summary>
     private const int MaxGapBytes = 64 << 10;
 
@@ -159,12 +155,12 @@ internal sealed partial class ChunkStore
                 var i = 0;
                 while (i < batch.Count)
                 {
-                    // The next chunks asked for, up to MaxRunBytes of them, read in pack order (so neighbours share one range read
+                    // The next chunks asked for, up to the blob store's RunBytes of them, read in pack order (so neighbours share one range read
                     // whatever order they were asked in: a store where each read is a request pays per read) and served in the
                     // order asked.
                     var end = i;
                     long total = 0;
-                    while (end < batch.Count && (end == i || (locations[end] is { } l && total + l.Entry.StoredLength <= MaxRunBytes)))
+                    while (end < batch.Count && (end == i || (locations[end] is { } l && total + l.Entry.StoredLength <= _blobs.RunBytes)))
                     {
                         total += (locations[end] ?? throw new ObjectNotFoundException($"Chunk {batch[end].ToShortString()} not found.")).Entry.StoredLength;
                         end++;
@@ -176,7 +172,7 @@ internal sealed partial class ChunkStore
                     {
                         // A first small run gets 1 MiB; past that, straight to the size a full run needs (grown step by step,
                         // the pool kept one buffer of each step).
-                        var size = run is null && length <= 1 << 20 ? 1 << 20 : Math.Max(length, MaxRunBytes);
+                        var size = run is null && length <= 1 << 20 ? 1 << 20 : Math.Max(length, _blobs.RunBytes);
                         ServerBuffers.Return(ref run);
                         run = ServerBuffers.Pool.Rent(size);
                     }

@@ -22,6 +22,11 @@ internal interface IBlobStore
     /// <exception cref="BlobNotFoundException">There is no such blob.</exception>
     Task<int> ReadAsync(string name, long offset, Memory<byte> destination, CancellationToken cancellationToken);
 
+    /// <summary>The most chunk bytes one range read of the chunk store should cover: long runs for a store that pays per request (a
+    /// bucket: 7 MiB, so that with the gaps read through a run's buffer is usually one of 8 MiB, not 16); a local file pays a system
+    /// call per read, and the buffer a run is read into is held while its chunks are served.</summary>
+    int RunBytes => 7 << 20;
+
     /// <summary>The blob's length, or null when there is no such blob.</summary>
     Task<long?> GetLengthAsync(string name, CancellationToken cancellationToken);
 

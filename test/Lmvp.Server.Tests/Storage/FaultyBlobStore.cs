@@ -56,6 +56,8 @@ internal sealed class FaultyBlobStore(IBlobStore inner) : IBlobStore, IDisposabl
         await inner.PutAsync(name, content, cancellationToken);
     }
 
+    public int RunBytes => inner.RunBytes;
+
     public Task<int> ReadAsync(string name, long offset, Memory<byte> destination, CancellationToken cancellationToken)
     {
         if (FailReads)

@@ -27,6 +27,10 @@ internal sealed partial class FileSystemBlobStore : IBlobStore, IDisposable
         }
     }
 
+    /// <remarks>1 MiB: with 8 MiB runs the verify read of a pushed file held 8 MiB buffers on the large-object heap at the server's
+    /// memory peak (BENCHMARKS.md, issue 10).</remarks>
+    public int RunBytes => 1 << 20;
+
     public Task PutAsync(string name, Stream content, CancellationToken cancellationToken) => PutCoreAsync(name, content, durable: true, cancellationToken);
 
     public Task PutScratchAsync(string name, Stream content, CancellationToken cancellationToken) => PutCoreAsync(name, content, durable: false, cancellationToken);
