@@ -275,6 +275,9 @@ internal sealed class RefUpdates(IObjectStore objects, IRefStore refs, ChunkStor
                 }
 
                 manifests.Add((manifest, node.Path));
+                // Grown once per file rather than by doubling: for a 2 GiB file each doubling left a large-object array of garbage.
+                chunkSeen.EnsureCapacity(chunkSeen.Count + manifest.Chunks.Count);
+                chunkIds.EnsureCapacity(chunkIds.Count + manifest.Chunks.Count);
                 foreach (var chunk in manifest.Chunks)
                 {
                     if (chunkSeen.Add(chunk.Id))

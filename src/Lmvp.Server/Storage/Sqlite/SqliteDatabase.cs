@@ -12,6 +12,9 @@ internal sealed class SqliteDatabase : SqlDatabase
     /// <summary>The database's file name inside the data directory.</summary>
     public const string FileName = "server.db";
 
+    /// <summary>A connection's page cache: 512 KiB (negative: in KiB).</summary>
+    private const string CacheSizePragma = "PRAGMA cache_size=-512";
+
     private readonly string _path;
     private readonly string _connectionString;
 
@@ -55,6 +58,8 @@ internal sealed class SqliteDatabase : SqlDatabase
         try
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            // Each pooled connection keeps its own page cache, 2 MiB by default; the file's pages stay in the OS page cache anyway.
+            await NonQueryAsync(connection, null, CacheSizePragma, cancellationToken).ConfigureAwait(false);
             return connection;
         }
         catch
