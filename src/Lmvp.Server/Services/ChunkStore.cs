@@ -155,9 +155,9 @@ internal sealed partial class ChunkStore
                 var i = 0;
                 while (i < batch.Count)
                 {
-                    // The next chunks asked for, up to the blob store's RunBytes of them, read in pack order (so neighbours share one range read
-                    // whatever order they were asked in: a store where each read is a request pays per read) and served in the
-                    // order asked.
+                    // The next chunks asked for, up to the blob store's RunBytes of them, read in pack order (so neighbours share one
+                    // range read whatever order they were asked in: a store where each read is a request pays per read) and served in
+                    // the order asked.
                     var end = i;
                     long total = 0;
                     while (end < batch.Count && (end == i || (locations[end] is { } l && total + l.Entry.StoredLength <= _blobs.RunBytes)))
