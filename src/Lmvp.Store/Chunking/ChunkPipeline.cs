@@ -9,8 +9,10 @@ namespace Lmvp.Store.Chunking;
 /// <summary>Reads a stream once and produces its file id, its content-defined chunks and their ids.</summary>
 /// <remarks>
 /// Three stages overlap across cores: this thread reads and finds cut points; one worker hashes the whole
-/// content (the file id); another hashes each chunk and hands it to the sink. Buffers come from a fixed ring,
-/// so memory stays at <see cref="BufferCount"/> x <see cref="BufferSize"/> whatever the file size.
+/// content (the file id) and each chunk; another hands the hashed chunks to the sink, which encodes and stores
+/// them. (With the chunk hashes on the sink's worker, that worker alone was the critical path of a commit.)
+/// Buffers come from a fixed ring, so memory stays at <see cref="BufferCount"/> x <see cref="BufferSize"/>
+/// whatever the file size.
 /// Small inputs take a single-threaded path: thread hand-offs cost more than they save there.
 /// One instance processes one file at a time (it keeps its buffers between files).
 /// </remarks>
@@ -92,8 +94,8 @@ internal sealed class ChunkPipeline
             free.Add(buffer, CancellationToken.None);
         }
 
-        using var toFileHasher = new BlockingCollection<Segment>(BufferCount);
-        using var toChunkHasher = new BlockingCollection<Segment>(BufferCount);
+        using var toHasher = new BlockingCollection<Segment>(BufferCount);
+        using var toSink = new BlockingCollection<Segment>(BufferCount);
         using var failed = new CancellationTokenSource();
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, failed.Token);
         var token = linked.Token;
@@ -101,33 +103,41 @@ internal sealed class ChunkPipeline
         var chunks = new List<ChunkRef>();
         ObjectId fileId = default;
 
-        void Release(Segment segment)
-        {
-            if (Interlocked.Decrement(ref segment.References) == 0)
-            {
-                free.Add(segment.Buffer, CancellationToken.None);
-            }
-        }
-
         void Fail(Exception e)
         {
             Interlocked.CompareExchange(ref workerError, ExceptionDispatchInfo.Capture(e), null);
             failed.Cancel();
         }
 
-        var fileHasher = Task.Factory.StartNew(() =>
+        var hasher = Task.Factory.StartNew(() =>
         {
+            var zeroIds = new Dictionary<int, ObjectId>();
             try
             {
-                using var hasher = Blake3.Hasher.New();
-                foreach (var segment in toFileHasher.GetConsumingEnumerable(token))
+                using var fileHasher = Blake3.Hasher.New();
+                try
                 {
-                    hasher.Update(segment.Buffer.AsSpan(0, segment.Length));
-                    Release(segment);
+                    foreach (var segment in toHasher.GetConsumingEnumerable(token))
+                    {
+                        fileHasher.Update(segment.Buffer.AsSpan(0, segment.Length));
+                        var pos = 0;
+                        for (var i = 0; i < segment.Chunks.Length; i++)
+                        {
+                            var len = segment.ChunkLengths[i];
+                            segment.Chunks[i] = new ChunkRef(HashChunk(segment.Buffer.AsSpan(pos, len), zeroIds), len);
+                            pos += len;
+                        }
+
+                        toSink.Add(segment, token);
+                    }
+                }
+                finally
+                {
+                    toSink.CompleteAdding();
                 }
 
                 Span<byte> hash = stackalloc byte[ObjectId.Size];
-                hasher.Finalize(hash);
+                fileHasher.Finalize(hash);
                 fileId = new ObjectId(hash);
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -139,28 +149,26 @@ internal sealed class ChunkPipeline
             }
         }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
-        var chunkHasher = Task.Factory.StartNew(() =>
+        var sinkWorker = Task.Factory.StartNew(() =>
         {
-            var zeroIds = new Dictionary<int, ObjectId>();
             var kinds = new List<ElementKind>();
             long offset = 0;
             try
             {
-                foreach (var segment in toChunkHasher.GetConsumingEnumerable(token))
+                foreach (var segment in toSink.GetConsumingEnumerable(token))
                 {
-                    var first = chunks.Count;
                     var pos = 0;
                     kinds.Clear();
                     foreach (var len in segment.ChunkLengths)
                     {
-                        chunks.Add(new ChunkRef(HashChunk(segment.Buffer.AsSpan(pos, len), zeroIds), len));
                         kinds.Add(cuts?.KindAt(offset + pos) ?? ElementKind.Unknown);
                         pos += len;
                     }
 
                     offset += pos;
-                    sink.Accept(CollectionsMarshal.AsSpan(chunks)[first..], CollectionsMarshal.AsSpan(kinds), segment.Buffer.AsSpan(0, segment.Length));
-                    Release(segment);
+                    chunks.AddRange(segment.Chunks);
+                    sink.Accept(segment.Chunks, CollectionsMarshal.AsSpan(kinds), segment.Buffer.AsSpan(0, segment.Length));
+                    free.Add(segment.Buffer, CancellationToken.None);
                 }
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -210,9 +218,7 @@ internal sealed class ChunkPipeline
 
                 if (lengths.Count > 0)
                 {
-                    var segment = new Segment(buffer, pos, lengths);
-                    toFileHasher.Add(segment, token);
-                    toChunkHasher.Add(segment, token);
+                    toHasher.Add(new Segment(buffer, pos, lengths), token);
                 }
                 else
                 {
@@ -238,9 +244,8 @@ internal sealed class ChunkPipeline
         }
         finally
         {
-            toFileHasher.CompleteAdding();
-            toChunkHasher.CompleteAdding();
-            Task.WaitAll(fileHasher, chunkHasher);
+            toHasher.CompleteAdding();
+            Task.WaitAll(hasher, sinkWorker);
         }
 
         workerError?.Throw();
@@ -301,6 +306,8 @@ internal sealed class ChunkPipeline
         public readonly byte[] Buffer = buffer;
         public readonly int Length = length;
         public readonly List<int> ChunkLengths = chunkLengths;
-        public int References = 2;
+
+        // Filled by the hashing worker before the segment reaches the sink.
+        public readonly ChunkRef[] Chunks = new ChunkRef[chunkLengths.Count];
     }
 }
