@@ -150,7 +150,7 @@ internal sealed partial class ChunkStore
         {
             for (var start = 0; start < ids.Count; start += LookupBatch)
             {
-                var batch = Slice(ids, start, Math.Min(LookupBatch, ids.Count - start));
+                var batch = IdViews.Range(ids, start, Math.Min(LookupBatch, ids.Count - start));
                 var locations = await _index.LookupAsync(repositoryId, batch, cancellationToken).ConfigureAwait(false);
                 var i = 0;
                 while (i < batch.Count)
@@ -301,21 +301,5 @@ internal sealed partial class ChunkStore
         {
             throw new StorageFailedException($"the server could not read its pack storage ({e.Message.Split('\n')[0].TrimEnd('.')})", e);
         }
-    }
-
-    private static IReadOnlyList<ObjectId> Slice(IReadOnlyList<ObjectId> ids, int start, int count)
-    {
-        if (start == 0 && count == ids.Count)
-        {
-            return ids;
-        }
-
-        var slice = new ObjectId[count];
-        for (var i = 0; i < count; i++)
-        {
-            slice[i] = ids[start + i];
-        }
-
-        return slice;
     }
 }

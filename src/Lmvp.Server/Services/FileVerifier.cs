@@ -59,15 +59,10 @@ internal sealed class FileVerifier(ChunkStore chunks, IObjectStore objects)
 
     private async Task<FileProblem?> VerifyGroupAsync(long repositoryId, List<FileManifest> files, bool mark, CancellationToken cancellationToken)
     {
-        var order = new List<ObjectId>(files.Sum(f => f.Chunks.Count));
-        foreach (var file in files)
-        {
-            order.AddRange(file.Chunks.Select(c => c.Id));
-        }
-
+        var order = IdViews.ChunksOf(files);
         for (var start = 0; start < order.Count; start += ProtocolLimits.MaxIdsPerRequest)
         {
-            var batch = order.GetRange(start, Math.Min(ProtocolLimits.MaxIdsPerRequest, order.Count - start));
+            var batch = IdViews.Range(order, start, Math.Min(ProtocolLimits.MaxIdsPerRequest, order.Count - start));
             var missing = await chunks.FindMissingAsync(repositoryId, batch, cancellationToken).ConfigureAwait(false);
             if (missing.Count > 0)
             {

@@ -251,8 +251,6 @@ internal sealed class RefUpdates(IObjectStore objects, IRefStore refs, ChunkStor
             },
         };
         var verified = new List<ObjectId>();
-        var chunkIds = new List<ObjectId>();
-        var chunkSeen = new HashSet<ObjectId>();
         var manifests = new List<(FileManifest Manifest, string Path)>();
         await foreach (var node in walker.WalkAsync([commitId], cancellationToken).ConfigureAwait(false))
         {
@@ -275,16 +273,6 @@ internal sealed class RefUpdates(IObjectStore objects, IRefStore refs, ChunkStor
                 }
 
                 manifests.Add((manifest, node.Path));
-                // Grown once per file rather than by doubling: for a 2 GiB file each doubling left a large-object array of garbage.
-                chunkSeen.EnsureCapacity(chunkSeen.Count + manifest.Chunks.Count);
-                chunkIds.EnsureCapacity(chunkIds.Count + manifest.Chunks.Count);
-                foreach (var chunk in manifest.Chunks)
-                {
-                    if (chunkSeen.Add(chunk.Id))
-                    {
-                        chunkIds.Add(chunk.Id);
-                    }
-                }
             }
             else
             {
@@ -292,9 +280,11 @@ internal sealed class RefUpdates(IObjectStore objects, IRefStore refs, ChunkStor
             }
         }
 
+        // Read through the manifests, not copied: a chunk two files share is asked for twice, which costs less than a set of every id.
+        var chunkIds = IdViews.ChunksOf([.. manifests.Select(m => m.Manifest)]);
         for (var i = 0; i < chunkIds.Count; i += ChunkBatch)
         {
-            var batch = chunkIds.GetRange(i, Math.Min(ChunkBatch, chunkIds.Count - i));
+            var batch = IdViews.Range(chunkIds, i, Math.Min(ChunkBatch, chunkIds.Count - i));
             var missing = await chunks.FindMissingAndKeepAsync(repository.Id, batch, cancellationToken).ConfigureAwait(false);
             if (missing.Count > 0)
             {

@@ -205,11 +205,13 @@ internal abstract class SqlDatabase
     /// <summary>The ids not in <paramref name="present"/>, in order, each once.</summary>
     public static IReadOnlyList<Lmvp.Store.ObjectId> Missing(IReadOnlyList<Lmvp.Store.ObjectId> ids, HashSet<Lmvp.Store.ObjectId> present)
     {
-        var seen = new HashSet<Lmvp.Store.ObjectId>(ids.Count);
+        // Only missing ids are remembered (each reported once): most checks find everything present, and a set of every id asked
+        // for was large-object garbage.
+        HashSet<Lmvp.Store.ObjectId>? reported = null;
         var missing = new List<Lmvp.Store.ObjectId>();
         foreach (var id in ids)
         {
-            if (seen.Add(id) && !present.Contains(id))
+            if (!present.Contains(id) && (reported ??= []).Add(id))
             {
                 missing.Add(id);
             }
