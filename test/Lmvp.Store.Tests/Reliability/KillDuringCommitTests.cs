@@ -10,7 +10,7 @@ public sealed class KillDuringCommitTests
 {
     private const int Kills = 20;
     private const int FileCount = 3;
-    private const int FileSize = 16 << 20;
+    private const int FileSize = 8 << 20;
     private const int PatchesPerFile = 2;
     private const int PatchSize = 256 << 10;
 
@@ -39,7 +39,7 @@ public sealed class KillDuringCommitTests
             WriteGeneration(dir, generation);
             var old = Head(dir.Path);
             var tempsBefore = TempPacks(packs);
-            // By progress, not by time: the kill lands once the commit has read a random part of the 48 MiB it reads.
+            // By progress, not by time: the kill lands once the commit has read a random part of the 24 MiB it reads.
             var threshold = (long)(FileCount * (long)FileSize * (0.1 + (0.8 * random.NextDouble())));
             bool finishedFirst;
             using (var process = LmvpProcess.Start(dir.Path, CommitArgs(generation)))
@@ -113,7 +113,7 @@ public sealed class KillDuringCommitTests
     private static string[] CommitArgs(int generation) => ["commit", "-m", $"generation {generation}", "--author", "Kill Test <kill@example.com>"];
 
     /// <summary>Generation 0 writes every file; later ones overwrite a few regions of each file in place, as a fine-tune does.</summary>
-    /// <remarks>Every commit then reads all 48 MiB again while writing only the changed chunks, so the repository (and each
+    /// <remarks>Every commit then reads all 24 MiB again while writing only the changed chunks, so the repository (and each
     /// fsck) stays small, and a temporary pack is open for most of the commit.</remarks>
     private static void WriteGeneration(TempDirectory dir, int generation)
     {
