@@ -21,7 +21,11 @@ esac
 
 PACKAGES="$(mktemp -d "${TMPDIR:-/tmp}/lmvp-packages.XXXXXX")"
 trap 'rm -rf "$PACKAGES"' EXIT
-pack() { dotnet pack "$@" -c Release -o "$PACKAGES" -p:Version="$VERSION" --nologo -v quiet >"$PACKAGES/pack.log" 2>&1; }
+# Without the analyzers (style and API checks, for development and CI): they were two thirds of the CPU of compiling lmvp-server.
+pack() {
+  dotnet pack "$@" -c Release -o "$PACKAGES" -p:Version="$VERSION" -p:RunAnalyzers=false -p:EnforceCodeStyleInBuild=false \
+    --nologo -v quiet >"$PACKAGES/pack.log" 2>&1
+}
 install_tool() {
   dotnet tool uninstall --tool-path "$BIN" "$1" >/dev/null 2>&1 || true
   dotnet tool install --tool-path "$BIN" "$1" --version "$VERSION" --add-source "$PACKAGES" >/dev/null

@@ -22,10 +22,13 @@ if command -v clang >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1; then
   # this way). They write only under their own RID's obj/ and bin/ folders: nothing the running tests load changes.
   dotnet restore src/Lmvp.Cli -r "$rid" -v quiet
   dotnet restore src/Lmvp.Server -r "$rid" -v quiet
+  # Without the analyzers: the build above ran them on the same code, and they were two thirds of the CPU of compiling
+  # lmvp-server for the RID (91 CPU-seconds with them, 30 without).
   setsid bash -c 'set -e
-    dotnet publish src/Lmvp.Cli -c Release -r "$1" -p:IlcInstructionSet=native -o "$2/lmvp.d" --no-restore --nologo -v quiet
-    dotnet publish src/Lmvp.Server -c Release -r "$1" -p:IlcInstructionSet=native -o "$2/server.d" --no-restore --nologo -v quiet' \
-    publish "$rid" "$native" >"$native/publish.log" 2>&1 &
+    for p in Cli:lmvp.d Server:server.d; do
+      dotnet publish "src/Lmvp.${p%%:*}" -c Release -r "$1" -p:IlcInstructionSet=native -p:RunAnalyzers=false \
+        -p:EnforceCodeStyleInBuild=false -o "$2/${p#*:}" --no-restore --nologo -v quiet
+    done' publish "$rid" "$native" >"$native/publish.log" 2>&1 &
   publishing=$!
 elif [ "${LMVP_REQUIRE_SERVICES:-}" = 1 ]; then
   echo "test.sh: no clang or gcc to build the native lmvp (apt-get install clang zlib1g-dev)" >&2
