@@ -14,7 +14,8 @@ dotnet build Lmvp.Vcs.sln -c Release --nologo -v quiet
 native=""
 if command -v clang >/dev/null 2>&1 || command -v gcc >/dev/null 2>&1; then
   native="$(mktemp -d "${TMPDIR:-/tmp}/lmvp-native.XXXXXX")"
-  # The publishes run in their own session, so that an early exit stops them and every compiler process under them.
+  # The publishes run in their own session, so that an exit stops every compiler process under them (once they are done,
+  # the kill finds nothing).
   trap 'if [ -n "${publishing:-}" ]; then kill -- "-$publishing" 2>/dev/null || true; fi; rm -rf "$native"' EXIT
   rid="$(dotnet --info | sed -n 's/^ *RID: *//p' | head -n 1)"
   # Restored here, before any test runs, and compiled while the tests below run: run after them, the two publishes added
@@ -45,12 +46,10 @@ if [ -z "$native" ]; then
   exit 0
 fi
 if ! wait "$publishing"; then
-  publishing=
   cat "$native/publish.log" >&2
   echo "test.sh: publishing the native lmvp and lmvp-server failed (above)" >&2
   exit 1
 fi
-publishing=""
 export LMVP_TEST_NATIVE_LMVP="$native/lmvp.d/lmvp"
 # The native lmvp-server as install.sh installs it (source-generated JSON only, no reflection): the Python package's tests
 # through both native programs, and the tests that start lmvp-server as a child (its command line; a server on PostgreSQL
