@@ -31,7 +31,13 @@ internal sealed partial class SqlChunkIndex
     public async Task<int> SetCondemnedAsync(long repositoryId, IReadOnlyList<ObjectId> ids, bool condemn, CancellationToken cancellationToken)
     {
         // In id order, so that two updates lock rows in the same order; a repeated id changes its row once either way.
-        var sorted = ids.ToArray();
+        // Copied by index: the ids are often a view (IdViews), which ToArray would gather in pooled segments first.
+        var sorted = new ObjectId[ids.Count];
+        for (var i = 0; i < sorted.Length; i++)
+        {
+            sorted[i] = ids[i];
+        }
+
         Array.Sort(sorted);
         await using var c = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
         return await NonQueryBatchedAsync(c, null, count => condemn

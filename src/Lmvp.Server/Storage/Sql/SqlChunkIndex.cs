@@ -15,9 +15,8 @@ internal sealed partial class SqlChunkIndex(SqlDatabase db) : IChunkIndex
     public async Task<IReadOnlyList<ObjectId>> FindMissingAsync(long repositoryId, IReadOnlyList<ObjectId> ids, CancellationToken cancellationToken)
     {
         await using var c = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
-        var present = await FindExistingAsync(c, null, n => $"SELECT id FROM chunks WHERE repo_id = @r AND id IN ({InList(n)})", ids,
+        return await SqlDatabase.FindMissingAsync(c, null, n => $"SELECT id FROM chunks WHERE repo_id = @r AND id IN ({InList(n)})", ids,
             [("@r", repositoryId)], cancellationToken).ConfigureAwait(false);
-        return Missing(ids, present);
     }
 
     public async Task<IReadOnlyList<ChunkLocation?>> LookupAsync(long repositoryId, IReadOnlyList<ObjectId> ids, CancellationToken cancellationToken)

@@ -154,31 +154,44 @@ internal abstract class SqlDatabase
     /// <summary>"@p0, @p1, …" for an IN list of <paramref name="count"/> parameters.</summary>
     public static string InList(int count) => string.Join(", ", Enumerable.Range(0, count).Select(i => "@p" + i.ToString(CultureInfo.InvariantCulture)));
 
-    /// <summary>Runs <paramref name="query"/> (whose IN list is <see cref="InList"/>) over <paramref name="ids"/> in batches, collecting the
-    /// ids of the rows found (column 0).</summary>
-    public static async Task<HashSet<Lmvp.Store.ObjectId>> FindExistingAsync(DbConnection connection, DbTransaction? transaction,
+    /// <summary>Runs <paramref name="query"/> (whose IN list is <see cref="InList"/>) over <paramref name="ids"/> in batches and returns the
+    /// ids it finds no row for (column 0), each once, in the order asked.</summary>
+    public static async Task<IReadOnlyList<Lmvp.Store.ObjectId>> FindMissingAsync(DbConnection connection, DbTransaction? transaction,
         Func<int, string> query, IReadOnlyList<Lmvp.Store.ObjectId> ids, (string Name, object? Value)[] fixedParameters, CancellationToken cancellationToken)
     {
-        // Sized up front (most ids asked are usually there): grown by doubling, a push's checks left megabytes of large-object
-        // garbage per call.
-        var found = new HashSet<Lmvp.Store.ObjectId>(ids.Count);
+        // Compared a batch at a time, so only one batch's rows are held, and only missing ids are remembered (each reported once):
+        // a set of every id found was 1.2 MB of large-object garbage per check of a 2 GiB file's chunks (BENCHMARKS.md, issue 10).
+        var found = new HashSet<Lmvp.Store.ObjectId>(Math.Min(IdBatch, ids.Count));
+        HashSet<Lmvp.Store.ObjectId>? reported = null;
+        var missing = new List<Lmvp.Store.ObjectId>();
         for (var start = 0; start < ids.Count; start += IdBatch)
         {
             var count = Math.Min(IdBatch, ids.Count - start);
-            await using var cmd = Command(connection, transaction, query(count), fixedParameters);
-            for (var i = 0; i < count; i++)
+            found.Clear();
+            await using (var cmd = Command(connection, transaction, query(count), fixedParameters))
             {
-                Add(cmd, "@p" + i.ToString(CultureInfo.InvariantCulture), ids[start + i].ToArray());
+                for (var i = 0; i < count; i++)
+                {
+                    Add(cmd, "@p" + i.ToString(CultureInfo.InvariantCulture), ids[start + i].ToArray());
+                }
+
+                await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    found.Add(new Lmvp.Store.ObjectId((byte[])r[0]));
+                }
             }
 
-            await using var r = await cmd.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await r.ReadAsync(cancellationToken).ConfigureAwait(false))
+            for (var i = start; i < start + count; i++)
             {
-                found.Add(new Lmvp.Store.ObjectId((byte[])r[0]));
+                if (!found.Contains(ids[i]) && (reported ??= []).Add(ids[i]))
+                {
+                    missing.Add(ids[i]);
+                }
             }
         }
 
-        return found;
+        return missing;
     }
 
     /// <summary>Runs the statement <paramref name="statement"/> (whose IN list is <see cref="InList"/>) over <paramref name="ids"/> in
@@ -200,24 +213,6 @@ internal abstract class SqlDatabase
         }
 
         return changed;
-    }
-
-    /// <summary>The ids not in <paramref name="present"/>, in order, each once.</summary>
-    public static IReadOnlyList<Lmvp.Store.ObjectId> Missing(IReadOnlyList<Lmvp.Store.ObjectId> ids, HashSet<Lmvp.Store.ObjectId> present)
-    {
-        // Only missing ids are remembered (each reported once): most checks find everything present, and a set of every id asked
-        // for was large-object garbage.
-        HashSet<Lmvp.Store.ObjectId>? reported = null;
-        var missing = new List<Lmvp.Store.ObjectId>();
-        foreach (var id in ids)
-        {
-            if (!present.Contains(id) && (reported ??= []).Add(id))
-            {
-                missing.Add(id);
-            }
-        }
-
-        return missing;
     }
 
     public static DateTimeOffset FromMs(long ms) => DateTimeOffset.FromUnixTimeMilliseconds(ms);

@@ -12,9 +12,8 @@ internal sealed class SqlObjectStore(SqlDatabase db) : IObjectStore
     public async Task<IReadOnlyList<ObjectId>> FindMissingObjectsAsync(long repositoryId, IReadOnlyList<ObjectId> ids, CancellationToken cancellationToken)
     {
         await using var c = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
-        var present = await FindExistingAsync(c, null, n => $"SELECT id FROM objects WHERE repo_id = @r AND id IN ({InList(n)})", ids,
+        return await FindMissingAsync(c, null, n => $"SELECT id FROM objects WHERE repo_id = @r AND id IN ({InList(n)})", ids,
             [("@r", repositoryId)], cancellationToken).ConfigureAwait(false);
-        return Missing(ids, present);
     }
 
     public async Task<int> PutObjectsAsync(long repositoryId, IAsyncEnumerable<MetadataObject> objects, CancellationToken cancellationToken)
@@ -136,9 +135,8 @@ internal sealed class SqlObjectStore(SqlDatabase db) : IObjectStore
     public async Task<IReadOnlyList<ObjectId>> FindIncompleteAsync(long repositoryId, IReadOnlyList<ObjectId> ids, CancellationToken cancellationToken)
     {
         await using var c = await db.OpenAsync(cancellationToken).ConfigureAwait(false);
-        var marked = await FindExistingAsync(c, null, n => $"SELECT id FROM complete WHERE repo_id = @r AND id IN ({InList(n)})", ids,
+        return await FindMissingAsync(c, null, n => $"SELECT id FROM complete WHERE repo_id = @r AND id IN ({InList(n)})", ids,
             [("@r", repositoryId)], cancellationToken).ConfigureAwait(false);
-        return Missing(ids, marked);
     }
 
     public async Task<bool> IsCompleteAsync(long repositoryId, ObjectId id, CancellationToken cancellationToken)
