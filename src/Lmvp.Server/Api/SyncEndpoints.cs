@@ -59,9 +59,10 @@ internal static class SyncEndpoints
         await using var spool = new FileStream(Path.Combine(paths.Temp, "objects-" + Guid.NewGuid().ToString("N")), FileMode.CreateNew,
             FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
         var spoolWriter = new FrameWriter(spool);
+        var manifests = new List<FileManifest>();
         var refused = await ReadUploadAsync(request, ProtocolLimits.MaxObjectFrame, async (frame, _) =>
         {
-            if (VerifyObject(frame) is { } bad)
+            if (VerifyObject(frame, manifests) is { } bad)
             {
                 return bad;
             }
@@ -78,16 +79,6 @@ internal static class SyncEndpoints
 
         // A file is accepted only if its chunks, which a push sends first, are all here and hash in order to its id: a manifest filed
         // under another file's id would otherwise make every clone of the branch fail.
-        spool.Position = 0;
-        var manifests = new List<FileManifest>();
-        await foreach (var o in ReadSpoolAsync(spool, cancellationToken))
-        {
-            if (o.Kind == ObjectKind.Manifest)
-            {
-                manifests.Add(FileManifest.Decode(o.Data.Span, o.Id));
-            }
-        }
-
         var fresh = (await objects.FindMissingObjectsAsync(repo.Id, [.. manifests.Select(m => m.FileId)], cancellationToken)).ToHashSet();
         manifests.RemoveAll(m => !fresh.Contains(m.FileId));
         if (await files.VerifyAsync(repo.Id, manifests, mark: false, cancellationToken) is { } bad)
@@ -287,8 +278,9 @@ internal static class SyncEndpoints
         return null;
     }
 
-    /// <summary>Null when a metadata frame verifies, else why not.</summary>
-    private static string? VerifyObject(Frame frame)
+    /// <summary>Null when a metadata frame verifies, else why not; a manifest, decoded to verify it, is added to <paramref name="manifests"/>
+    /// (decoding it again from the spool was another large-object array per large file).</summary>
+    private static string? VerifyObject(Frame frame, List<FileManifest> manifests)
     {
         switch (frame.Kind)
         {
@@ -300,7 +292,7 @@ internal static class SyncEndpoints
                 return null;
             case ObjectKind.Manifest:
                 // Decode accepts only the canonical encoding (fixed-width fields, minimal varints, no trailing bytes).
-                FileManifest.Decode(frame.Data.Span, frame.Id);
+                manifests.Add(FileManifest.Decode(frame.Data.Span, frame.Id));
                 return null;
             default:
                 return $"a {Describe(frame.Kind)} frame cannot be uploaded to .../objects (chunks go to .../chunks)";

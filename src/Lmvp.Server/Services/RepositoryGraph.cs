@@ -17,13 +17,13 @@ internal sealed class RepositoryGraph(RepositoryRecord repository, IObjectStore 
     public long Id => Repository.Id;
 
     public ValueTask<Commit?> FindCommitAsync(ObjectId id, CancellationToken cancellationToken) =>
-        FindAsync(id, ObjectKind.Commit, CacheKind.Commit, data => Commit.Decode(data, id), 3, cancellationToken);
+        FindAsync(id, ObjectKind.Commit, CacheKind.Commit, data => Commit.Decode(data.Span, id), 3, cancellationToken);
 
     public ValueTask<Tree?> FindTreeAsync(ObjectId id, CancellationToken cancellationToken) =>
-        FindAsync(id, ObjectKind.Tree, CacheKind.Tree, data => Tree.Decode(data, id), 3, cancellationToken);
+        FindAsync(id, ObjectKind.Tree, CacheKind.Tree, data => Tree.Decode(data.Span, id), 3, cancellationToken);
 
     public ValueTask<FileManifest?> FindManifestAsync(ObjectId fileId, CancellationToken cancellationToken) =>
-        FindAsync(fileId, ObjectKind.Manifest, CacheKind.Manifest, data => FileManifest.Decode(data, fileId), 2, cancellationToken);
+        FindAsync(fileId, ObjectKind.Manifest, CacheKind.Manifest, data => FileManifest.Decode(data.Span, fileId), 2, cancellationToken);
 
     public async IAsyncEnumerable<ReadOnlyMemory<byte>> ReadChunksAsync(IReadOnlyList<ChunkRef> chunks, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -46,7 +46,7 @@ internal sealed class RepositoryGraph(RepositoryRecord repository, IObjectStore 
     public async Task<MetadataObject?> GetStoredAsync(ObjectId id, CancellationToken cancellationToken) =>
         await objects.GetObjectAsync(Id, id, cancellationToken).ConfigureAwait(false);
 
-    private async ValueTask<T?> FindAsync<T>(ObjectId id, ObjectKind kind, CacheKind cacheKind, Func<byte[], T> decode, int sizeFactor, CancellationToken cancellationToken)
+    private async ValueTask<T?> FindAsync<T>(ObjectId id, ObjectKind kind, CacheKind cacheKind, Func<ReadOnlyMemory<byte>, T> decode, int sizeFactor, CancellationToken cancellationToken)
         where T : class
     {
         var key = new CacheKey(cacheKind, Id, id);
@@ -81,7 +81,7 @@ internal sealed class RepositoryGraph(RepositoryRecord repository, IObjectStore 
             return null;
         }
 
-        var data = o.Data.ToArray();
+        var data = o.Data; // decoded from the bytes as read: a copy was another large-object array per large manifest
         var value = cache.Set(key, decode(data), (data.Length * (long)sizeFactor) + 256);
         await PrefetchAsync(value, cancellationToken).ConfigureAwait(false);
         return value;
@@ -101,14 +101,14 @@ internal sealed class RepositoryGraph(RepositoryRecord repository, IObjectStore 
                     return;
                 }
 
-                var data = o.Data.ToArray();
+                var data = o.Data;
                 try
                 {
                     _ = kind switch
                     {
-                        ObjectKind.Commit => cache.Set<object>(new CacheKey(CacheKind.Commit, Id, o.Id), Commit.Decode(data, o.Id), (data.Length * 3L) + 256),
-                        ObjectKind.Tree => cache.Set<object>(new CacheKey(CacheKind.Tree, Id, o.Id), Tree.Decode(data, o.Id), (data.Length * 3L) + 256),
-                        _ => cache.Set<object>(new CacheKey(CacheKind.Manifest, Id, o.Id), FileManifest.Decode(data, o.Id), (data.Length * 2L) + 256),
+                        ObjectKind.Commit => cache.Set<object>(new CacheKey(CacheKind.Commit, Id, o.Id), Commit.Decode(data.Span, o.Id), (data.Length * 3L) + 256),
+                        ObjectKind.Tree => cache.Set<object>(new CacheKey(CacheKind.Tree, Id, o.Id), Tree.Decode(data.Span, o.Id), (data.Length * 3L) + 256),
+                        _ => cache.Set<object>(new CacheKey(CacheKind.Manifest, Id, o.Id), FileManifest.Decode(data.Span, o.Id), (data.Length * 2L) + 256),
                     };
                 }
                 catch (CorruptObjectException)
@@ -168,7 +168,7 @@ internal sealed class RepositoryGraph(RepositoryRecord repository, IObjectStore 
             // Decoded (and so verified) as a direct read would; an object that does not decode is left for that read to report.
             try
             {
-                var data = o.Data.ToArray();
+                var data = o.Data;
                 var key = o.Kind switch
                 {
                     ObjectKind.Commit => new CacheKey(CacheKind.Commit, Id, o.Id),
@@ -177,9 +177,9 @@ internal sealed class RepositoryGraph(RepositoryRecord repository, IObjectStore 
                 };
                 _ = o.Kind switch
                 {
-                    ObjectKind.Commit => cache.Set<object>(new CacheKey(CacheKind.Commit, Id, o.Id), Commit.Decode(data, o.Id), (data.Length * 3L) + 256),
-                    ObjectKind.Tree => cache.Set<object>(new CacheKey(CacheKind.Tree, Id, o.Id), Tree.Decode(data, o.Id), (data.Length * 3L) + 256),
-                    ObjectKind.Manifest => cache.Set<object>(new CacheKey(CacheKind.Manifest, Id, o.Id), FileManifest.Decode(data, o.Id), (data.Length * 2L) + 256),
+                    ObjectKind.Commit => cache.Set<object>(new CacheKey(CacheKind.Commit, Id, o.Id), Commit.Decode(data.Span, o.Id), (data.Length * 3L) + 256),
+                    ObjectKind.Tree => cache.Set<object>(new CacheKey(CacheKind.Tree, Id, o.Id), Tree.Decode(data.Span, o.Id), (data.Length * 3L) + 256),
+                    ObjectKind.Manifest => cache.Set<object>(new CacheKey(CacheKind.Manifest, Id, o.Id), FileManifest.Decode(data.Span, o.Id), (data.Length * 2L) + 256),
                     _ => null,
                 };
                 if (o.Kind != ObjectKind.Manifest)
