@@ -32,7 +32,7 @@ internal sealed class BackgroundWriter : IDisposable
     /// is freed only at a full collection too).</summary>
     private static readonly ConcurrentDictionary<int, ConcurrentBag<byte[]>> PinnedBlocks = new();
 
-    /// <summary>The most bytes of idle pinned blocks kept of each size: 16 of 512 KiB (a server's concurrent uploads), 4 of 2 MiB.</summary>
+    /// <summary>The most bytes of idle pinned blocks kept of each size: 32 of 256 KiB (a server's concurrent uploads), 4 of 2 MiB.</summary>
     private const int MaxIdlePinnedBytes = 8 * 1024 * 1024;
 
     private readonly Stream _stream;

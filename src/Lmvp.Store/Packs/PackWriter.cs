@@ -48,11 +48,12 @@ public sealed class PackWriter : IDisposable
 
     /// <summary>A pack writer for a spool file the caller will fsync, of which many are written at once (a server's concurrent
     /// uploads): its blocks go to the disk as they are written, around the page cache where the file system allows, and it
-    /// holds 1.5 MiB of them (512 KiB blocks, one queued), not 20.</summary>
+    /// holds 768 KiB of them (256 KiB blocks, one queued), not 20 MiB: three uploads held 4.9 MB of pinned blocks at a push's peak
+    /// with 512 KiB ones (BENCHMARKS.md, issue 10).</summary>
     /// <param name="destination">The spool file, at its start.</param>
     /// <param name="leaveOpen">Keep the stream open on dispose.</param>
     public static PackWriter ForSpool(FileStream destination, bool leaveOpen = false) =>
-        new(destination, leaveOpen, durable: true, blockSize: 512 * 1024, blocksInFlight: 1);
+        new(destination, leaveOpen, durable: true, blockSize: 256 * 1024, blocksInFlight: 1);
 
     /// <summary>The number of bytes written so far.</summary>
     public long Length => _out.Position;
