@@ -152,6 +152,20 @@ public abstract partial class MetadataContract
     }
 
     [Test]
+    public async Task ChunkIndex_ReportsMissingIds_OnceEach_InTheOrderAsked_AcrossQueryBatches()
+    {
+        var (s, repo) = await WithRepositoryAsync();
+        await s.Chunks.AddPackAsync(repo, "pack-a.pack", 1,
+            [.. Enumerable.Range(0, 600).Select(i => new PackEntry(Id(1000 + i), ObjectKind.Chunk, ChunkEncoding.Raw, 16 + (i * 10L), 10, 10))], default);
+
+        // 1,300 ids, more than two of the stores' query batches: present ids and 11 missing ones, each asked for in several batches.
+        var asked = Enumerable.Range(0, 1300).Select(i => i % 3 == 0 ? Id(9000 + (i % 11)) : Id(1000 + (i % 600))).ToList();
+        var missing = await s.Chunks.FindMissingAsync(repo, asked, default);
+
+        missing.Should().Equal(Enumerable.Range(0, 11).Select(k => Id(9000 + (k * 3 % 11))), "each missing id once, where it is first asked for");
+    }
+
+    [Test]
     public async Task ChunkIndex_AddsSeveralPacks_OfSeveralRepositories_InOneCall()
     {
         var (s, repo) = await WithRepositoryAsync();
