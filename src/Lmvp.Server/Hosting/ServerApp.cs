@@ -56,6 +56,7 @@ internal static class ServerApp
             // Bytes a connection reads ahead of the handler, in pinned 4 KiB blocks: at the default 1 MiB, three uploads in flight
             // held 3 MB of them at a push's peak (BENCHMARKS.md, issue 10); the kernel's socket buffer still keeps the link busy.
             builder.WebHost.UseSockets(sockets => sockets.MaxReadBufferSize = 256 * 1024);
+
             builder.Logging.ClearProviders();
             builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
             builder.Logging.SetMinimumLevel(options.MinimumLogLevel);
