@@ -61,6 +61,40 @@ public sealed class SyncEndpointTests
     }
 
     [Test]
+    public async Task Objects_OfFilesVerifiedTogether_WithEmptyOnesBetween_AreAccepted_AndAChunkListedShortIsRefused()
+    {
+        await using var server = await TestServer.StartAsync();
+        var alice = await server.CreateUserAsync("alice");
+        var repo = await server.CreateRepositoryAsync(alice.WriteToken, "model");
+        using var client = ClientRepo.Create();
+        // One verify group: the large files span several of the verifier's read-ahead slabs (512 KiB), the small and empty ones share them.
+        (string Path, byte[] Content)[] files =
+            [("a.bin", Random(1_300_000, 3)), ("b/empty", []), ("b/small.bin", Random(5_000, 4)), ("c/empty", []), ("d.bin", Random(2_100_000, 5)), ("e/empty", [])];
+        var commit = client.CommitFiles("epoch 1", files);
+        using var http = server.CreateClient(alice.WriteToken);
+        (await Wire.UploadAsync(http, $"api/v1/repos/{repo}/chunks", Wire.Frames(client.Chunks()))).Status.Should().Be(HttpStatusCode.OK);
+
+        var real = client.Repository.Store.GetManifest(ObjectId.Compute(files[4].Content));
+        real.Chunks.Should().HaveCountGreaterThan(2);
+        var listed = real.Chunks.ToArray();
+        listed[1] = listed[1] with { Length = listed[1].Length - 1 };
+        var lying = new FileManifest(real.FileId, real.Size - 1, listed);
+        var (refused, refusedBody) = await Wire.UploadAsync(http, $"api/v1/repos/{repo}/objects",
+            Wire.Frames([new WireObject(ObjectKind.Manifest, real.FileId, lying.Encode())]));
+        refused.Should().Be(HttpStatusCode.BadRequest, refusedBody.ToString());
+        refusedBody.Error().Should().Contain(real.FileId.ToString()).And.Contain($"its chunk {listed[1].Id} is {listed[1].Length + 1} bytes on the server")
+            .And.Contain("nothing was stored");
+
+        var (status, body) = await Wire.UploadAsync(http, $"api/v1/repos/{repo}/objects", Wire.Frames(client.Objects()));
+        status.Should().Be(HttpStatusCode.OK, body.ToString());
+        (await Wire.UpdateRefAsync(http, repo, "refs/heads/main", null, commit.Id)).Status.Should().Be(HttpStatusCode.OK);
+        foreach (var (path, content) in files)
+        {
+            (await http.GetByteArrayAsync($"api/v1/repos/{repo}/resolve/main/{path}")).Should().Equal(content, "{0} was stored as pushed", path);
+        }
+    }
+
+    [Test]
     public async Task Closure_WithHave_SendsOnlyWhatTheClientLacks()
     {
         await using var server = await TestServer.StartAsync();
