@@ -66,26 +66,21 @@ internal sealed partial class ChunkStore
     /// <exception cref="ObjectNotFoundException">The repository does not hold one of them.</exception>
     /// <exception cref="DamagedDataException">Stored bytes are damaged, or their pack is gone.</exception>
     public IAsyncEnumerable<ChunkData> ReadManyAsync(long repositoryId, IReadOnlyList<ObjectId> ids, CancellationToken cancellationToken) =>
-        ReadDecodedAsync(repositoryId, ids, once: false, cancellationToken);
+        ReadManyAsync(repositoryId, ids, verify: true, cancellationToken);
 
-    /// <summary>Reads chunks in the order given for a caller that hashes them as a whole (the verify of a pushed file), so none is
-    /// hashed on its own, and each stored byte is read once, around the blob store's caches where it can; an item's data is valid
-    /// only until the next one.</summary>
+    /// <summary>Reads chunks in the order given, each verified against its id unless <paramref name="verify"/> is false (a caller that
+    /// hashes what it reads as a whole); an item's data is valid only until the next one.</summary>
     /// <exception cref="ObjectNotFoundException">The repository does not hold one of them.</exception>
-    /// <exception cref="DamagedDataException">Stored bytes do not decode, or their pack is gone.</exception>
-    public IAsyncEnumerable<ChunkData> ReadOnceAsync(long repositoryId, IReadOnlyList<ObjectId> ids, CancellationToken cancellationToken) =>
-        ReadDecodedAsync(repositoryId, ids, once: true, cancellationToken);
-
-    /// <summary>Chunks decoded, verified against their ids unless read <paramref name="once"/>.</summary>
-    private async IAsyncEnumerable<ChunkData> ReadDecodedAsync(long repositoryId, IReadOnlyList<ObjectId> ids, bool once,
+    /// <exception cref="DamagedDataException">Stored bytes are damaged, or their pack is gone.</exception>
+    public async IAsyncEnumerable<ChunkData> ReadManyAsync(long repositoryId, IReadOnlyList<ObjectId> ids, bool verify,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         byte[]? decoded = null;
         try
         {
-            await foreach (var (entry, stored, pack) in ReadEntriesAsync(repositoryId, ids, once, cancellationToken).ConfigureAwait(false))
+            await foreach (var (entry, stored, pack) in ReadEntriesAsync(repositoryId, ids, cancellationToken).ConfigureAwait(false))
             {
-                yield return new ChunkData(entry.Id, Decode(entry, stored, pack, verify: !once, ref decoded));
+                yield return new ChunkData(entry.Id, Decode(entry, stored, pack, verify, ref decoded));
             }
         }
         finally
@@ -104,7 +99,7 @@ internal sealed partial class ChunkStore
         byte[]? decoded = null;
         try
         {
-            await foreach (var (entry, stored, pack) in ReadEntriesAsync(repositoryId, ids, once: false, cancellationToken).ConfigureAwait(false))
+            await foreach (var (entry, stored, pack) in ReadEntriesAsync(repositoryId, ids, cancellationToken).ConfigureAwait(false))
             {
                 _ = Decode(entry, stored, pack, verify: true, ref decoded);
                 yield return new StoredChunk(entry.Id, entry.Encoding, entry.RawLength, stored);
@@ -146,133 +141,62 @@ internal sealed partial class ChunkStore
         return decoded.AsMemory(0, entry.RawLength);
     }
 
-    /// <summary>Each chunk's pack entry and stored bytes, in the order given: looked up in batches, neighbours read with one range read.
-    /// With <paramref name="once"/> (a pass that reads each byte once: <see cref="IBlobStore.ReadOnceAsync"/>) the next group's reads
-    /// run while the caller works on this group's chunks, since each such read waits for the disk.</summary>
+    /// <summary>Each chunk's pack entry and stored bytes, in the order given: looked up in batches, neighbours read with one range read.</summary>
     private async IAsyncEnumerable<(PackEntry Entry, ReadOnlyMemory<byte> Stored, string Pack)> ReadEntriesAsync(long repositoryId, IReadOnlyList<ObjectId> ids,
-        bool once, [EnumeratorCancellation] CancellationToken cancellationToken)
+        [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        RunBuffer[] buffers = once ? [new(), new()] : [new()];
-        Task? reading = null;
+        byte[]? run = null;
         try
         {
-            await using var groups = PlanGroupsAsync(repositoryId, ids, cancellationToken).GetAsyncEnumerator(cancellationToken);
-            if (!await groups.MoveNextAsync().ConfigureAwait(false))
+            for (var start = 0; start < ids.Count; start += LookupBatch)
             {
-                yield break;
-            }
-
-            var group = groups.Current;
-            var slot = 0;
-            reading = ReadGroupAsync(repositoryId, group, buffers[slot], once, cancellationToken);
-            while (true)
-            {
-                await reading!.ConfigureAwait(false); // started for every group, before this one's chunks are yielded or after the last one's
-                reading = null;
-                var more = false;
-                if (once && (more = await groups.MoveNextAsync().ConfigureAwait(false)))
+                var batch = IdViews.Range(ids, start, Math.Min(LookupBatch, ids.Count - start));
+                var locations = await _index.LookupAsync(repositoryId, batch, cancellationToken).ConfigureAwait(false);
+                var i = 0;
+                while (i < batch.Count)
                 {
-                    reading = ReadGroupAsync(repositoryId, groups.Current, buffers[1 - slot], once, cancellationToken);
-                }
+                    // The next chunks asked for, up to the blob store's RunBytes of them, read in pack order (so neighbours share one
+                    // range read whatever order they were asked in: a store where each read is a request pays per read) and served in
+                    // the order asked.
+                    var end = i;
+                    long total = 0;
+                    while (end < batch.Count && (end == i || (locations[end] is { } l && total + l.Entry.StoredLength <= _blobs.RunBytes)))
+                    {
+                        total += (locations[end] ?? throw new ObjectNotFoundException($"Chunk {batch[end].ToShortString()} not found.")).Entry.StoredLength;
+                        end++;
+                    }
 
-                for (var k = group.From; k < group.To; k++)
-                {
-                    var location = group.Locations[k]!;
-                    yield return (location.Entry, buffers[slot].Array.AsMemory(group.Positions[k - group.From], location.Entry.StoredLength), location.Pack);
-                }
+                    var plan = PlanRuns(locations, i, end);
+                    var length = plan.Runs.Sum(r => r.Length);
+                    if (run is null || run.Length < length)
+                    {
+                        // A first small run gets 1 MiB; past that, straight to the size a full run needs (grown step by step,
+                        // the pool kept one buffer of each step).
+                        var size = run is null && length <= 1 << 20 ? 1 << 20 : Math.Max(length, _blobs.RunBytes);
+                        ServerBuffers.Return(ref run);
+                        run = ServerBuffers.Pool.Rent(size);
+                    }
 
-                if (!once && (more = await groups.MoveNextAsync().ConfigureAwait(false)))
-                {
-                    reading = ReadGroupAsync(repositoryId, groups.Current, buffers[slot], once, cancellationToken);
-                }
+                    var at = 0;
+                    foreach (var r in plan.Runs)
+                    {
+                        await ReadRunAsync(BlobName(repositoryId, r.First.Pack), r.First, run.AsMemory(at, r.Length), cancellationToken).ConfigureAwait(false);
+                        at += r.Length;
+                    }
 
-                if (!more)
-                {
-                    yield break;
-                }
+                    for (var k = i; k < end; k++)
+                    {
+                        var entry = locations[k]!.Entry;
+                        yield return (entry, run.AsMemory(plan.Positions[k - i], entry.StoredLength), locations[k]!.Pack);
+                    }
 
-                slot = (slot + 1) % buffers.Length;
-                group = groups.Current;
+                    i = end;
+                }
             }
         }
         finally
         {
-            if (reading is not null)
-            {
-                // A read still under way writes into its buffer: it ends before the buffer goes back to the pool.
-                await reading.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
-            }
-
-            foreach (var buffer in buffers)
-            {
-                ServerBuffers.Return(ref buffer.Array);
-            }
-        }
-    }
-
-    /// <summary>The chunks of <paramref name="ids"/> in groups of at most the blob store's RunBytes, each with its range reads planned.</summary>
-    private async IAsyncEnumerable<ReadGroup> PlanGroupsAsync(long repositoryId, IReadOnlyList<ObjectId> ids, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        for (var start = 0; start < ids.Count; start += LookupBatch)
-        {
-            var batch = IdViews.Range(ids, start, Math.Min(LookupBatch, ids.Count - start));
-            var locations = await _index.LookupAsync(repositoryId, batch, cancellationToken).ConfigureAwait(false);
-            var i = 0;
-            while (i < batch.Count)
-            {
-                // The next chunks asked for, up to the blob store's RunBytes of them, read in pack order (so neighbours share one
-                // range read whatever order they were asked in: a store where each read is a request pays per read) and served in
-                // the order asked.
-                var end = i;
-                long total = 0;
-                while (end < batch.Count && (end == i || (locations[end] is { } l && total + l.Entry.StoredLength <= _blobs.RunBytes)))
-                {
-                    total += (locations[end] ?? throw new ObjectNotFoundException($"Chunk {batch[end].ToShortString()} not found.")).Entry.StoredLength;
-                    end++;
-                }
-
-                var (runs, positions) = PlanRuns(locations, i, end);
-                yield return new ReadGroup(locations, i, end, runs, positions);
-                i = end;
-            }
-        }
-    }
-
-    /// <summary>Reads a group's runs into <paramref name="buffer"/>, back to back.</summary>
-    private async Task ReadGroupAsync(long repositoryId, ReadGroup group, RunBuffer buffer, bool once, CancellationToken cancellationToken)
-    {
-        var run = buffer.Ensure(group.Runs.Sum(r => r.Length), _blobs.RunBytes);
-        var at = 0;
-        foreach (var r in group.Runs)
-        {
-            await ReadRunAsync(BlobName(repositoryId, r.First.Pack), r.First, run.AsMemory(at, r.Length), once, cancellationToken).ConfigureAwait(false);
-            at += r.Length;
-        }
-    }
-
-    /// <summary>Chunks read with one group of range reads: <see cref="Locations"/> from <see cref="From"/> to <see cref="To"/> (exclusive),
-    /// and where each one's stored bytes start in the concatenated runs.</summary>
-    private sealed record ReadGroup(IReadOnlyList<ChunkLocation?> Locations, int From, int To, List<(ChunkLocation First, int Length)> Runs, int[] Positions);
-
-    /// <summary>A pooled buffer that read runs go into.</summary>
-    private sealed class RunBuffer
-    {
-        /// <summary>The buffer, rented from <see cref="ServerBuffers.Pool"/>; null before the first run.</summary>
-        public byte[]? Array;
-
-        /// <summary>The buffer, grown to hold <paramref name="length"/> bytes: a first small run gets at most 1 MiB; past that, straight
-        /// to the size a full run needs (grown step by step, the pool kept one buffer of each step).</summary>
-        public byte[] Ensure(int length, int runBytes)
-        {
-            if (Array is null || Array.Length < length)
-            {
-                var first = Math.Min(1 << 20, runBytes);
-                var size = Array is null && length <= first ? first : Math.Max(length, runBytes);
-                ServerBuffers.Return(ref Array);
-                Array = ServerBuffers.Pool.Rent(size);
-            }
-
-            return Array;
+            ServerBuffers.Return(ref run);
         }
     }
 
@@ -359,11 +283,11 @@ internal sealed partial class ChunkStore
         return PackFormat.ReadTrailer(trailer, hash, offset, name);
     }
 
-    private async Task ReadRunAsync(string blob, ChunkLocation first, Memory<byte> destination, bool once, CancellationToken cancellationToken)
+    private async Task ReadRunAsync(string blob, ChunkLocation first, Memory<byte> destination, CancellationToken cancellationToken)
     {
         try
         {
-            await _blobs.ReadExactlyAsync(blob, first.Entry.DataOffset, destination, cancellationToken, once).ConfigureAwait(false);
+            await _blobs.ReadExactlyAsync(blob, first.Entry.DataOffset, destination, cancellationToken).ConfigureAwait(false);
         }
         catch (BlobNotFoundException e)
         {

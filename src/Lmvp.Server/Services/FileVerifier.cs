@@ -15,8 +15,7 @@ internal sealed record FileProblem(ObjectId FileId, string Problem, bool ChunkMi
 /// complete in the object store so it is never checked again.</summary>
 /// <remarks>
 /// Files are checked in groups that share one chunk lookup and one stream of range reads, so a push of many small files costs a
-/// few queries, not a few per file. Chunks are read once, around the blob store's caches, and without their own hash check,
-/// since the file hash covers every byte;
+/// few queries, not a few per file. Chunks are read without their own hash check, since the file hash covers every byte;
 /// only when a file does not match are its chunks read again verified, to tell damaged storage (<see cref="DamagedDataException"/>)
 /// from a manifest that lies.
 /// </remarks>
@@ -78,7 +77,7 @@ internal sealed class FileVerifier(ChunkStore chunks, IObjectStore objects)
         var hasher = Blake3.Hasher.New();
         try
         {
-            await foreach (var chunk in chunks.ReadOnceAsync(repositoryId, order, cancellationToken).ConfigureAwait(false))
+            await foreach (var chunk in chunks.ReadManyAsync(repositoryId, order, verify: false, cancellationToken).ConfigureAwait(false))
             {
                 // Files without chunks (empty files) are finished before the next chunk is hashed.
                 while (chunkIndex == files[fileIndex].Chunks.Count)
@@ -143,7 +142,7 @@ internal sealed class FileVerifier(ChunkStore chunks, IObjectStore objects)
             return null;
         }
 
-        await foreach (var _ in chunks.ReadManyAsync(repositoryId, [.. file.Chunks.Select(c => c.Id)], cancellationToken).ConfigureAwait(false))
+        await foreach (var _ in chunks.ReadManyAsync(repositoryId, [.. file.Chunks.Select(c => c.Id)], verify: true, cancellationToken).ConfigureAwait(false))
         {
         }
 

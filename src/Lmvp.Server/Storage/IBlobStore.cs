@@ -22,12 +22,6 @@ internal interface IBlobStore
     /// <exception cref="BlobNotFoundException">There is no such blob.</exception>
     Task<int> ReadAsync(string name, long offset, Memory<byte> destination, CancellationToken cancellationToken);
 
-    /// <summary>Reads as <see cref="ReadAsync"/> does, for a pass that reads these bytes once (the verify of a pushed file): a
-    /// provider may read them around its caches.</summary>
-    /// <exception cref="BlobNotFoundException">There is no such blob.</exception>
-    Task<int> ReadOnceAsync(string name, long offset, Memory<byte> destination, CancellationToken cancellationToken) =>
-        ReadAsync(name, offset, destination, cancellationToken);
-
     /// <summary>The most chunk bytes one range read of the chunk store should cover: long runs for a store that pays per request (a
     /// bucket: 7 MiB, so that with the gaps read through a run's buffer is usually one of 8 MiB, not 16); a local file pays a system
     /// call per read, and the buffer a run is read into is held while its chunks are served.</summary>
@@ -78,17 +72,13 @@ internal sealed class BlobNotFoundException : IOException
 /// <summary>Reads that fill their buffer, over a store that may return short reads.</summary>
 internal static class BlobReads
 {
-    /// <summary>Reads exactly <paramref name="destination"/>'s length from <paramref name="offset"/>, or throws when the blob ends first;
-    /// with <paramref name="once"/>, through <see cref="IBlobStore.ReadOnceAsync"/>.</summary>
-    public static async Task ReadExactlyAsync(this IBlobStore store, string name, long offset, Memory<byte> destination, CancellationToken cancellationToken,
-        bool once = false)
+    /// <summary>Reads exactly <paramref name="destination"/>'s length from <paramref name="offset"/>, or throws when the blob ends first.</summary>
+    public static async Task ReadExactlyAsync(this IBlobStore store, string name, long offset, Memory<byte> destination, CancellationToken cancellationToken)
     {
         var total = 0;
         while (total < destination.Length)
         {
-            var n = once
-                ? await store.ReadOnceAsync(name, offset + total, destination[total..], cancellationToken).ConfigureAwait(false)
-                : await store.ReadAsync(name, offset + total, destination[total..], cancellationToken).ConfigureAwait(false);
+            var n = await store.ReadAsync(name, offset + total, destination[total..], cancellationToken).ConfigureAwait(false);
             if (n == 0)
             {
                 throw new Lmvp.Store.CorruptObjectException($"Blob {name} ends at {offset + total}, before the {destination.Length} bytes asked at {offset}.");

@@ -170,7 +170,7 @@ internal sealed class BackgroundWriter : IDisposable
             array = GC.AllocateUninitializedArray<byte>(_blockSize + DirectFile.Alignment, pinned: true);
         }
 
-        return new ArraySegment<byte>(array, FileSystemSync.AlignedOffset(array), _blockSize);
+        return new ArraySegment<byte>(array, DirectFile.AlignedOffset(array), _blockSize);
     }
 
     private void ReturnBlock(ArraySegment<byte> block)

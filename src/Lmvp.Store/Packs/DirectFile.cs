@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
@@ -36,7 +37,12 @@ internal sealed partial class DirectFile : IDisposable
         }
 
         // O_DIRECT's value differs between architectures; elsewhere only the writeback hint is used.
-        var oDirect = FileSystemSync.DirectFlag;
+        var oDirect = RuntimeInformation.ProcessArchitecture switch
+        {
+            Architecture.X64 or Architecture.X86 => 0x4000,
+            Architecture.Arm64 or Architecture.Arm => 0x10000,
+            _ => 0,
+        };
         SafeFileHandle? direct = null;
         if (oDirect != 0 && file.Position % Alignment == 0)
         {
@@ -45,6 +51,13 @@ internal sealed partial class DirectFile : IDisposable
         }
 
         return new DirectFile(file.SafeFileHandle, direct);
+    }
+
+    /// <summary>The offset into <paramref name="pinned"/> (a pinned array) at which an aligned block starts.</summary>
+    public static unsafe int AlignedOffset(byte[] pinned)
+    {
+        var address = (nuint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(pinned));
+        return (int)((Alignment - (address % Alignment)) % Alignment);
     }
 
     /// <summary>Writes <paramref name="data"/> (in an aligned buffer) at <paramref name="offset"/> around the page cache; false

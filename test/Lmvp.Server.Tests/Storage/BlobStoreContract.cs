@@ -124,29 +124,6 @@ public abstract class BlobStoreContract
     }
 
     [Test]
-    public async Task ReadOnce_ReturnsWhatReadDoes_AtUnalignedRanges_AndZeroAtOrPastTheEnd()
-    {
-        var store = await OpenAsync();
-        var data = Bytes(3_000_123, 9); // longer than a file store's uncached read (1 MiB), and not a whole number of blocks
-        await store.PutAsync("o/x", new MemoryStream(data), default);
-
-        foreach (var (offset, length) in new[] { (0, 4096), (1, 10), (4095, 2), (12_345, 1_500_000), (1_048_575, 1_048_578), (data.Length - 7, 7) })
-        {
-            var once = new byte[length];
-            await store.ReadExactlyAsync("o/x", offset, once, default, once: true);
-            once.Should().Equal(data.AsSpan(offset, length).ToArray(), "a read-once pass of {0} bytes at {1} reads what is there", length, offset);
-        }
-
-        var tail = new byte[5000];
-        (await ReadFillAsync(store, "o/x", data.Length - 100, tail, once: true)).Should().Be(100, "a read past the end returns what is there");
-        tail.AsSpan(0, 100).ToArray().Should().Equal(data.AsSpan(data.Length - 100).ToArray());
-        (await store.ReadOnceAsync("o/x", data.Length, new byte[10], default)).Should().Be(0);
-        (await store.ReadOnceAsync("o/x", data.Length + 5000, new byte[10], default)).Should().Be(0);
-        var missing = () => store.ReadOnceAsync("none/x", 0, new byte[10], default);
-        await missing.Should().ThrowAsync<BlobNotFoundException>();
-    }
-
-    [Test]
     public async Task Missing_Blobs_AreNotFound_AndHaveNoLength()
     {
         var store = await OpenAsync();
@@ -226,13 +203,11 @@ public abstract class BlobStoreContract
         return buffer;
     }
 
-    private static async Task<int> ReadFillAsync(IBlobStore store, string name, long offset, byte[] buffer, bool once = false)
+    private static async Task<int> ReadFillAsync(IBlobStore store, string name, long offset, byte[] buffer)
     {
         var total = 0;
         int n;
-        while (total < buffer.Length && (n = once
-            ? await store.ReadOnceAsync(name, offset + total, buffer.AsMemory(total), default)
-            : await store.ReadAsync(name, offset + total, buffer.AsMemory(total), default)) > 0)
+        while (total < buffer.Length && (n = await store.ReadAsync(name, offset + total, buffer.AsMemory(total), default)) > 0)
         {
             total += n;
         }

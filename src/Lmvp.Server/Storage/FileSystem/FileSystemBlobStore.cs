@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
-using Lmvp.Store.Packs;
 using Microsoft.Win32.SafeHandles;
 
 namespace Lmvp.Server.Storage.FileSystem;
@@ -16,15 +15,7 @@ internal sealed partial class FileSystemBlobStore : IBlobStore, IDisposable
     private const string TempPrefix = ".put-";
 
     private readonly string _root;
-    /// <summary>The most one uncached read covers: a read run of the chunk store.</summary>
-    private const int AlignedBufferBytes = 512 << 10;
-
-    /// <summary>Aligned buffers kept for uncached reads (verifies under way at once).</summary>
-    private const int KeptAlignedBuffers = 2;
-
     private readonly ConcurrentDictionary<string, Lazy<SafeFileHandle>> _handles = new(StringComparer.Ordinal);
-    private readonly ConcurrentBag<byte[]> _alignedBuffers = [];
-    private volatile bool _uncachedRefused;
 
     public FileSystemBlobStore(string root)
     {
@@ -36,9 +27,9 @@ internal sealed partial class FileSystemBlobStore : IBlobStore, IDisposable
         }
     }
 
-    /// <remarks>512 KiB: with 8 MiB runs the verify read of a pushed file held 8 MiB buffers on the large-object heap at the server's
-    /// memory peak, and that read now holds two runs and an aligned buffer of this size (BENCHMARKS.md, issue 10).</remarks>
-    public int RunBytes => AlignedBufferBytes;
+    /// <remarks>1 MiB: with 8 MiB runs the verify read of a pushed file held 8 MiB buffers on the large-object heap at the server's
+    /// memory peak (BENCHMARKS.md, issue 10).</remarks>
+    public int RunBytes => 1 << 20;
 
     public Task PutAsync(string name, Stream content, CancellationToken cancellationToken) => PutCoreAsync(name, content, durable: true, cancellationToken);
 
@@ -118,47 +109,6 @@ internal sealed partial class FileSystemBlobStore : IBlobStore, IDisposable
         {
             // The blob was replaced or deleted between taking its handle and reading: read what is there now.
             return await RandomAccess.ReadAsync(Open(name), destination, offset, cancellationToken).ConfigureAwait(false);
-        }
-    }
-
-    /// <remarks>Around the page cache where the file system allows (O_DIRECT, through an aligned buffer of this store's): on these
-    /// machines copying a just-pushed pack into fresh page-cache pages was half the server's CPU while it verified the file
-    /// (BENCHMARKS.md, issue 10). Elsewhere, and for a missing blob, the buffered read answers.</remarks>
-    public async Task<int> ReadOnceAsync(string name, long offset, Memory<byte> destination, CancellationToken cancellationToken)
-    {
-        const int align = FileSystemSync.UncachedAlignment;
-        if (destination.Length == 0 || _uncachedRefused || FileSystemSync.TryOpenUncached(PathOf(name)) is not { } handle)
-        {
-            return await ReadAsync(name, offset, destination, cancellationToken).ConfigureAwait(false);
-        }
-
-        using (handle)
-        {
-            var buffer = _alignedBuffers.TryTake(out var kept) ? kept : GC.AllocateUninitializedArray<byte>(AlignedBufferBytes + align, pinned: true);
-            try
-            {
-                // The aligned span around what was asked, as much of it as the buffer holds (a short read is the contract's).
-                var start = offset - (offset % align);
-                var skip = (int)(offset - start);
-                var length = (int)Math.Min(AlignedBufferBytes, (skip + (long)destination.Length + align - 1) / align * align);
-                var read = await RandomAccess.ReadAsync(handle, buffer.AsMemory(FileSystemSync.AlignedOffset(buffer), length), start, cancellationToken).ConfigureAwait(false);
-                var count = Math.Clamp(read - skip, 0, destination.Length);
-                buffer.AsSpan(FileSystemSync.AlignedOffset(buffer) + skip, count).CopyTo(destination.Span);
-                return count;
-            }
-            catch (IOException)
-            {
-                // EINVAL from a file system that opens with O_DIRECT but will not read so: stop trying.
-                _uncachedRefused = true;
-                return await ReadAsync(name, offset, destination, cancellationToken).ConfigureAwait(false);
-            }
-            finally
-            {
-                if (_alignedBuffers.Count < KeptAlignedBuffers)
-                {
-                    _alignedBuffers.Add(buffer);
-                }
-            }
         }
     }
 
