@@ -67,7 +67,7 @@ public sealed class SyncEndpointTests
         var alice = await server.CreateUserAsync("alice");
         var repo = await server.CreateRepositoryAsync(alice.WriteToken, "model");
         using var client = ClientRepo.Create();
-        // One verify group: the large files span several of the verifier's read-ahead slabs (512 KiB), the small and empty ones share them.
+        // One verify group: the large files span several of the verifier's read runs (1 MiB), the small and empty ones share them.
         (string Path, byte[] Content)[] files =
             [("a.bin", Random(1_300_000, 3)), ("b/empty", []), ("b/small.bin", Random(5_000, 4)), ("c/empty", []), ("d.bin", Random(2_100_000, 5)), ("e/empty", [])];
         var commit = client.CommitFiles("epoch 1", files);
