@@ -7,8 +7,8 @@ using Lmvp.Store.Protocol;
 namespace Lmvp.Store.Sync;
 
 /// <summary>The chunk half of a push: streams the chunks the server lacks in requests of about the configured size, reading
-/// and verifying each from the packs while the previous ones are on the wire. Chunks travel in their stored encoding (frame
-/// stream version 2), so compressed chunks cost their compressed size on the wire.</summary>
+/// each from the packs while the previous ones are on the wire (the server verifies them; a refused request is verified here).
+/// Chunks travel in their stored encoding (frame stream version 2), so compressed chunks cost their compressed size on the wire.</summary>
 /// <remarks>The first request is small, so a refusal comes back before much is streamed; after it three requests are kept in
 /// flight, so while the server publishes batches (a group commit: fsyncs together, one index transaction) the next are
 /// streaming. A killed push loses at most the requests in flight; a re-run asks again what is missing.</remarks>
@@ -113,13 +113,44 @@ internal sealed class ChunkUploader(Repository repository, SyncConnection connec
     {
         var rawBytes = batch.Sum(c => (long)c.Location.RawLength);
         var storedBytes = batch.Sum(c => (long)c.Location.StoredLength);
-        await connection.PostFramesAsync(
-            "chunks",
-            () => new FrameUploadContent(storedBytes, batch.Count, (writer, ct) => WriteChunksAsync(writer, batch, ct), connection.Counter, version: 2),
-            FrameFormat.StreamSize(storedBytes, batch.Count, 2),
-            ProtocolJsonContext.Default.StoredResponse,
-            cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await connection.PostFramesAsync(
+                "chunks",
+                () => new FrameUploadContent(storedBytes, batch.Count, (writer, ct) => WriteChunksAsync(writer, batch, ct), connection.Counter, version: 2),
+                FrameFormat.StreamSize(storedBytes, batch.Count, 2),
+                ProtocolJsonContext.Default.StoredResponse,
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (RemoteException e) when (e.StatusCode == 400)
+        {
+            // The server hashes every chunk it is sent and refused one, keeping nothing of the request: when a chunk was damaged on
+            // this disk, that is what to say (the pack, the offset), not what the server saw.
+            VerifyLocally(batch);
+            throw;
+        }
+
         connection.Counter.ChunksSent(batch.Count, rawBytes, storedBytes);
+    }
+
+    /// <summary>Reads <paramref name="batch"/>'s chunks again, verified.</summary>
+    /// <exception cref="CorruptObjectException">One of them is damaged in its pack.</exception>
+    private void VerifyLocally(List<(ObjectId Id, ChunkLocation Location)> batch)
+    {
+        var stored = ArrayPool<byte>.Shared.Rent(batch.Max(c => Math.Max(c.Location.StoredLength, 1)));
+        var scratch = ArrayPool<byte>.Shared.Rent(batch.Max(c => Math.Max(c.Location.RawLength, 1)));
+        try
+        {
+            foreach (var (id, location) in batch)
+            {
+                repository.Store.ReadStoredChunk(id, location, stored.AsSpan(0, location.StoredLength), scratch);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(stored);
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
     }
 
     private async Task WriteChunksAsync(FrameWriter writer, List<(ObjectId Id, ChunkLocation Location)> batch, CancellationToken cancellationToken)
@@ -130,7 +161,6 @@ internal sealed class ChunkUploader(Repository repository, SyncConnection connec
         Exception? readError = null;
         var reader = Task.Run(async () =>
         {
-            var scratch = ArrayPool<byte>.Shared.Rent(batch.Count == 0 ? 1 : batch.Max(c => c.Location.RawLength));
             try
             {
                 foreach (var (id, location) in batch)
@@ -138,8 +168,9 @@ internal sealed class ChunkUploader(Repository repository, SyncConnection connec
                     var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(location.StoredLength, 1));
                     try
                     {
-                        // A verified read: a chunk damaged on this disk is never sent (the server would refuse it anyway).
-                        repository.Store.ReadStoredChunk(id, location, buffer.AsSpan(0, location.StoredLength), scratch);
+                        // Not verified here: the server decodes and hashes every chunk before it keeps any of a request (verifying here
+                        // too was most of a push's CPU on this side), and a refusal is answered by verifying the request's chunks.
+                        repository.Store.ReadStoredChunk(id, location, buffer.AsSpan(0, location.StoredLength), [], verify: false);
                         await channel.Writer.WriteAsync((id, location, buffer), stop.Token).ConfigureAwait(false);
                     }
                     catch
@@ -155,7 +186,6 @@ internal sealed class ChunkUploader(Repository repository, SyncConnection connec
             }
             finally
             {
-                ArrayPool<byte>.Shared.Return(scratch);
                 channel.Writer.Complete();
             }
         }, CancellationToken.None);

@@ -269,6 +269,32 @@ public sealed class SyncEndToEndTests(string backend)
     }
 
     [Test]
+    public async Task Push_OfAChunkDamagedInItsPack_FailsNamingThePack_AndTheServerKeepsNoneOfThatRequest()
+    {
+        var (name, url) = await NewRepositoryAsync();
+        using var alice = new ClientMachine(_alice.WriteToken);
+        var model = TestData.Random(3 * TestData.MiB, 17);
+        await InitWithCommitAsync(alice, "work", url, new() { ["model.bin"] = model });
+        var pack = Directory.EnumerateFiles(alice.PathOf("work/.lmvp"), "*.pack", SearchOption.AllDirectories).Single();
+        var bytes = File.ReadAllBytes(pack);
+        bytes[bytes.Length / 2] ^= 0x40; // inside a chunk's bytes: the pack holds one 3 MiB file
+        File.WriteAllBytes(pack, bytes);
+
+        var push = await alice.LmvpAsync("work", "push");
+
+        push.ExitCode.Should().Be(1, push.ToString());
+        push.Error.Trim().Should().MatchRegex(@"^error: .*[Cc]hunk [0-9a-f]{12} in pack-[0-9a-f]+\.pack at offset \d+ (is corrupt|does not decompress)",
+            "the damage is reported where it is, on this side");
+        push.Error.Trim().Split('\n').Should().ContainSingle();
+        (await ServerRefsAsync(name)).Should().BeEmpty("the branch never moved");
+        using var http = _server.CreateClient(_alice.ReadToken);
+        using var repository = Repository.Open(alice.PathOf("work"));
+        var chunks = repository.Store.GetManifest(ObjectId.Compute(model)).Chunks.Select(c => c.Id);
+        var missing = await Lmvp.Server.Tests.Server.Wire.MissingAsync(http, $"alice/{name}", "chunks", chunks);
+        missing.Should().NotBeEmpty("the request with the damaged chunk was refused whole");
+    }
+
+    [Test]
     public async Task TwoPushesToOneBranch_OneWinsTheOtherIsToldToPull_AndAfterPullAndPushBothAreInHistory()
     {
         var (name, url) = await NewRepositoryAsync();
