@@ -10,7 +10,10 @@ namespace Lmvp.Server.Storage.Sql;
 internal sealed partial class SqlChunkIndex(SqlDatabase db) : IChunkIndex
 {
     /// <summary>Rows inserted by one statement.</summary>
-    private const int RowsPerInsert = 100;
+    /// <remarks>Fewer on SQLite: Microsoft.Data.Sqlite binds each parameter by its name, which SQLite finds by a linear search of
+    /// the statement's names, so a statement's binding costs the square of its parameters (100 rows of 7 were 8% of the server's
+    /// CPU while a push's chunks arrived: BENCHMARKS.md, issue 10). PostgreSQL pays a round trip per statement instead.</remarks>
+    private int RowsPerInsert => db.Dialect == SqlDialect.Sqlite ? 16 : 100;
 
     public async Task<IReadOnlyList<ObjectId>> FindMissingAsync(long repositoryId, IReadOnlyList<ObjectId> ids, CancellationToken cancellationToken)
     {
