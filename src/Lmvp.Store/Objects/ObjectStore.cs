@@ -54,8 +54,8 @@ internal sealed class ObjectStore(RepositoryDatabase database, PackSet packs) : 
     public void ReadChunk(ObjectId id, ChunkLocation location, Span<byte> destination, bool verify = true) =>
         packs.Get(location.PackId).ReadEntry(location.ToEntry(id), destination, verify);
 
-    /// <summary>Reads a chunk's stored bytes (as encoded, for the wire), with <paramref name="verify"/> after verifying they decode to
-    /// bytes that hash to its id (<paramref name="scratch"/> then holds at least its raw length). Safe to call from several threads.</summary>
+    /// <summary>Reads a chunk's stored bytes (as encoded, for the wire); with <paramref name="verify"/>, only after checking that they
+    /// decode to bytes that hash to its id (<paramref name="scratch"/> then holds at least its raw length). Safe to call from several threads.</summary>
     public void ReadStoredChunk(ObjectId id, ChunkLocation location, Span<byte> stored, Span<byte> scratch, bool verify = true) =>
         packs.Get(location.PackId).ReadStored(location.ToEntry(id), stored, scratch, verify);
 

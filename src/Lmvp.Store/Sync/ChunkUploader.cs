@@ -155,7 +155,7 @@ internal sealed class ChunkUploader(Repository repository, SyncConnection connec
 
     private async Task WriteChunksAsync(FrameWriter writer, List<(ObjectId Id, ChunkLocation Location)> batch, CancellationToken cancellationToken)
     {
-        // A reader reads and verifies the next chunks while this thread sends: disk, hashing and socket overlap.
+        // A reader reads the next chunks while this thread sends: disk and socket overlap.
         var channel = Channel.CreateBounded<(ObjectId Id, ChunkLocation Location, byte[] Buffer)>(new BoundedChannelOptions(PrefetchChunks) { SingleReader = true, SingleWriter = true });
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         Exception? readError = null;
