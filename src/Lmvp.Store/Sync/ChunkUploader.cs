@@ -137,19 +137,17 @@ internal sealed class ChunkUploader(Repository repository, SyncConnection connec
     /// <exception cref="CorruptObjectException">One of them is damaged in its pack.</exception>
     private void VerifyLocally(List<(ObjectId Id, ChunkLocation Location)> batch)
     {
-        var stored = ArrayPool<byte>.Shared.Rent(batch.Max(c => Math.Max(c.Location.StoredLength, 1)));
-        var scratch = ArrayPool<byte>.Shared.Rent(batch.Max(c => Math.Max(c.Location.RawLength, 1)));
+        var raw = ArrayPool<byte>.Shared.Rent(batch.Max(c => Math.Max(c.Location.RawLength, 1)));
         try
         {
             foreach (var (id, location) in batch)
             {
-                repository.Store.ReadStoredChunk(id, location, stored.AsSpan(0, location.StoredLength), scratch);
+                repository.Store.ReadChunk(id, location, raw.AsSpan(0, location.RawLength));
             }
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(stored);
-            ArrayPool<byte>.Shared.Return(scratch);
+            ArrayPool<byte>.Shared.Return(raw);
         }
     }
 

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Lmvp.Store;
 using Lmvp.Store.Sync;
 using Lmvp.Testing;
+using Lmvp.Server.Tests.Server;
 using Lmvp.Server.Tests.Support;
 
 namespace Lmvp.Server.Tests.EndToEnd;
@@ -290,7 +291,7 @@ public sealed class SyncEndToEndTests(string backend)
         using var http = _server.CreateClient(_alice.ReadToken);
         using var repository = Repository.Open(alice.PathOf("work"));
         var chunks = repository.Store.GetManifest(ObjectId.Compute(model)).Chunks.Select(c => c.Id);
-        var missing = await Lmvp.Server.Tests.Server.Wire.MissingAsync(http, $"alice/{name}", "chunks", chunks);
+        var missing = await Wire.MissingAsync(http, $"alice/{name}", "chunks", chunks);
         missing.Should().NotBeEmpty("the request with the damaged chunk was refused whole");
     }
 
